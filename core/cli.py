@@ -1,0 +1,85 @@
+"""`python -m core <command>`: Mercury's capabilities without a browser.
+
+Each command module registers its sub-parser here; a user error ends with exit code 2 and one
+sentence on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable
+
+from core.llm import LLMError
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """Bad input from the person at the keyboard: the message is one sentence."""
+
+
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=["embedded", "local", "openai"], help="which model backend to use")
+    parser.add_argument("--model", help="model id or path (local), or model name (openai)")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from core.llm import complete, resolve_spec
+
+    spec = resolve_spec(args.backend, model=args.model)
+    completion = complete(
+        [{"role": "user", "content": args.prompt}],
+        spec=spec,
+        page="cli",
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+    )
+    if args.json:
+        print(json.dumps(completion.as_dict(), ensure_ascii=False))
+    else:
+        for note in completion.notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(completion.text)
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Prepare what the app needs offline: the converted embedded model and the database."""
+    from core.db import get_engine, ping
+    from core.llm.embedded import prepare_embedded_model
+
+    path = prepare_embedded_model()
+    get_engine()
+    print(f"embedded model ready in {path}; database: {ping()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Mercury's LLM desk from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="complete one prompt with the chosen backend")
+    generate.add_argument("prompt", help="the prompt text")
+    add_backend_options(generate)
+    generate.add_argument("--max-tokens", type=int, default=128)
+    generate.add_argument("--temperature", type=float, default=0.2)
+    generate.add_argument("--json", action="store_true", help="print text, backend, model, tokens and latency as JSON")
+    generate.set_defaults(handler=cmd_generate)
+
+    setup = commands.add_parser("setup", help="convert the embedded model once and create the database")
+    setup.set_defaults(handler=cmd_setup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (LLMError, UserError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted.", file=sys.stderr)
+        return 130

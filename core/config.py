@@ -1,0 +1,73 @@
+"""Settings: an explicit value wins, then the environment, then `.streamlit/secrets.toml`, then the default.
+
+Secrets are read, never written: a key typed in the sidebar lives only in that browser session.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, str] = {
+    "MERCURY_BACKEND": "embedded",
+    "MERCURY_LOCAL_MODEL": "",
+    "OPENAI_MODEL": "gpt-4o-mini",
+    "OPENAI_BASE_URL": "",
+    "OPENAI_API_KEY": "",
+    "OPENAI_TIMEOUT": "60",
+    "OPENAI_MAX_RETRIES": "2",
+}
+
+BACKENDS = ("embedded", "local", "openai")
+
+
+def secrets_path() -> Path:
+    return Path(os.environ.get("MERCURY_SECRETS_FILE", PROJECT_ROOT / ".streamlit" / "secrets.toml"))
+
+
+@lru_cache(maxsize=4)
+def _read_secrets(path: str, mtime: float) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _secrets() -> dict:
+    path = secrets_path()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return {}
+    return _read_secrets(str(path), mtime)
+
+
+def setting(name: str, explicit: str | None = None, default: str | None = None) -> str:
+    """Resolve one setting: explicit value, environment, secrets file, then default."""
+    if explicit not in (None, ""):
+        return str(explicit)
+    value = os.environ.get(name)
+    if value:
+        return value
+    secret = _secrets().get(name)
+    if secret not in (None, ""):
+        return str(secret)
+    if default is not None:
+        return default
+    return DEFAULTS.get(name, "")
+
+
+def data_dir() -> Path:
+    """Where Mercury keeps its database, converted models and caches (gitignored)."""
+    path = Path(setting("MERCURY_DATA_DIR", default=str(PROJECT_ROOT / "data")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(explicit: str | None = None) -> str:
+    url = setting("DATABASE_URL", explicit, default="")
+    return url or f"sqlite:///{data_dir() / 'mercury.db'}"

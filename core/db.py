@@ -1,0 +1,121 @@
+"""Storage: SQLModel tables on SQLite (default, WAL mode) or PostgreSQL (DATABASE_URL)."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator, Optional
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from core.config import database_url
+
+SCHEMA_VERSION = 1
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "schema_version"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    version: int
+    applied_at: datetime = Field(default_factory=utcnow)
+
+
+class LLMCall(SQLModel, table=True):
+    """One call to a language model: what it cost in tokens, seconds and money."""
+
+    __tablename__ = "llm_call"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    page: str = Field(index=True)
+    backend: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+    # Hosted calls cost API money; local ones cost compute time on our own hardware.
+    cost_usd: float = 0.0
+    compute_s: float = 0.0
+    ok: bool = True
+    error: str = ""
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever driver-less spelling the user gave."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per database URL per process, with tables created on first use."""
+    resolved = normalise_url(database_url(url))
+    with _engines_lock:
+        engine = _engines.get(resolved)
+        if engine is None:
+            if resolved.startswith("sqlite"):
+                engine = create_engine(
+                    resolved,
+                    connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                )
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = create_engine(resolved, pool_pre_ping=True)
+            init_db(engine)
+            _engines[resolved] = engine
+        return engine
+
+
+def init_db(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        current = session.exec(select(SchemaVersion).order_by(SchemaVersion.version.desc())).first()
+        if current is None or current.version < SCHEMA_VERSION:
+            session.add(SchemaVersion(version=SCHEMA_VERSION))
+            session.commit()
+
+
+def schema_version(engine: Engine | None = None) -> int:
+    with Session(engine or get_engine()) as session:
+        row = session.exec(select(SchemaVersion).order_by(SchemaVersion.version.desc())).first()
+        return row.version if row else 0
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        yield session
+
+
+def dispose_engines() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def ping(url: str | None = None) -> str:
+    """The database's own name and version, to show that it answers."""
+    with get_engine(url).connect() as connection:
+        if connection.dialect.name == "sqlite":
+            return "SQLite " + connection.execute(text("select sqlite_version()")).scalar_one()
+        return connection.execute(text("select version()")).scalar_one().split(",")[0]

@@ -1,0 +1,256 @@
+"""One interface to every model Mercury can use.
+
+`complete`, `stream` and `complete_many` take chat messages and a BackendSpec; they fit the
+input into the model's context window (with a visible note), record a usage row per call,
+and raise LLMError with one plain sentence on failure. Backends load once per process.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from typing import Iterator, Sequence
+
+import jsonschema
+
+from core.llm.base import BackendSpec, Completion, LLMError, Message, Progress, resolve_spec
+from core.usage import api_cost_usd, record_call
+
+__all__ = [
+    "BackendSpec",
+    "Completion",
+    "LLMError",
+    "check_connection",
+    "complete",
+    "complete_json",
+    "complete_many",
+    "get_backend",
+    "resolve_spec",
+    "stream",
+]
+
+_backends: dict[tuple, object] = {}
+_backends_lock = threading.Lock()
+# Room kept free in the window beside the answer itself: chat-template tokens and the truncation note.
+CONTEXT_MARGIN_TOKENS = 64
+
+
+def _cache_key(spec: BackendSpec) -> tuple:
+    # The key itself is part of the identity (two keys, two clients) but is held only in memory.
+    return (spec.kind, spec.model, spec.base_url, spec.api_key, spec.timeout, spec.max_retries)
+
+
+def get_backend(spec: BackendSpec | None = None):
+    """The loaded backend for a spec; models and clients are created once per process and shared."""
+    spec = spec or resolve_spec()
+    key = _cache_key(spec)
+    with _backends_lock:
+        backend = _backends.get(key)
+        if backend is None:
+            backend = _load(spec)
+            _backends[key] = backend
+        return backend
+
+
+def _load(spec: BackendSpec):
+    if spec.kind == "embedded":
+        from core.llm.embedded import load_embedded
+
+        return load_embedded()
+    if spec.kind == "local":
+        from core.llm.transformers_backend import TransformersBackend
+
+        return TransformersBackend(spec.model, kind="local")
+    if spec.kind == "openai":
+        from core.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(spec)
+    raise LLMError(f"Unknown backend '{spec.kind}': choose embedded, local or openai.")
+
+
+def fit_to_window(backend, messages: Sequence[Message], max_tokens: int) -> tuple[list[Message], list[str]]:
+    """Shorten the longest message until the conversation fits beside the answer; say so in a note."""
+    budget = backend.context_window - max_tokens - CONTEXT_MARGIN_TOKENS
+    if budget <= 0:
+        raise LLMError(
+            f"The answer length ({max_tokens} tokens) does not fit the model's {backend.context_window}-token window."
+        )
+    fitted = [dict(m) for m in messages]
+    sizes = [backend.count_tokens(m["content"]) for m in fitted]
+    total = sum(sizes)
+    if total <= budget:
+        return fitted, []
+    longest = max(range(len(fitted)), key=sizes.__getitem__)
+    keep_tokens = max(0, sizes[longest] - (total - budget))
+    content = fitted[longest]["content"]
+    # Characters per token of this very text, so the cut lands close to the budget on the first try.
+    keep_chars = int(len(content) * keep_tokens / max(1, sizes[longest]))
+    while keep_chars > 0 and backend.count_tokens(content[:keep_chars]) > keep_tokens:
+        keep_chars = int(keep_chars * 0.9)
+    marker = "\n[... truncated to fit the model's context window ...]"
+    fitted[longest]["content"] = content[:keep_chars] + marker
+    note = (
+        f"The input was {total:,} tokens and the model reads at most {budget:,} beside its answer, "
+        f"so the end of the longest message was cut."
+    )
+    return fitted, [note]
+
+
+def _finish(completion: Completion, spec: BackendSpec, page: str, notes: list[str]) -> Completion:
+    completion.notes = notes + completion.notes
+    if spec.kind == "openai":
+        completion.cost_usd = api_cost_usd(completion.model, completion.tokens_in, completion.tokens_out, spec.base_url)
+    record_call(
+        page=page,
+        backend=spec.kind,
+        model=completion.model,
+        tokens_in=completion.tokens_in,
+        tokens_out=completion.tokens_out,
+        latency_s=completion.latency_s,
+        cost_usd=completion.cost_usd,
+    )
+    return completion
+
+
+def _record_failure(spec: BackendSpec, page: str, started: float, error: Exception) -> None:
+    record_call(
+        page=page,
+        backend=spec.kind,
+        model=spec.model,
+        tokens_in=0,
+        tokens_out=0,
+        latency_s=time.perf_counter() - started,
+        ok=False,
+        error=str(error),
+    )
+
+
+def complete(
+    messages: Sequence[Message],
+    *,
+    spec: BackendSpec | None = None,
+    page: str = "cli",
+    max_tokens: int = 256,
+    temperature: float = 0.2,
+) -> Completion:
+    spec = spec or resolve_spec()
+    backend = get_backend(spec)
+    fitted, notes = fit_to_window(backend, messages, max_tokens)
+    started = time.perf_counter()
+    try:
+        completion = backend.complete(fitted, max_tokens=max_tokens, temperature=temperature)
+    except LLMError as error:
+        _record_failure(spec, page, started, error)
+        raise
+    return _finish(completion, spec, page, notes)
+
+
+def stream(
+    messages: Sequence[Message],
+    *,
+    spec: BackendSpec | None = None,
+    page: str = "cli",
+    max_tokens: int = 256,
+    temperature: float = 0.2,
+) -> Iterator[str]:
+    """Yield text as it is generated; the generator's return value is the finished Completion."""
+    spec = spec or resolve_spec()
+    backend = get_backend(spec)
+    fitted, notes = fit_to_window(backend, messages, max_tokens)
+    started = time.perf_counter()
+    try:
+        completion = yield from backend.stream(fitted, max_tokens=max_tokens, temperature=temperature)
+    except LLMError as error:
+        _record_failure(spec, page, started, error)
+        raise
+    return _finish(completion, spec, page, notes)
+
+
+def complete_many(
+    conversations: Sequence[Sequence[Message]],
+    *,
+    spec: BackendSpec | None = None,
+    page: str = "cli",
+    max_tokens: int = 256,
+    temperature: float = 0.2,
+    progress: Progress | None = None,
+) -> list[Completion]:
+    """One answer per conversation, in order; local models batch, remote servers get concurrent requests."""
+    spec = spec or resolve_spec()
+    backend = get_backend(spec)
+    fitted_all, notes_all = [], []
+    for messages in conversations:
+        fitted, notes = fit_to_window(backend, messages, max_tokens)
+        fitted_all.append(fitted)
+        notes_all.append(notes)
+    started = time.perf_counter()
+    try:
+        completions = backend.complete_many(fitted_all, max_tokens=max_tokens, temperature=temperature, progress=progress)
+    except LLMError as error:
+        _record_failure(spec, page, started, error)
+        raise
+    return [_finish(c, spec, page, notes) for c, notes in zip(completions, notes_all)]
+
+
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def parse_json_reply(text: str, schema: dict) -> dict:
+    """The first JSON object in a reply, validated; raises ValueError with the reason."""
+    cleaned = re.sub(r"^```(?:json)?|```$", "", text.strip(), flags=re.MULTILINE)
+    match = _JSON_OBJECT.search(cleaned)
+    if not match:
+        raise ValueError("the reply holds no JSON object")
+    try:
+        value = json.loads(match.group(0))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the JSON does not parse ({error.msg})") from error
+    try:
+        jsonschema.validate(value, schema)
+    except jsonschema.ValidationError as error:
+        raise ValueError(f"the JSON does not match the schema ({error.message})") from error
+    return value
+
+
+def complete_json(
+    messages: Sequence[Message],
+    schema: dict,
+    *,
+    spec: BackendSpec | None = None,
+    page: str = "cli",
+    max_tokens: int = 256,
+    temperature: float = 0.0,
+) -> tuple[dict, Completion]:
+    """A JSON object that matches `schema`, with one repair attempt before a clear error."""
+    instruction = (
+        "Answer with one JSON object only, no prose, matching this JSON schema:\n" + json.dumps(schema, separators=(",", ":"))
+    )
+    conversation = [{"role": "system", "content": instruction}, *messages]
+    completion = complete(conversation, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature)
+    try:
+        return parse_json_reply(completion.text, schema), completion
+    except ValueError as first_problem:
+        repair = [
+            *conversation,
+            {"role": "assistant", "content": completion.text},
+            {"role": "user", "content": f"That was not valid: {first_problem}. Reply with the corrected JSON object only."},
+        ]
+        completion = complete(repair, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature)
+        try:
+            return parse_json_reply(completion.text, schema), completion
+        except ValueError as second_problem:
+            raise LLMError(
+                f"The model did not return valid JSON after one repair attempt: {second_problem}."
+            ) from second_problem
+
+
+def check_connection(spec: BackendSpec) -> tuple[bool, str]:
+    """Load the backend and ask for a couple of tokens; one sentence either way."""
+    try:
+        completion = complete(
+            [{"role": "user", "content": "Reply with the word OK."}], spec=spec, page="connection test", max_tokens=4
+        )
+    except LLMError as error:
+        return False, str(error)
+    return True, f"Connected: {spec.label} answered in {completion.latency_s:.1f} s."

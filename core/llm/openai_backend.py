@@ -1,0 +1,164 @@
+"""The OpenAI API or any server that speaks its chat-completions protocol (vLLM, Ollama, LM Studio)."""
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator, Sequence
+
+import openai
+from openai import OpenAI
+
+from core.llm.base import BackendSpec, Completion, LLMError, Message, Progress
+
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Hosted models have windows of 128k tokens or more; compatible servers report nothing, so assume a safe size.
+DEFAULT_CONTEXT_WINDOW = 32_768
+BULK_CONCURRENCY = 8
+
+
+def _is_insufficient_quota(response) -> bool:
+    try:
+        response.read()
+        body = json.loads(response.text or "{}")
+    except (ValueError, RuntimeError):
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and "insufficient_quota" in (error.get("code"), error.get("type"))
+
+
+class _QuotaAwareOpenAI(OpenAI):
+    """The official client, except that an empty account fails at once: retrying cannot refill it."""
+
+    def _should_retry(self, response) -> bool:
+        if response.status_code == 429 and _is_insufficient_quota(response):
+            return False
+        return super()._should_retry(response)
+
+
+def explain(error: Exception, spec: BackendSpec) -> str:
+    """Turn the client's typed errors into the one sentence the user sees."""
+    where = spec.base_url or OPENAI_DEFAULT_BASE_URL
+    if isinstance(error, openai.AuthenticationError):
+        return f"The API at {where} rejected the key (401): check OPENAI_API_KEY or the key typed in the sidebar."
+    if isinstance(error, openai.PermissionDeniedError):
+        return f"The API at {where} refused access to the model '{spec.model}' (403)."
+    if isinstance(error, openai.RateLimitError):
+        if _is_insufficient_quota(error.response):
+            return "The API account has no credit left (insufficient_quota): add billing or switch to another backend."
+        return f"The API kept rate-limiting the request (429) after {spec.max_retries} retries: wait a minute and try again."
+    if isinstance(error, openai.APITimeoutError):
+        return f"The API at {where} did not answer within {spec.timeout:g} s: try again, or a smaller request."
+    if isinstance(error, openai.APIConnectionError):
+        return f"Could not reach the API at {where}: check the base URL and that the server is running."
+    if isinstance(error, openai.NotFoundError):
+        return f"The model '{spec.model}' was not found at {where}."
+    if isinstance(error, openai.BadRequestError):
+        return f"The API refused the request (400): {getattr(error, 'message', error)}"
+    if isinstance(error, openai.APIStatusError):
+        return f"The API at {where} failed with status {error.status_code} after {spec.max_retries} retries."
+    return f"The API call failed: {error}"
+
+
+class OpenAIBackend:
+    kind = "openai"
+
+    def __init__(self, spec: BackendSpec):
+        api_key = spec.api_key
+        if not api_key:
+            if not spec.base_url or spec.base_url.rstrip("/") == OPENAI_DEFAULT_BASE_URL:
+                raise LLMError(
+                    "No API key is set for OpenAI: add OPENAI_API_KEY to the environment or "
+                    ".streamlit/secrets.toml, or type it in the sidebar."
+                )
+            # Self-hosted servers (vLLM, Ollama) usually accept any key; the client insists on one.
+            api_key = "EMPTY"
+        if not spec.model:
+            raise LLMError("The OpenAI backend needs a model name.")
+        self.spec = spec
+        self.model = spec.model
+        self.context_window = DEFAULT_CONTEXT_WINDOW
+        self.client = _QuotaAwareOpenAI(
+            api_key=api_key,
+            base_url=spec.base_url or None,
+            timeout=spec.timeout,
+            max_retries=spec.max_retries,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        # No tokenizer for an arbitrary remote model: four characters a token is the usual estimate.
+        return max(1, len(text) // 4)
+
+    def _request(self, messages, max_tokens: int, temperature: float, **extra):
+        try:
+            return self.client.chat.completions.create(
+                model=self.model,
+                messages=list(messages),
+                max_tokens=max_tokens,
+                temperature=temperature,
+                **extra,
+            )
+        except openai.OpenAIError as error:
+            raise LLMError(explain(error, self.spec)) from error
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Completion:
+        started = time.perf_counter()
+        response = self._request(messages, max_tokens, temperature)
+        choice = response.choices[0] if response.choices else None
+        text = (choice.message.content or "") if choice else ""
+        usage = response.usage
+        return Completion(
+            text=text.strip(),
+            backend=self.kind,
+            model=response.model or self.model,
+            tokens_in=usage.prompt_tokens if usage else sum(self.count_tokens(m["content"]) for m in messages),
+            tokens_out=usage.completion_tokens if usage else self.count_tokens(text),
+            latency_s=time.perf_counter() - started,
+        )
+
+    def complete_many(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        progress: Progress | None = None,
+    ) -> list[Completion]:
+        # A remote server batches on its side (vLLM does continuous batching); we keep a few requests in flight.
+        results: list[Completion | None] = [None] * len(conversations)
+        with ThreadPoolExecutor(max_workers=BULK_CONCURRENCY) as pool:
+            futures = {
+                pool.submit(self.complete, messages, max_tokens=max_tokens, temperature=temperature): index
+                for index, messages in enumerate(conversations)
+            }
+            for done, future in enumerate(futures, start=1):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress(done, len(conversations))
+        return [r for r in results if r is not None]
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
+        started = time.perf_counter()
+        response = self._request(messages, max_tokens, temperature, stream=True, stream_options={"include_usage": True})
+        pieces: list[str] = []
+        usage = None
+        try:
+            for chunk in response:
+                if chunk.usage:
+                    usage = chunk.usage
+                for choice in chunk.choices or []:
+                    piece = choice.delta.content if choice.delta else None
+                    if piece:
+                        pieces.append(piece)
+                        yield piece
+        except openai.OpenAIError as error:
+            raise LLMError(explain(error, self.spec)) from error
+        text = "".join(pieces)
+        return Completion(
+            text=text.strip(),
+            backend=self.kind,
+            model=self.model,
+            tokens_in=usage.prompt_tokens if usage else sum(self.count_tokens(m["content"]) for m in messages),
+            tokens_out=usage.completion_tokens if usage else self.count_tokens(text),
+            latency_s=time.perf_counter() - started,
+        )

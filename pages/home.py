@@ -1,0 +1,42 @@
+import streamlit as st
+
+from core.stats import team_figures
+from ui.backend import current_spec
+
+st.title("Mercury")
+st.markdown(
+    "**The LLM desk for marketing teams.** Mercury runs on one shared core that can use a small model "
+    "embedded in the app (no key, no network), a model on your own GPU, or a hosted API such as OpenAI "
+    "or a vLLM server your team runs."
+)
+
+spec = current_spec()
+st.info(f"Active backend: **{spec.label}**" if spec else "No backend is ready yet: finish the settings in the sidebar.")
+
+st.subheader("This month")
+figures = team_figures()
+cols = st.columns(4)
+cols[0].metric("LLM calls", f"{figures.llm_calls_month:,}")
+cols[1].metric("Tokens", f"{figures.tokens_month:,}")
+cols[2].metric("API spend", f"${figures.spend_month_usd:,.2f}")
+cols[3].metric("Local compute", f"{figures.compute_s_month / 60:,.1f} min")
+if figures.llm_calls_month == 0:
+    st.caption(
+        "Nothing yet this month. Try a prompt below, or press *Test connection* in the sidebar: "
+        "every call shows up here and on the Usage page."
+    )
+
+st.subheader("Try the model")
+with st.form("home_try"):
+    prompt = st.text_area("Prompt", value="Write one friendly sentence thanking a customer.", key="home_prompt")
+    submitted = st.form_submit_button("Generate")
+if submitted:
+    if spec is None:
+        st.error("Choose a backend in the sidebar first.")
+    else:
+        from core.llm import LLMError, stream
+
+        try:
+            st.write_stream(stream([{"role": "user", "content": prompt}], spec=spec, page="home", max_tokens=120))
+        except LLMError as error:
+            st.error(str(error))

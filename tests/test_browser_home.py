@@ -1,0 +1,22 @@
+"""The home page in a real browser: it loads, the sidebar works, a prompt streams an answer."""
+import os
+
+import pytest
+
+from tests.browser import CHROMIUM, chromium_page, streamlit_server
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is installed by scripts/system-deps.sh")
+
+
+def test_home_generates_with_the_embedded_model_and_usage_counts_it(tmp_path):
+    with streamlit_server(f"sqlite:///{tmp_path / 'browser.db'}") as url, chromium_page() as page:
+        page.goto(url)
+        page.get_by_text("Active backend:").wait_for()
+        page.get_by_text("Nothing yet this month").wait_for()
+        page.get_by_role("button", name="Generate").click()
+        page.locator("[data-testid=stStatusWidget]").wait_for(state="visible")
+        page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden")
+        page.screenshot(path=str(tmp_path / "home.png"))
+        page.get_by_role("link", name="Usage").click()
+        page.get_by_text("Every call").wait_for()
+        assert page.get_by_text("home", exact=True).first.is_visible()

@@ -1,0 +1,74 @@
+"""The storage layer on SQLite and, where .ci/run or `make test` started one, on PostgreSQL."""
+import os
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from core import db
+from core.usage import calls_frame, record_call, totals
+
+POSTGRES_URL = os.environ.get("MERCURY_TEST_POSTGRES_URL", "")
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgres",
+        id="postgres",
+        marks=pytest.mark.skipif(not POSTGRES_URL, reason="no PostgreSQL: `make test` and .ci/run start Debian's on loopback"),
+    ),
+]
+
+
+@pytest.fixture(params=DATABASES)
+def database(request, monkeypatch, tmp_path):
+    if request.param == "postgres":
+        monkeypatch.setenv("DATABASE_URL", POSTGRES_URL)
+        engine = db.get_engine()
+        with engine.begin() as connection:  # each test starts from empty tables
+            connection.execute(text("truncate llm_call restart identity"))
+    return request.param
+
+
+def test_tables_and_schema_version_are_created_at_start(database):
+    engine = db.get_engine()
+    assert db.schema_version(engine) == db.SCHEMA_VERSION
+    assert engine.dialect.name == ("sqlite" if database == "sqlite" else "postgresql")
+    assert db.ping().startswith("SQLite" if database == "sqlite" else "PostgreSQL")
+
+
+def test_usage_rows_round_trip_and_total_per_page(database):
+    for page, tokens in (("email", 10), ("email", 5), ("content", 7)):
+        record_call(page=page, backend="openai", model="gpt-4o-mini", tokens_in=tokens, tokens_out=1, latency_s=0.2, cost_usd=0.01)
+    frame = calls_frame()
+    assert len(frame) == 3
+    per_page = totals(frame, "page").set_index("page")
+    assert per_page.loc["email", "tokens_in"] == 15
+    assert per_page.loc["email", "calls"] == 2
+    assert per_page.loc["content", "cost_usd"] == pytest.approx(0.01)
+
+
+def test_concurrent_writers_lose_nothing(database):
+    def write(n):
+        for _ in range(20):
+            record_call(page=f"p{n}", backend="embedded", model="m", tokens_in=1, tokens_out=1, latency_s=0.0)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with db.session_scope() as session:
+        assert len(session.exec(select(db.LLMCall)).all()) == 80
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
+    with db.get_engine().connect() as connection:
+        assert connection.execute(text("pragma journal_mode")).scalar_one() == "wal"
+        assert connection.execute(text("pragma busy_timeout")).scalar_one() == db.SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_plain_postgresql_urls_use_psycopg():
+    assert db.normalise_url("postgresql://u:p@h/d") == "postgresql+psycopg://u:p@h/d"
+    assert db.normalise_url("postgres://u:p@h/d") == "postgresql+psycopg://u:p@h/d"
+    assert db.normalise_url("sqlite:///x.db") == "sqlite:///x.db"

@@ -1,0 +1,76 @@
+"""Every page under AppTest, and the shared backend sidebar."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.usage import record_call
+from tests.conftest import ROOT
+
+PAGES = ["pages/home.py", "pages/usage.py"]
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(page):
+    at = app()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert at.title[0].value in ("Mercury", "Usage")
+
+
+def test_home_shows_the_embedded_backend_and_a_friendly_empty_state():
+    at = app()
+    assert "Embedded · SmolLM2-135M-Instruct" in at.info[0].value
+    assert any("Nothing yet this month" in caption.value for caption in at.caption)
+
+
+def test_usage_page_totals_calls_per_page():
+    record_call(page="email", backend="openai", model="gpt-4o-mini", tokens_in=100, tokens_out=50, latency_s=1.0, cost_usd=0.25)
+    record_call(page="content", backend="embedded", model="SmolLM2", tokens_in=10, tokens_out=5, latency_s=2.0)
+    at = app()
+    at.switch_page("pages/usage.py").run()
+    at.radio(key="usage_group").set_value("page").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["page"]) == {"email", "content"}
+    assert table.set_index("page").loc["content", "compute_s"] == 2.0
+    assert at.metric[2].value == "$0.2500"
+
+
+def test_switching_to_openai_without_a_key_gives_a_sentence_not_a_traceback():
+    at = app()
+    at.radio(key="backend_kind").set_value("openai").run()
+    assert at.text_input(key="backend_api_key").value == ""
+    at.button(key="backend_test").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "No API key is set for OpenAI: add OPENAI_API_KEY to the environment or .streamlit/secrets.toml, or type it in the sidebar."
+    ]
+
+
+def test_test_connection_reaches_a_compatible_server_and_keeps_the_key_out_of_storage(tmp_path):
+    from core.usage import calls_frame
+    from tests.openai_server import Reply, ScriptedOpenAIServer
+
+    with ScriptedOpenAIServer([Reply(text="OK")]) as server:
+        at = app()
+        at.radio(key="backend_kind").set_value("openai").run()
+        at.text_input(key="backend_api_key").input("sk-typed-in-sidebar").run()
+        at.text_input(key="backend_base_url").input(server.base_url).run()
+        at.text_input(key="backend_openai_model").input("my-vllm-model").run()
+        at.button(key="backend_test").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Connected: OpenAI-compatible · my-vllm-model answered in")
+    assert server.requests[0]["auth"] == "Bearer sk-typed-in-sidebar"
+    stored = calls_frame().to_csv()
+    assert "sk-typed-in-sidebar" not in stored
+    assert "Active backend: **OpenAI-compatible · my-vllm-model**" in at.info[0].value
+
+
+def test_local_backend_without_a_model_says_what_is_missing():
+    at = app()
+    at.radio(key="backend_kind").set_value("local").run()
+    assert not at.exception
+    assert "The local backend needs a model" in at.warning[0].value

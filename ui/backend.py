@@ -1,0 +1,80 @@
+"""The sidebar every page shares: which model backend answers, and whether it is reachable."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.config import setting
+from core.llm import BackendSpec, LLMError, check_connection, resolve_spec
+
+KIND_LABELS = {"embedded": "Embedded (no key, offline)", "local": "Local model (transformers)", "openai": "OpenAI or compatible"}
+SPEC_KEY = "backend_spec"
+ERROR_KEY = "backend_error"
+
+
+def render_sidebar() -> None:
+    """Draw the backend picker and store the resolved spec (or one sentence why there is none)."""
+    with st.sidebar:
+        st.subheader("Model backend")
+        default_kind = setting("MERCURY_BACKEND")
+        kinds = list(KIND_LABELS)
+        kind = st.radio(
+            "Backend",
+            kinds,
+            index=kinds.index(default_kind) if default_kind in kinds else 0,
+            format_func=KIND_LABELS.__getitem__,
+            key="backend_kind",
+        )
+        options: dict = {}
+        if kind == "local":
+            options["model"] = st.text_input(
+                "Model id or local folder",
+                value=setting("MERCURY_LOCAL_MODEL"),
+                key="backend_local_model",
+                help="Any transformers causal LM; runs on the GPU in bf16 when one is present.",
+            )
+        elif kind == "openai":
+            has_configured_key = bool(setting("OPENAI_API_KEY"))
+            options["api_key"] = st.text_input(
+                "API key",
+                type="password",
+                key="backend_api_key",
+                placeholder="set in the environment" if has_configured_key else "sk-...",
+                help="Kept for this browser session only; never saved. OPENAI_API_KEY in the environment or "
+                ".streamlit/secrets.toml is used when this is empty.",
+            )
+            options["base_url"] = st.text_input(
+                "Base URL",
+                value=setting("OPENAI_BASE_URL"),
+                key="backend_base_url",
+                placeholder="https://api.openai.com/v1",
+                help="Leave empty for OpenAI; for vLLM, Ollama or LM Studio give their /v1 address.",
+            )
+            options["model"] = st.text_input("Model", value=setting("OPENAI_MODEL"), key="backend_openai_model")
+        try:
+            st.session_state[SPEC_KEY] = resolve_spec(kind, **{k: v for k, v in options.items() if v})
+            st.session_state[ERROR_KEY] = ""
+        except LLMError as error:
+            st.session_state[SPEC_KEY] = None
+            st.session_state[ERROR_KEY] = str(error)
+            st.warning(str(error))
+        if st.button("Test connection", key="backend_test", width="stretch"):
+            spec = st.session_state[SPEC_KEY]
+            if spec is None:
+                st.error(st.session_state[ERROR_KEY])
+            else:
+                with st.spinner("Asking the model for a word..."):
+                    ok, sentence = check_connection(spec)
+                (st.success if ok else st.error)(sentence)
+
+
+def current_spec() -> BackendSpec | None:
+    return st.session_state.get(SPEC_KEY)
+
+
+def require_spec() -> BackendSpec:
+    """The active spec, or stop the page with the sentence that says what is missing."""
+    spec = current_spec()
+    if spec is None:
+        st.error(st.session_state.get(ERROR_KEY) or "Choose a backend in the sidebar.")
+        st.stop()
+    return spec
