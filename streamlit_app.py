@@ -7,6 +7,7 @@ st.set_page_config(page_title="Mercury Â· LLM desk for marketing", page_icon="â˜
 
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
     st.Page("pages/usage.py", title="Usage", icon=":material/monitoring:"),
 ]
 render_sidebar()

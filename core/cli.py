@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Callable
 
+from core.ingest import IngestError
 from core.llm import LLMError
 
 EXIT_USER_ERROR = 2
@@ -55,6 +56,39 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    from core.exports import write_table
+    from core.ingest import read_table
+    from core.sentiment import analyse_table, export_frame, get_classifier
+
+    table = read_table(args.input)
+    classifier = get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=None if not args.model else _spec(args))
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rscored {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
+
+    dataset_id, summary = analyse_table(table, text_column=args.text_column, classifier=classifier, progress=progress)
+    print(file=sys.stderr)
+    if args.out:
+        frame = export_frame(dataset_id).drop(columns=["model"])
+        write_table(frame, args.out)
+    print(json.dumps(summary, ensure_ascii=False))
+    if not args.json:
+        counts = summary["counts"]
+        print(
+            f"{summary['rows']:,} rows scored ({counts['positive']:,} positive, {counts['neutral']:,} neutral, "
+            f"{counts['negative']:,} negative), {summary['skipped']:,} skipped; stored as dataset {dataset_id}.",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _spec(args: argparse.Namespace):
+    from core.llm import resolve_spec
+
+    return resolve_spec(args.backend, model=args.model)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Mercury's LLM desk from the command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--json", action="store_true", help="print text, backend, model, tokens and latency as JSON")
     generate.set_defaults(handler=cmd_generate)
 
+    sentiment = commands.add_parser("sentiment", help="score the sentiment of every review in a file")
+    sentiment.add_argument("input", help="csv, tsv, xlsx or jsonl file of reviews")
+    sentiment.add_argument("--text-column", help="the column holding the review text (detected when omitted)")
+    sentiment.add_argument("--backend", choices=["embedded", "local", "openai"], help="embedded classifier (default) or an LLM backend")
+    sentiment.add_argument("--model", dest="model_dir", help="folder of a fine-tuned sentiment model (from `python -m core finetune`)")
+    sentiment.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
+    sentiment.add_argument("--out", help="write every input column plus sentiment and score to this CSV or XLSX file")
+    sentiment.add_argument("--json", action="store_true", help="print only the JSON summary (no human-readable line on stderr)")
+    sentiment.set_defaults(handler=cmd_sentiment)
+
     setup = commands.add_parser("setup", help="convert the embedded model once and create the database")
     setup.set_defaults(handler=cmd_setup)
     return parser
@@ -77,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (LLMError, UserError) as error:
+    except (LLMError, UserError, IngestError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -119,3 +119,60 @@ def ping(url: str | None = None) -> str:
         if connection.dialect.name == "sqlite":
             return "SQLite " + connection.execute(text("select sqlite_version()")).scalar_one()
         return connection.execute(text("select version()")).scalar_one().split(",")[0]
+
+
+class Dataset(SQLModel, table=True):
+    """An uploaded file of reviews, with how it was read and how far its scoring got."""
+
+    __tablename__ = "dataset"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    created_at: datetime = Field(default_factory=utcnow)
+    source: str = ""
+    rows: int = 0
+    skipped: int = 0
+    skip_reasons: str = "{}"  # JSON: reason -> count
+    mapping: str = "{}"  # JSON: role -> column
+    columns: str = "[]"  # JSON: the file's columns, in order, for faithful exports
+    classifier: str = ""
+    calibration: str = ""  # JSON {"slope", "intercept", ...} when the user calibrated on their rated rows
+
+
+class Review(SQLModel, table=True):
+    __tablename__ = "review"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True, ondelete="CASCADE")
+    row_index: int
+    text: str
+    date: Optional[datetime] = Field(default=None, index=True)
+    product: str = ""
+    channel: str = ""
+    rating: Optional[float] = None
+    external_id: str = ""
+    extra: str = "{}"  # JSON of the file's other columns, so exports keep every input column
+    sentiment: Optional[str] = Field(default=None, index=True)
+    score: Optional[float] = None
+    confidence: Optional[float] = None
+    model: str = ""
+
+
+class SentimentCache(SQLModel, table=True):
+    """One score per (model, text): the same text is never scored twice by the same model."""
+
+    __tablename__ = "sentiment_cache"
+    model: str = Field(primary_key=True)
+    text_hash: str = Field(primary_key=True)
+    sentiment: str
+    score: float
+    confidence: float
+
+
+class AlertRule(SQLModel, table=True):
+    __tablename__ = "alert_rule"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    dataset_id: Optional[int] = Field(default=None, foreign_key="dataset.id", ondelete="CASCADE")
+    name: str
+    kind: str  # "negative_share_above" (percent in a period) or "negative_share_up" (points against the previous period)
+    threshold: float
+    period: str = "W"  # pandas period alias: D, W, M
+    scope_column: str = ""  # "", "product" or "channel": evaluated per value when set

@@ -1,0 +1,233 @@
+"""Reading the files users upload: encodings, delimiters, ragged rows and column roles, with clear refusals."""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+
+ROLE_NAMES = {
+    "text": ("text", "review", "review_text", "reviewtext", "comment", "comments", "body", "content", "feedback", "message", "sentence", "review body", "review_body"),
+    "date": ("date", "created", "created_at", "timestamp", "time", "review_date", "posted", "datetime", "day"),
+    "product": ("product", "product_name", "item", "sku", "product_id", "asin", "model"),
+    "channel": ("channel", "source", "platform", "site", "store", "marketplace"),
+    "rating": ("rating", "stars", "star_rating", "score", "overall", "review_rating"),
+    "id": ("id", "review_id", "reviewid", "uuid", "ticket_id"),
+}
+ROLES = tuple(ROLE_NAMES)
+
+
+class IngestError(ValueError):
+    """A file we cannot use; str(error) is one sentence for the user."""
+
+
+@dataclass
+class Table:
+    frame: pd.DataFrame
+    source: str
+    encoding: str = ""
+    delimiter: str = ""
+    skipped: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        if count:
+            self.skipped += count
+            self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + count
+
+
+def _decode(raw: bytes, name: str) -> tuple[str, str]:
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            return raw.decode(encoding, errors="replace"), encoding
+    sample = raw[:SNIFF_BYTES]
+    # UTF-16 without a byte-order mark: every other byte of ASCII text is zero.
+    if len(sample) >= 4 and sample[1::2].count(0) > 0.4 * len(sample[1::2]):
+        return raw.decode("utf-16-le", errors="replace"), "utf-16-le"
+    if len(sample) >= 4 and sample[0::2].count(0) > 0.4 * len(sample[0::2]):
+        return raw.decode("utf-16-be", errors="replace"), "utf-16-be"
+    if b"\x00" in sample:
+        raise IngestError(f"{name} looks like a binary file, not a table of text: export it as CSV, TSV, Excel or JSON lines.")
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[: 4 * SNIFF_BYTES]).best()
+    encoding = best.encoding if best is not None else "cp1252"
+    if encoding in ("ascii", "utf_8"):
+        encoding = "cp1252"  # the sample was clean, the rest was not: the usual culprit is Windows-1252
+    return raw.decode(encoding, errors="replace"), encoding
+
+
+def _sniff_delimiter(text: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    sample = "\n".join(text[:SNIFF_BYTES].splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = sample.splitlines()[0] if sample else ""
+        counts = {d: first.count(d) for d in ",;\t|"}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
+    text, encoding = _decode(raw, name)
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise IngestError(f"{name} is empty.")
+    delimiter = _sniff_delimiter(text, suffix)
+    table = Table(frame=pd.DataFrame(), source=name, encoding=encoding, delimiter=delimiter)
+    ragged: list[int] = []
+
+    def on_bad_line(fields: list[str]):
+        ragged.append(len(fields))
+        return None
+
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            engine="python",
+            on_bad_lines=on_bad_line,
+            skip_blank_lines=True,
+        )
+    except pd.errors.EmptyDataError as error:
+        raise IngestError(f"{name} is empty.") from error
+    except (pd.errors.ParserError, csv.Error) as error:
+        raise IngestError(f"{name} could not be read as a {('tab' if delimiter == chr(9) else repr(delimiter))}-separated table: {error}.") from error
+    table.skip("ragged row (more fields than the header)", len(ragged))
+    table.frame = frame
+    return table
+
+
+def _read_jsonl(raw: bytes, name: str) -> Table:
+    text, encoding = _decode(raw, name)
+    records, table = [], Table(frame=pd.DataFrame(), source=name, encoding=encoding, delimiter="jsonl")
+    lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
+    if not lines:
+        raise IngestError(f"{name} is empty.")
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            table.skip("line is not valid JSON")
+            continue
+        if isinstance(value, dict):
+            records.append({k: ("" if v is None else str(v)) for k, v in value.items()})
+        else:
+            table.skip("line is not a JSON object")
+    if not records:
+        raise IngestError(f"{name} holds no JSON objects, one per line.")
+    table.frame = pd.DataFrame.from_records(records).fillna("")
+    return table
+
+
+def _read_xlsx(raw: bytes, name: str) -> Table:
+    try:
+        frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
+    except Exception as error:  # openpyxl raises many types for a damaged workbook
+        raise IngestError(f"{name} is not a readable Excel workbook ({type(error).__name__}).") from error
+    return Table(frame=frame, source=name, encoding="xlsx", delimiter="")
+
+
+def read_table(data: bytes | str | Path, name: str | None = None) -> Table:
+    """Read CSV, TSV, Excel or JSON lines from a path or bytes; raise IngestError with one sentence."""
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        name = name or path.name
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            raise IngestError(f"{name} cannot be opened: {error.strerror or error}.") from error
+        if size > MAX_UPLOAD_BYTES:
+            raise IngestError(f"{name} is {size / 1e6:,.0f} MB, over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit: split it into smaller files.")
+        raw = path.read_bytes()
+    else:
+        raw = data
+        name = name or "upload"
+        if len(raw) > MAX_UPLOAD_BYTES:
+            raise IngestError(f"{name} is {len(raw) / 1e6:,.0f} MB, over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit: split it into smaller files.")
+    if not raw.strip():
+        raise IngestError(f"{name} is empty.")
+    suffix = Path(name).suffix.lower()
+    is_zip = raw[:4] == b"PK\x03\x04"
+    if suffix in (".xlsx", ".xlsm") or (is_zip and suffix not in (".csv", ".tsv", ".txt", ".jsonl", ".json")):
+        table = _read_xlsx(raw, name)
+    elif is_zip:
+        raise IngestError(f"{name} is a zip archive (or an Excel file) renamed {suffix}: unzip it, or upload it as .xlsx.")
+    elif suffix in (".jsonl", ".json", ".ndjson"):
+        table = _read_jsonl(raw, name)
+    else:
+        table = _read_delimited(raw, name, suffix)
+    table.frame.columns = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(table.frame.columns)]
+    if table.frame.empty:
+        raise IngestError(f"{name} has a header but no rows.")
+    return table
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def propose_mapping(frame: pd.DataFrame) -> dict[str, str | None]:
+    """Guess which column plays which role; the text column falls back to the longest free text."""
+    mapping: dict[str, str | None] = {role: None for role in ROLES}
+    normal = {_normal(c): c for c in frame.columns}
+    for role, names in ROLE_NAMES.items():
+        for candidate in names:
+            column = normal.get(_normal(candidate))
+            if column is not None and column not in mapping.values():
+                mapping[role] = column
+                break
+    if mapping["text"] is None:
+        sample = frame.head(500)
+        lengths = {
+            c: sample[c].astype(str).str.len().mean()
+            for c in frame.columns
+            if c not in mapping.values() and sample[c].astype(str).str.contains(r"[A-Za-z]{3,}\s+\S", regex=True).mean() > 0.5
+        }
+        if lengths:
+            mapping["text"] = max(lengths, key=lengths.get)
+    return mapping
+
+
+def require_text_column(table: Table, text_column: str | None) -> str:
+    if text_column:
+        if text_column not in table.frame.columns:
+            raise IngestError(f"{table.source} has no column '{text_column}'; its columns are: {', '.join(map(str, table.frame.columns))}.")
+        return text_column
+    found = propose_mapping(table.frame)["text"]
+    if found is None:
+        raise IngestError(f"{table.source} has no column of review text: name it with --text-column.")
+    return found
+
+
+def combine(tables: list[Table]) -> Table:
+    """Several uploads as one table: columns are united, each row remembers its file."""
+    if len(tables) == 1:
+        return tables[0]
+    frames = [t.frame.assign(source_file=t.source) for t in tables]
+    merged = Table(
+        frame=pd.concat(frames, ignore_index=True).fillna(""),
+        source=" + ".join(t.source for t in tables),
+        encoding=", ".join(sorted({t.encoding for t in tables})),
+        delimiter=", ".join(sorted({repr(t.delimiter) for t in tables})),
+    )
+    for table in tables:
+        for reason, count in table.skip_reasons.items():
+            merged.skip(reason, count)
+    return merged

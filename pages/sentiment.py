@@ -1,0 +1,272 @@
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.db import AlertRule
+from core.exports import to_csv_bytes, to_xlsx_bytes
+from core.ingest import ROLES, IngestError, combine, propose_mapping, read_table
+from core.insights import ALERT_KINDS, PERIOD_NAMES, apply_calibration, calibrate, dashboard, date_range, delete_rule, describe_rule, rules_for, save_rule
+from core.sentiment import create_dataset, delete_dataset, export_frame, get_classifier, get_dataset, list_datasets, rename_dataset, score_dataset
+from ui.backend import current_spec
+from ui.charts import driver_bars, rating_bars, stacked_labels, theme_bars
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
+KEY = "sentiment_"
+
+st.title("Sentiment")
+st.caption("Upload reviews, score every one, and see what changed and why. Scores are saved as they are computed.")
+
+
+def run_scoring(dataset_id: int, use_llm: bool) -> None:
+    spec = current_spec()
+    classifier = get_classifier(spec.kind, spec=spec) if use_llm and spec else get_classifier()
+    bar = st.progress(0.0, text="Scoring reviews...")
+    try:
+        score_dataset(dataset_id, classifier, lambda done, total: bar.progress(done / max(total, 1), text=f"Scored {done:,} of {total:,} reviews"))
+    except Exception as error:  # an LLM backend failing mid-way: what was scored is already saved
+        st.error(f"Scoring stopped: {error} What was scored so far is saved; press Resume to go on.")
+        st.stop()
+    bar.empty()
+
+
+# --- bring in data -----------------------------------------------------------------------------
+
+datasets = list_datasets()
+with st.expander("Add reviews", expanded=datasets.empty):
+    uploads = st.file_uploader(
+        "Files of reviews (CSV, TSV, Excel, JSON lines)", type=["csv", "tsv", "txt", "xlsx", "jsonl", "json"],
+        accept_multiple_files=True, key=KEY + "upload",
+    )
+    use_sample = st.button("Try the sample (902 phone-accessory reviews)", key=KEY + "sample")
+    if use_sample:
+        st.session_state[KEY + "use_sample"] = True
+    tables, problems = [], []
+    for upload in uploads or []:
+        try:
+            tables.append(read_table(upload.getvalue(), upload.name))
+        except IngestError as error:
+            problems.append(str(error))
+    if not tables and st.session_state.get(KEY + "use_sample"):
+        tables = [read_table(SAMPLE)]
+    for problem in problems:
+        st.error(problem)
+    if tables:
+        table = combine(tables)
+        st.write(
+            f"**{table.source}**: {len(table.frame):,} rows read, {table.skipped:,} skipped"
+            + (f" ({'; '.join(f'{n:,} {reason}' for reason, n in table.skip_reasons.items())})" if table.skipped else "")
+            + f". Encoding {table.encoding}" + (f", delimiter {table.delimiter}" if table.delimiter else "") + "."
+        )
+        st.dataframe(table.frame.head(8), hide_index=True, width="stretch")
+        proposed = propose_mapping(table.frame)
+        choices = ["(none)", *table.frame.columns]
+        cols = st.columns(len(ROLES))
+        mapping = {}
+        for col, role in zip(cols, ROLES):
+            guess = proposed[role]
+            picked = col.selectbox(role.capitalize(), choices, index=choices.index(guess) if guess in choices else 0, key=f"{KEY}map_{role}")
+            mapping[role] = None if picked == "(none)" else picked
+        name = st.text_input("Dataset name", value=Path(table.source).stem, key=KEY + "name")
+        spec = current_spec()
+        use_llm = st.toggle(
+            f"Classify with the sidebar's LLM backend ({spec.label})" if spec and spec.kind != "embedded" else "Classify with the sidebar's LLM backend (choose Local or OpenAI there)",
+            value=False, disabled=not spec or spec.kind == "embedded", key=KEY + "use_llm",
+            help="Off: the embedded classifier (MiniLM + VADER, CPU, no key). On: the LLM backend, batched, JSON output.",
+        )
+        if st.button("Analyse", type="primary", key=KEY + "analyse"):
+            if not mapping["text"]:
+                st.error("Pick the column that holds the review text.")
+                st.stop()
+            dataset_id = create_dataset(table, mapping, name)
+            st.session_state[KEY + "dataset"] = dataset_id
+            st.session_state[KEY + "use_sample"] = False
+            run_scoring(dataset_id, use_llm)
+            st.rerun()
+
+datasets = list_datasets()
+if datasets.empty:
+    st.info("No reviews yet. Upload a file above, or try the sample.")
+    st.stop()
+
+# --- the chosen dataset ------------------------------------------------------------------------
+
+labels = {row.id: f"{row.name} · {row.rows:,} reviews · #{row.id}" for row in datasets.itertuples()}
+ids = list(labels)
+default = st.session_state.get(KEY + "dataset")
+dataset_id = st.selectbox("Dataset", ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=KEY + "pick")
+dataset = get_dataset(dataset_id)
+
+with st.expander("Manage this dataset"):
+    new_name = st.text_input("Rename", value=dataset.name, key=KEY + "rename")
+    left, right = st.columns(2)
+    if left.button("Save name", key=KEY + "save_name"):
+        rename_dataset(dataset_id, new_name)
+        st.rerun()
+    if right.button("Delete dataset", key=KEY + "delete"):
+        delete_dataset(dataset_id)
+        st.session_state.pop(KEY + "dataset", None)
+        st.rerun()
+    reasons = json.loads(dataset.skip_reasons)
+    st.caption(
+        f"Source: {dataset.source}. Classifier: {dataset.classifier or 'not run yet'}. "
+        + (f"Skipped when reading: {', '.join(f'{n:,} {r}' for r, n in reasons.items())}." if reasons else "No rows skipped.")
+    )
+
+low, high = date_range(dataset_id)
+start = end = None
+controls = st.columns([2, 1, 2, 2])
+if low is not None:
+    low_date, high_date = low.date(), high.date()
+    default_start = max(low_date, high_date - timedelta(days=29))
+    period = controls[0].date_input("Period", value=(default_start, high_date), min_value=low_date, max_value=high_date, key=KEY + "period")
+    if isinstance(period, tuple) and len(period) == 2:
+        start, end = period
+every = controls[1].selectbox("Trend by", ["day", "week", "month"], index=1, key=KEY + "every")
+board = dashboard(dataset_id, start=start, end=end, every=every)
+products = sorted(p for p in board.reviews["product"].unique() if p)
+channels = sorted(c for c in board.reviews["channel"].unique() if c)
+chosen_products = controls[2].multiselect("Products", products, key=KEY + "products")
+chosen_channels = controls[3].multiselect("Channels", channels, key=KEY + "channels")
+if chosen_products or chosen_channels:
+    board = dashboard(dataset_id, start=start, end=end, every=every, products=chosen_products, channels=chosen_channels)
+
+if board.unscored:
+    st.warning(f"{board.unscored:,} reviews are not scored yet (the run was interrupted).")
+    if st.button("Resume scoring", key=KEY + "resume"):
+        run_scoring(dataset_id, use_llm=not dataset.classifier.startswith("embedded"))
+        st.rerun()
+
+k = board.kpis
+metrics = st.columns(4)
+metrics[0].metric("Reviews", f"{k.volume:,}", delta=None if k.previous is None else f"{k.volume - k.previous.volume:+,}")
+metrics[1].metric("Positive", f"{k.positive_share:.0f}%", delta=None if k.delta("positive_share") is None else f"{k.delta('positive_share'):+.1f} pts")
+metrics[2].metric("Negative", f"{k.negative_share:.0f}%", delta=None if k.delta("negative_share") is None else f"{k.delta('negative_share'):+.1f} pts", delta_color="inverse")
+metrics[3].metric("Net sentiment", f"{k.net_sentiment:+.0f}", delta=None if k.delta("net_sentiment") is None else f"{k.delta('net_sentiment'):+.1f}")
+if k.previous is not None:
+    st.caption("Changes compare with the period of the same length just before.")
+
+if board.reviews.empty:
+    st.info("No reviews in this period and filter.")
+    st.stop()
+
+selection: dict = {}
+
+
+def chart(figure, key: str, dimension: str) -> None:
+    event = st.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode="points", key=KEY + key)
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if points:
+        custom = points[0].get("customdata") or []
+        selection.update({"dimension": dimension, "value": custom[0] if custom else points[0].get("x"), "label": custom[1] if len(custom) > 1 else None})
+
+
+tab_trend, tab_where, tab_why, tab_alerts, tab_ratings = st.tabs(["Trend", "Products & channels", "Why", "Alerts", "Ratings"])
+with tab_trend:
+    if board.over_time.empty:
+        st.info("This dataset has no dates, so there is no trend to show.")
+    else:
+        chart(stacked_labels(board.over_time, "period", title=f"Reviews per {every}"), "trend", "period")
+        st.plotly_chart(px.line(board.over_time, x="period", y="net_sentiment", markers=True, title="Net sentiment (positive % minus negative %)"), width="stretch", key=KEY + "net")
+with tab_where:
+    left, right = st.columns(2)
+    with left:
+        if board.by_product.empty:
+            st.info("No product column was mapped.")
+        else:
+            chart(stacked_labels(board.by_product.head(15), "product", title="By product", horizontal=True), "products_chart", "product")
+    with right:
+        if board.by_channel.empty:
+            st.info("No channel or source column was mapped.")
+        else:
+            chart(stacked_labels(board.by_channel.head(15), "channel", title="By channel", horizontal=True), "channels_chart", "channel")
+with tab_why:
+    left, right = st.columns(2)
+    for column, label in ((left, "negative"), (right, "positive")):
+        with column:
+            table = board.drivers[label]
+            if table.empty:
+                st.info(f"Too few {label} reviews here to say what drives them.")
+            else:
+                chart(driver_bars(table, label), f"drivers_{label}", "term")
+    if not board.themes.empty:
+        chart(theme_bars(board.themes), "themes_chart", "theme")
+with tab_alerts:
+    with st.form(KEY + "alert_form", clear_on_submit=True):
+        cols = st.columns([2, 2, 1, 1, 1])
+        rule_name = cols[0].text_input("Name", value="Negative spike", key=KEY + "alert_name")
+        kind = cols[1].selectbox("Fires when", list(ALERT_KINDS), format_func=lambda k: ALERT_KINDS[k].split(" {")[0].replace("negative share", "negative share").strip(), key=KEY + "alert_kind")
+        threshold = cols[2].number_input("Threshold (% or points)", min_value=0.0, max_value=100.0, value=40.0, step=5.0, key=KEY + "alert_threshold")
+        period_code = cols[3].selectbox("Per", list(PERIOD_NAMES), index=1, format_func=PERIOD_NAMES.get, key=KEY + "alert_period")
+        scope = cols[4].selectbox("Scope", ["", "product", "channel"], format_func=lambda s: s or "all reviews", key=KEY + "alert_scope")
+        if st.form_submit_button("Add rule"):
+            save_rule(AlertRule(dataset_id=dataset_id, name=rule_name.strip() or "Alert", kind=kind, threshold=threshold, period=period_code, scope_column=scope))
+            st.rerun()
+    for rule in rules_for(dataset_id):
+        left, right = st.columns([6, 1])
+        left.write(describe_rule(rule))
+        if right.button("Remove", key=f"{KEY}remove_rule_{rule.id}"):
+            delete_rule(rule.id)
+            st.rerun()
+    if board.alerts.empty:
+        st.success("No rule has fired on this dataset." if rules_for(dataset_id) else "No rules yet: add one above.")
+    else:
+        st.error(f"{len(board.alerts):,} alerts fired; the latest in the period starting {board.alerts.iloc[0]['period_start']}.")
+        st.dataframe(board.alerts, hide_index=True, width="stretch")
+with tab_ratings:
+    if board.rating is None:
+        st.info("No rating column was mapped, so there is nothing to compare with.")
+    else:
+        st.metric("Sentiment agrees with the stars", f"{100 * board.rating['agreement']:.0f}%", help="Over reviews rated clearly positive (top fifth) or clearly negative (bottom two fifths).")
+        st.plotly_chart(rating_bars(board.rating["by_rating"]), width="stretch", key=KEY + "ratings_chart")
+        if st.button("Calibrate on my rated reviews", key=KEY + "calibrate"):
+            try:
+                result = calibrate(board.reviews)
+            except ValueError as error:
+                st.error(str(error))
+            else:
+                apply_calibration(dataset_id, result)
+                st.success(
+                    f"Calibrated on {result['fit_rows']:,} rated reviews; on {result['test_rows']:,} held-out ones accuracy went "
+                    f"from {100 * result['accuracy_before']:.1f}% to {100 * result['accuracy_after']:.1f}%."
+                )
+
+# --- the reviews behind a selection ------------------------------------------------------------
+
+st.subheader("Reviews")
+shown = board.reviews
+if selection:
+    dimension, value = selection["dimension"], selection["value"]
+    if dimension == "period":
+        begins = pd.Timestamp(value, tz="UTC")
+        ends = (begins.tz_localize(None).to_period({"day": "D", "week": "W", "month": "M"}[every]).end_time + pd.Timedelta(microseconds=1)).tz_localize("UTC")
+        shown = shown[(shown["date"] >= begins) & (shown["date"] < ends)]
+    elif dimension in ("product", "channel"):
+        shown = shown[shown[dimension] == value]
+    elif dimension == "theme":
+        shown = shown[shown["themes"].str.contains(str(value), regex=False)]
+    elif dimension == "term":
+        shown = shown[shown["text"].str.contains(str(value).split()[0], case=False, regex=False)]
+    if selection.get("label"):
+        shown = shown[shown["sentiment"] == selection["label"]]
+    st.caption(f"Showing the {len(shown):,} reviews behind the selection: {dimension} {value}" + (f", {selection['label']}" if selection.get("label") else "") + ". Click elsewhere on the chart to clear.")
+else:
+    label_filter = st.segmented_control("Show", ["negative", "neutral", "positive"], selection_mode="multi", key=KEY + "label_filter")
+    if label_filter:
+        shown = shown[shown["sentiment"].isin(label_filter)]
+    st.caption("Click any bar above to see the reviews behind it.")
+st.dataframe(
+    shown[["date", "product", "channel", "rating", "sentiment", "score", "confidence", "themes", "text"]].sort_values("score"),
+    hide_index=True, width="stretch", column_config={"text": st.column_config.TextColumn("review", width="large"), "date": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD")},
+)
+
+export = export_frame(dataset_id)
+left, right = st.columns(2)
+left.download_button("Download CSV", to_csv_bytes(export), file_name=f"{dataset.name}-sentiment.csv", mime="text/csv", key=KEY + "csv")
+right.download_button(
+    "Download Excel", to_xlsx_bytes({"reviews": export}), file_name=f"{dataset.name}-sentiment.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=KEY + "xlsx",
+)
