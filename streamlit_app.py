@@ -1,4 +1,9 @@
-"""Mercury: routes only. Every page lives in pages/ and does its work through core/."""
+"""Mercury: routes only. Every page lives in app_pages/ and does its work through core/.
+
+The folder is not called `pages/` on purpose: Streamlit treats a `pages/` folder beside the main
+script as a legacy multipage app, which runs page files alone (no shared sidebar) whenever a
+session starts in that mode. With st.navigation and another folder name there is one router.
+"""
 import streamlit as st
 
 from ui.backend import render_sidebar
@@ -6,10 +11,10 @@ from ui.backend import render_sidebar
 st.set_page_config(page_title="Mercury · LLM desk for marketing", page_icon="☿", layout="wide")
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
-    st.Page("pages/usage.py", title="Usage", icon=":material/monitoring:"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
+    st.Page("app_pages/usage.py", title="Usage", icon=":material/monitoring:"),
 ]
-render_sidebar()
 navigation = st.navigation(pages)
+render_sidebar()
 navigation.run()

@@ -62,10 +62,11 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw[: 4 * SNIFF_BYTES]).best()
-    encoding = best.encoding if best is not None else "cp1252"
-    if encoding in ("ascii", "utf_8"):
-        encoding = "cp1252"  # the sample was clean, the rest was not: the usual culprit is Windows-1252
+    matches = list(from_bytes(raw[: 4 * SNIFF_BYTES]))
+    least_chaos = min((m.chaos for m in matches), default=0.0)
+    tied = [m.encoding for m in matches if m.chaos == least_chaos]
+    # Between equally plausible code pages, Windows-1252 is what spreadsheets in most markets export.
+    encoding = "cp1252" if "cp1252" in tied or not tied or tied[0] in ("ascii", "utf_8") else tied[0]
     return raw.decode(encoding, errors="replace"), encoding
 
 
@@ -102,6 +103,7 @@ def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
             dtype=str,
             keep_default_na=False,
             engine="python",
+            index_col=False,
             on_bad_lines=on_bad_line,
             skip_blank_lines=True,
         )

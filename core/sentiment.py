@@ -250,8 +250,8 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
     if not text_column or text_column not in table.frame.columns:
         raise IngestError(f"{table.source} needs a text column to analyse.")
     frame = table.frame
-    texts = frame[text_column].astype(str).str.strip()
-    keep = texts.str.len() > 0
+    texts = frame[text_column].astype(str)  # stored as given: exports must show what the file said
+    keep = texts.str.strip().str.len() > 0
     table.skip("empty text", int((~keep).sum()))
     roles = {role: column for role, column in mapping.items() if column and column in frame.columns}
     dates = pd.to_datetime(frame[roles["date"]], errors="coerce", utc=True, format="mixed") if "date" in roles else None

@@ -15,24 +15,6 @@ for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MERCURY_BACKEND", "DATABASE_U
     os.environ.pop(name, None)
 
 
-def _route_with_navigation_in_apptest() -> None:
-    """AppTest resets Streamlit's "uses a pages/ folder" flag before every run, so with our pages/
-    folder it would run the page file alone from the second run on. The real server clears that flag
-    for good once st.navigation is called; keep it cleared here too."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original_init = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
-
-
-_route_with_navigation_in_apptest()
-
-
 @pytest.fixture(autouse=True)
 def fresh_database(tmp_path, monkeypatch):
     """Every test gets its own SQLite file, so counts and rows are its own."""

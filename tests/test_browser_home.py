@@ -12,7 +12,7 @@ def test_home_generates_with_the_embedded_model_and_usage_counts_it(tmp_path):
     with streamlit_server(f"sqlite:///{tmp_path / 'browser.db'}") as url, chromium_page() as page:
         page.goto(url)
         page.get_by_text("Active backend:").wait_for()
-        page.get_by_text("Nothing yet this month").wait_for()
+        page.get_by_text("No model calls yet this month").wait_for()
         page.get_by_role("button", name="Generate").click()
         page.locator("[data-testid=stStatusWidget]").wait_for(state="visible")
         page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden")

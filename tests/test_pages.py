@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from core.usage import record_call
 from tests.conftest import ROOT
 
-PAGES = ["pages/home.py", "pages/usage.py"]
+PAGES = ["app_pages/home.py", "app_pages/sentiment.py", "app_pages/usage.py"]
 
 
 def app() -> AppTest:
@@ -17,20 +17,20 @@ def test_every_page_renders_without_exception(page):
     at = app()
     at.switch_page(page).run()
     assert not at.exception
-    assert at.title[0].value in ("Mercury", "Usage")
+    assert at.title[0].value in ("Mercury", "Sentiment", "Usage")
 
 
 def test_home_shows_the_embedded_backend_and_a_friendly_empty_state():
     at = app()
     assert "Embedded · SmolLM2-135M-Instruct" in at.info[0].value
-    assert any("Nothing yet this month" in caption.value for caption in at.caption)
+    assert any("No model calls yet this month" in caption.value for caption in at.caption)
 
 
 def test_usage_page_totals_calls_per_page():
     record_call(page="email", backend="openai", model="gpt-4o-mini", tokens_in=100, tokens_out=50, latency_s=1.0, cost_usd=0.25)
     record_call(page="content", backend="embedded", model="SmolLM2", tokens_in=10, tokens_out=5, latency_s=2.0)
     at = app()
-    at.switch_page("pages/usage.py").run()
+    at.switch_page("app_pages/usage.py").run()
     at.radio(key="usage_group").set_value("page").run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -74,3 +74,14 @@ def test_local_backend_without_a_model_says_what_is_missing():
     at.radio(key="backend_kind").set_value("local").run()
     assert not at.exception
     assert "The local backend needs a model" in at.warning[0].value
+
+
+def test_home_counts_reviews_analysed():
+    import pandas as pd
+
+    from core.ingest import Table
+    from core.sentiment import analyse_table
+
+    analyse_table(Table(frame=pd.DataFrame({"review": ["Lovely", "Awful", "Fine I guess"]}), source="three.csv"))
+    at = app()
+    assert at.metric[0].label == "Reviews analysed" and at.metric[0].value == "3"

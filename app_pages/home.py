@@ -13,16 +13,18 @@ st.markdown(
 spec = current_spec()
 st.info(f"Active backend: **{spec.label}**" if spec else "No backend is ready yet: finish the settings in the sidebar.")
 
-st.subheader("This month")
+st.subheader("The team's figures")
 figures = team_figures()
 cols = st.columns(4)
-cols[0].metric("LLM calls", f"{figures.llm_calls_month:,}")
-cols[1].metric("Tokens", f"{figures.tokens_month:,}")
-cols[2].metric("API spend", f"${figures.spend_month_usd:,.2f}")
-cols[3].metric("Local compute", f"{figures.compute_s_month / 60:,.1f} min")
+cols[0].metric("Reviews analysed", f"{figures.reviews_analysed:,}", help=f"in {figures.datasets:,} datasets")
+cols[1].metric("LLM calls this month", f"{figures.llm_calls_month:,}", help=f"{figures.tokens_month:,} tokens")
+cols[2].metric("API spend this month", f"${figures.spend_month_usd:,.2f}")
+cols[3].metric("Local compute this month", f"{figures.compute_s_month / 60:,.1f} min")
+if figures.reviews_analysed == 0:
+    st.page_link("app_pages/sentiment.py", label="No reviews yet: open Sentiment and try the sample dataset", icon=":material/reviews:")
 if figures.llm_calls_month == 0:
     st.caption(
-        "Nothing yet this month. Try a prompt below, or press *Test connection* in the sidebar: "
+        "No model calls yet this month. Try a prompt below, or press *Test connection* in the sidebar: "
         "every call shows up here and on the Usage page."
     )
 
