@@ -187,3 +187,21 @@ def test_cli_refuses_unusable_files_with_exit_2(tmp_path, content, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_llm_backend_classifies_with_json_and_records_its_model():
+    from core.llm import BackendSpec
+    from tests.openai_server import Reply, ScriptedOpenAIServer
+
+    replies = [Reply(text='{"sentiment": "negative", "score": -0.8}'), Reply(text="It is positive!"), Reply(text='{"sentiment": "positive", "score": 0.9}')]
+    with ScriptedOpenAIServer(replies) as server:
+        spec = BackendSpec(kind="openai", model="judge-model", base_url=server.base_url, api_key="k", timeout=5, max_retries=0)
+        classifier = get_classifier("openai", spec=spec)
+        frame = pd.DataFrame({"review": ["Broke at once.", "Works great."]})
+        dataset_id, summary = analyse_table(Table(frame=frame, source="llm.csv"), classifier=classifier)
+    # Two reviews in two concurrent requests; whichever got the prose answer had one repair request.
+    assert len(server.requests) == 3
+    assert "<review>" in server.requests[0]["body"]["messages"][1]["content"]
+    assert summary["model"] == "openai:judge-model"
+    assert summary["counts"] == {"negative": 1, "neutral": 0, "positive": 1}
+    assert set(reviews_frame(dataset_id)["model"]) == {"openai:judge-model"}
