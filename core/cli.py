@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Callable
 
+from core.gpu import PlannerError
 from core.ingest import IngestError
 from core.llm import LLMError
 
@@ -83,6 +84,40 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gpu(args: argparse.Namespace) -> int:
+    from core.gpu import Workload, load_architecture, plan
+
+    arch = load_architecture(model=args.model, config_path=args.config)
+    workload = Workload(
+        mode=args.mode,
+        dtype=args.dtype,
+        kv_dtype=args.kv_dtype,
+        batch=args.batch,
+        prompt=args.prompt,
+        new=args.new,
+        seq=args.seq,
+        lora_r=args.lora_r,
+        lora_targets=tuple(t.strip() for t in args.lora_targets.split(",") if t.strip()),
+        grad_checkpointing=args.grad_checkpointing,
+        mixed_precision=args.mixed_precision,
+    )
+    result = plan(arch, workload, gpu_name=args.gpu, requests_per_day=args.requests_per_day, dataset_tokens=args.dataset_tokens, epochs=args.epochs)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['model']} ({result['params_b']} B parameters), {workload.mode}, {workload.dtype}: peak {result['peak_gib']} GiB at {result['peak_phase']}")
+    for kind, gib in result["breakdown_gib"].items():
+        if gib:
+            print(f"  {kind:<17} {gib:>9.2f} GiB")
+    print(f"one GPU needs {result['one_gpu_needs_gib']} GiB with CUDA context and fragmentation")
+    fits = [f"{name} x{n}" for name, n in result["fits"].items() if n]
+    print("fits on: " + (", ".join(fits) if fits else "none of the catalog's GPUs, up to 8 each"))
+    for section in ("gpu", "speed", "cost"):
+        if section in result:
+            print(f"{section}: " + ", ".join(f"{k}={v}" for k, v in result[section].items()))
+    return 0
+
+
 def _spec(args: argparse.Namespace):
     from core.llm import resolve_spec
 
@@ -111,6 +146,28 @@ def build_parser() -> argparse.ArgumentParser:
     sentiment.add_argument("--json", action="store_true", help="print only the JSON summary (no human-readable line on stderr)")
     sentiment.set_defaults(handler=cmd_sentiment)
 
+    gpu = commands.add_parser("gpu", help="GPU memory, GPUs needed, speed and cost of serving or fine-tuning a model")
+    source = gpu.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", help="a transformers config.json of any causal LM")
+    source.add_argument("--model", help="a model of the catalog, e.g. Llama-3.1-8B")
+    gpu.add_argument("--mode", choices=["inference", "full", "lora", "qlora"], default="inference")
+    gpu.add_argument("--dtype", default="bf16", help="weights: fp32, bf16, fp16, fp8, int8, nf4, awq, gptq, q4_k_m, q8_0")
+    gpu.add_argument("--kv-dtype", default="bf16", help="KV cache: fp32, bf16, fp16, fp8, int8")
+    gpu.add_argument("--batch", type=int, default=1, help="sequences at once (concurrent users when serving)")
+    gpu.add_argument("--prompt", type=int, default=512, help="prompt tokens (inference)")
+    gpu.add_argument("--new", type=int, default=128, help="generated tokens (inference)")
+    gpu.add_argument("--seq", type=int, default=1024, help="sequence length (training)")
+    gpu.add_argument("--lora-r", type=int, default=16)
+    gpu.add_argument("--lora-targets", default="q,k,v,o", help="comma-separated: q,k,v,o,gate,up,down")
+    gpu.add_argument("--grad-checkpointing", action="store_true")
+    gpu.add_argument("--mixed-precision", action="store_true", help="full fine-tune with fp32 master weights")
+    gpu.add_argument("--gpu", help="a GPU of the catalog, e.g. 'H100 80GB': adds GPUs needed, speed and cost")
+    gpu.add_argument("--requests-per-day", type=float, help="serving workload for the monthly cost")
+    gpu.add_argument("--dataset-tokens", type=int, help="training tokens per epoch for the fine-tuning cost")
+    gpu.add_argument("--epochs", type=float, default=1)
+    gpu.add_argument("--json", action="store_true")
+    gpu.set_defaults(handler=cmd_gpu)
+
     setup = commands.add_parser("setup", help="convert the embedded model once and create the database")
     setup.set_defaults(handler=cmd_setup)
     return parser
@@ -121,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (LLMError, UserError, IngestError) as error:
+    except (LLMError, UserError, IngestError, PlannerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -1,0 +1,518 @@
+"""GPU memory, GPU count, speed and monthly cost for serving or fine-tuning a transformers causal LM.
+
+Memory is modelled by which tensors are alive at the peak, as plain transformers code allocates
+them (bf16 weights, sdpa attention, torch AdamW with states in the parameters' dtype, `generate`
+with greedy decoding), so `peak_gib` is comparable with `torch.cuda.max_memory_allocated`:
+
+- inference: weights + KV cache of the prompt + the prefill's transient activations of one layer
+  (about 2.44 intermediate-size and 7 hidden-size bf16 vectors per token: the gate and up
+  projections and the residual, normalisation and attention tensors) + last-token logits in fp32;
+  decoding adds the new tokens' KV cache but only one token's activations, so the peak is the
+  larger of the two phases;
+- training: weights + optimizer states + every layer's saved activations (about 8.1 hidden-size
+  and 4 intermediate-size bf16 vectors per token per layer without checkpointing: norms in fp32,
+  q/k/v, RoPE, attention output, gate, up, activation and their product) + the logits kept for the
+  loss (about 13.4 bytes per token per vocabulary entry: bf16 logits, the fp32 copy, log-softmax
+  and its gradient). Weight gradients arrive while activations are freed, so the backward pass
+  peaks before they add up; the optimizer step (weights + gradients + states + a foreach
+  temporary) is the other candidate peak.
+
+The per-token constants were derived from measurements of Llama-3.2-1B and Qwen2.5-7B shapes on an
+H100 (transformers 5.17, torch 2.11); tests/test_gpu.py checks the estimate against every one.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+GiB = 1024**3
+ASSETS = Path(__file__).parent / "assets"
+
+# Bytes per parameter of the quantised linear layers (scales and zero points included) and whether
+# embeddings and the LM head stay in 16-bit, as the quantisation libraries leave them.
+WEIGHT_FORMATS: dict[str, tuple[float, bool]] = {
+    "fp32": (4.0, False),
+    "bf16": (2.0, False),
+    "fp16": (2.0, False),
+    "fp8": (1.0 + 4 / 4096, True),  # per-tensor or per-block fp32 scales
+    "int8": (1.0 + 2 / 4096, True),  # LLM.int8 row scales
+    "nf4": (0.5 + 0.127 / 8, True),  # bitsandbytes 4-bit with double-quantised absmax
+    "awq": (0.5 + 2.5 / 128, True),  # int4, group 128: fp16 scale + 4-bit zero point per group
+    "gptq": (0.5 + 2.5 / 128, True),
+    "q4_k_m": (4.85 / 8, False),  # GGUF mixes Q4_K and Q6_K blocks: 4.85 bits per weight on average
+    "q8_0": (8.5 / 8, False),
+}
+KV_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+
+# Per-token activation constants (see the module docstring): prefill of one layer, and training.
+PREFILL_INTERMEDIATE_VECTORS = 2.44
+PREFILL_HIDDEN_VECTORS = 7.0
+TRAIN_HIDDEN_VECTORS = 8.13
+TRAIN_INTERMEDIATE_VECTORS = 4.0
+TRAIN_LOGIT_BYTES = 13.4
+# What a process needs beyond its tensors: CUDA context and kernels, plus allocator fragmentation.
+CUDA_CONTEXT_GIB = 0.6
+FRAGMENTATION = 0.05
+# Tensor parallelism: communication buffers each extra GPU needs.
+TP_BUFFER_GIB = 0.4
+
+
+class PlannerError(ValueError):
+    """Bad input to the planner; str(error) is one sentence."""
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    model_type: str
+    hidden: int
+    layers: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    intermediate: int
+    vocab: int
+    tied: bool
+    experts: int = 1
+    experts_per_token: int = 1
+    sliding_window: int | None = None
+    sliding_layers: int = 0
+    qkv_bias: bool = False
+    norms_per_layer: int = 2
+
+    @property
+    def kv_dim(self) -> int:
+        return self.kv_heads * self.head_dim
+
+    @property
+    def q_dim(self) -> int:
+        return self.heads * self.head_dim
+
+    def params(self) -> dict[str, int]:
+        attention = self.hidden * self.q_dim * 2 + self.hidden * self.kv_dim * 2 + ((self.q_dim + 2 * self.kv_dim) if self.qkv_bias else 0)
+        mlp_one = 3 * self.hidden * self.intermediate
+        router = self.hidden * self.experts if self.experts > 1 else 0
+        norms = self.norms_per_layer * self.hidden
+        per_layer = attention + mlp_one * self.experts + router + norms
+        embed = self.vocab * self.hidden
+        head = 0 if self.tied else self.vocab * self.hidden
+        linear = self.layers * (attention + mlp_one * self.experts + router)
+        return {
+            "embedding": embed,
+            "lm_head": head,
+            "linear": linear,
+            "norms": self.layers * norms + self.hidden,
+            "total": embed + head + self.layers * per_layer + self.hidden,
+            "active": embed + head + self.layers * (attention + mlp_one * self.experts_per_token + router + norms) + self.hidden,
+        }
+
+
+def _text_config(config):
+    return getattr(config, "text_config", None) or config
+
+
+def architecture_from_config(config, name: str = "") -> Architecture:
+    """An Architecture from a transformers config object (any causal LM with the usual fields)."""
+    cfg = _text_config(config)
+    try:
+        hidden = int(cfg.hidden_size)
+        heads = int(cfg.num_attention_heads)
+        layers = int(cfg.num_hidden_layers)
+        intermediate = int(getattr(cfg, "intermediate_size", None) or getattr(cfg, "ffn_dim", None) or 4 * hidden)
+        vocab = int(cfg.vocab_size)
+    except (AttributeError, TypeError) as error:
+        raise PlannerError(f"The config lacks a field every causal LM has ({error}).") from error
+    kv_heads = int(getattr(cfg, "num_key_value_heads", None) or heads)
+    head_dim = int(getattr(cfg, "head_dim", None) or hidden // heads)
+    layer_types = list(getattr(cfg, "layer_types", None) or [])
+    window = getattr(cfg, "sliding_window", None)
+    sliding = sum(1 for t in layer_types if t == "sliding_attention") if layer_types else (layers if window else 0)
+    model_type = str(getattr(cfg, "model_type", ""))
+    return Architecture(
+        name=name or getattr(cfg, "_name_or_path", "") or model_type,
+        model_type=model_type,
+        hidden=hidden,
+        layers=layers,
+        heads=heads,
+        kv_heads=kv_heads,
+        head_dim=head_dim,
+        intermediate=intermediate,
+        vocab=vocab,
+        tied=bool(getattr(cfg, "tie_word_embeddings", False)),
+        experts=int(getattr(cfg, "num_local_experts", None) or getattr(cfg, "num_experts", None) or 1),
+        experts_per_token=int(getattr(cfg, "num_experts_per_tok", None) or 1),
+        sliding_window=int(window) if window and sliding else None,
+        sliding_layers=sliding if window else 0,
+        qkv_bias=model_type.startswith("qwen2") or bool(getattr(cfg, "attention_bias", False)),
+        norms_per_layer=4 if model_type.startswith(("gemma2", "gemma3")) else 2,
+    )
+
+
+def config_from_dict(values: dict):
+    """A transformers config object from a config.json's contents."""
+    from transformers import CONFIG_MAPPING
+
+    model_type = values.get("model_type")
+    if model_type not in CONFIG_MAPPING:
+        raise PlannerError(f"The config's model_type {model_type!r} is not one transformers knows.")
+    return CONFIG_MAPPING[model_type].from_dict({k: v for k, v in values.items() if k != "model_type"})
+
+
+def catalog() -> dict[str, dict]:
+    return json.loads((ASSETS / "models.json").read_text())
+
+
+def gpu_catalog() -> dict[str, dict]:
+    return {name: spec for name, spec in json.loads((ASSETS / "gpus.json").read_text()).items() if not name.startswith("_")}
+
+
+def load_architecture(*, model: str | None = None, config_path: str | None = None, config: dict | None = None) -> Architecture:
+    if config_path:
+        try:
+            config = json.loads(Path(config_path).read_text())
+        except OSError as error:
+            raise PlannerError(f"Cannot read {config_path}: {error.strerror or error}.") from error
+        except json.JSONDecodeError as error:
+            raise PlannerError(f"{config_path} is not valid JSON ({error.msg} at line {error.lineno}).") from error
+    if config is not None:
+        if not isinstance(config, dict):
+            raise PlannerError("A config.json holds one JSON object.")
+        return architecture_from_config(config_from_dict(config), name=model or str(config.get("_name_or_path", "")) or "custom")
+    models = catalog()
+    if model not in models:
+        raise PlannerError(f"Unknown model '{model}': choose one of {', '.join(models)}, or give --config.")
+    return architecture_from_config(config_from_dict(models[model]), name=model)
+
+
+@dataclass(frozen=True)
+class Workload:
+    mode: str = "inference"  # inference | full | lora | qlora
+    dtype: str = "bf16"  # weight format (inference) or training precision
+    kv_dtype: str = "bf16"
+    batch: int = 1
+    prompt: int = 512
+    new: int = 128
+    seq: int = 1024
+    lora_r: int = 16
+    lora_targets: tuple[str, ...] = ("q", "k", "v", "o")
+    grad_checkpointing: bool = False
+    mixed_precision: bool = False  # full fine-tune with fp32 master weights and bf16 compute
+
+    def validate(self) -> None:
+        if self.mode not in ("inference", "full", "lora", "qlora"):
+            raise PlannerError(f"Unknown mode '{self.mode}': choose inference, full, lora or qlora.")
+        if self.dtype not in WEIGHT_FORMATS:
+            raise PlannerError(f"Unknown precision '{self.dtype}': choose one of {', '.join(WEIGHT_FORMATS)}.")
+        if self.kv_dtype not in KV_BYTES:
+            raise PlannerError(f"Unknown KV cache dtype '{self.kv_dtype}': choose one of {', '.join(KV_BYTES)}.")
+        if self.mode in ("full", "lora") and self.dtype not in ("fp32", "bf16", "fp16"):
+            raise PlannerError("Training runs in fp32, bf16 or fp16; for 4-bit weights choose qlora.")
+        if min(self.batch, self.prompt, self.seq, self.lora_r) < 1 or self.new < 0:
+            raise PlannerError("Batch, prompt, sequence length and LoRA rank must be positive.")
+
+
+@dataclass
+class Estimate:
+    arch: Architecture
+    workload: Workload
+    breakdown: dict[str, float]  # bytes alive at the peak, by kind
+    phase: str  # which moment the peak is: prefill, decode, backward, optimizer step
+    params: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def peak_bytes(self) -> float:
+        return sum(self.breakdown.values())
+
+    @property
+    def peak_gib(self) -> float:
+        return self.peak_bytes / GiB
+
+    def gpu_need_gib(self, tp: int = 1) -> float:
+        """Memory one GPU needs at tensor-parallel degree tp, with CUDA context and fragmentation."""
+        shared = self.breakdown.get("framework_overhead", 0)
+        split = (self.peak_bytes - shared) / GiB
+        kv_split = self.breakdown.get("kv_cache", 0) / GiB
+        if self.arch.kv_heads < tp:  # fewer KV heads than GPUs: each GPU keeps whole heads, some repeated
+            split += kv_split * (tp / self.arch.kv_heads - 1)
+        per_gpu = split / tp
+        return per_gpu * (1 + FRAGMENTATION) + CUDA_CONTEXT_GIB + (TP_BUFFER_GIB if tp > 1 else 0)
+
+
+def _weight_bytes(arch: Architecture, params: dict[str, int], fmt: str) -> float:
+    per_param, embeddings_16bit = WEIGHT_FORMATS[fmt]
+    embedding_bytes = 2.0 if embeddings_16bit else per_param
+    norm_bytes = 4.0 if fmt == "fp32" else 2.0
+    return params["linear"] * per_param + (params["embedding"] + params["lm_head"]) * embedding_bytes + params["norms"] * norm_bytes
+
+
+def _kv_bytes(arch: Architecture, batch: int, tokens: int, kv_dtype: str) -> float:
+    full_layers = arch.layers - arch.sliding_layers
+    sliding_tokens = min(tokens, arch.sliding_window) if arch.sliding_window else tokens
+    per_token_layer = 2 * arch.kv_dim * KV_BYTES[kv_dtype]
+    return batch * per_token_layer * (full_layers * tokens + arch.sliding_layers * sliding_tokens)
+
+
+def _lora_params(arch: Architecture, r: int, targets: tuple[str, ...]) -> int:
+    shapes = {
+        "q": (arch.hidden, arch.q_dim),
+        "k": (arch.hidden, arch.kv_dim),
+        "v": (arch.hidden, arch.kv_dim),
+        "o": (arch.q_dim, arch.hidden),
+        "gate": (arch.hidden, arch.intermediate),
+        "up": (arch.hidden, arch.intermediate),
+        "down": (arch.intermediate, arch.hidden),
+    }
+    unknown = set(targets) - set(shapes)
+    if unknown:
+        raise PlannerError(f"Unknown LoRA target {sorted(unknown)[0]!r}: choose from {', '.join(shapes)}.")
+    experts = {"gate": arch.experts, "up": arch.experts, "down": arch.experts}
+    return arch.layers * sum(r * (shapes[t][0] + shapes[t][1]) * experts.get(t, 1) for t in targets)
+
+
+def estimate(arch: Architecture, workload: Workload) -> Estimate:
+    workload.validate()
+    params = arch.params()
+    active_intermediate = arch.intermediate * (arch.experts_per_token if arch.experts > 1 else 1)
+    if workload.mode == "inference":
+        weights = _weight_bytes(arch, params, workload.dtype)
+        tokens = workload.batch * workload.prompt
+        prefill_activations = 2 * tokens * (PREFILL_INTERMEDIATE_VECTORS * active_intermediate + PREFILL_HIDDEN_VECTORS * arch.hidden)
+        logits = workload.batch * arch.vocab * 4
+        prefill = {"weights": weights, "kv_cache": _kv_bytes(arch, workload.batch, workload.prompt, workload.kv_dtype), "activations": prefill_activations, "logits": logits}
+        decode_activations = 2 * workload.batch * (PREFILL_INTERMEDIATE_VECTORS * active_intermediate + PREFILL_HIDDEN_VECTORS * arch.hidden)
+        decode = {"weights": weights, "kv_cache": _kv_bytes(arch, workload.batch, workload.prompt + workload.new, workload.kv_dtype), "activations": decode_activations, "logits": logits}
+        phase, breakdown = max((("prefill", prefill), ("decode", decode)), key=lambda item: sum(item[1].values()))
+        breakdown = {**breakdown, "gradients": 0.0, "optimizer_states": 0.0}
+        return Estimate(arch, workload, breakdown, phase, params)
+
+    tokens = workload.batch * workload.seq
+    if workload.mode == "qlora":
+        weights = _weight_bytes(arch, params, "nf4")
+        compute_bytes = 2.0
+    elif workload.mode == "full" and workload.mixed_precision:
+        weights = params["total"] * (4 + 2)  # fp32 master weights and autocast's bf16 copies
+        compute_bytes = 2.0
+    else:
+        weights = _weight_bytes(arch, params, workload.dtype)
+        compute_bytes = WEIGHT_FORMATS[workload.dtype][0]
+    if workload.mode == "full":
+        trainable = params["total"]
+        state_bytes = 4.0 if workload.mixed_precision else compute_bytes
+        grad_bytes = state_bytes
+    else:
+        trainable = _lora_params(arch, workload.lora_r, workload.lora_targets)
+        state_bytes = grad_bytes = compute_bytes
+    states = 2 * trainable * state_bytes  # AdamW: first and second moments
+    gradients = trainable * grad_bytes
+    per_layer_token = (TRAIN_HIDDEN_VECTORS * arch.hidden + TRAIN_INTERMEDIATE_VECTORS * active_intermediate) * compute_bytes
+    if workload.grad_checkpointing:
+        # Only each layer's input is kept; one layer's activations are rebuilt at a time in backward.
+        activations = tokens * (arch.layers * arch.hidden * compute_bytes + per_layer_token)
+    else:
+        activations = tokens * arch.layers * per_layer_token
+    logits = tokens * arch.vocab * TRAIN_LOGIT_BYTES
+    backward = {"weights": weights, "activations": activations, "logits": logits, "gradients": 0.0, "optimizer_states": states}
+    step = {"weights": weights, "activations": 0.0, "logits": 0.0, "gradients": 2 * gradients, "optimizer_states": states}  # foreach temporaries
+    phase, breakdown = max((("backward", backward), ("optimizer step", step)), key=lambda item: sum(item[1].values()))
+    breakdown = {**breakdown, "kv_cache": 0.0}
+    return Estimate(arch, workload, breakdown, phase, params)
+
+
+# --- GPUs, speed and cost ----------------------------------------------------------------------
+
+
+def gpus_needed(est: Estimate, gpu: dict) -> int | None:
+    """The smallest tensor-parallel degree (1, 2, 4, 8) whose per-GPU need fits, or None."""
+    for tp in (1, 2, 4, 8):
+        if est.arch.heads % tp == 0 and est.gpu_need_gib(tp) <= gpu["memory_gib"]:
+            return tp
+    return None
+
+
+@dataclass
+class Speed:
+    decode_tokens_per_s: float  # per sequence
+    throughput_tokens_per_s: float  # all sequences of the batch
+    prefill_s: float
+    request_latency_s: float
+    requests_per_day: float
+
+
+def roofline(est: Estimate, gpu: dict, tp: int, efficiency: float = 0.6) -> Speed:
+    """Decode is bound by memory bandwidth (weights and KV read once per step); prefill by compute."""
+    w = est.workload
+    params = est.params
+    active_share = params["active"] / params["total"]
+    weight_bytes = est.breakdown["weights"] * active_share
+    kv_bytes = _kv_bytes(est.arch, w.batch, w.prompt + w.new // 2, w.kv_dtype)  # the average step reads half the new tokens' KV
+    step_s = (weight_bytes + kv_bytes) / (tp * gpu["bandwidth_gbs"] * 1e9 * efficiency)
+    prefill_s = 2 * params["active"] * w.batch * w.prompt / (tp * gpu["bf16_tflops"] * 1e12 * efficiency)
+    latency = prefill_s + w.new * step_s
+    return Speed(
+        decode_tokens_per_s=1 / step_s,
+        throughput_tokens_per_s=w.batch / step_s,
+        prefill_s=prefill_s,
+        request_latency_s=latency,
+        requests_per_day=86_400 / latency * w.batch,
+    )
+
+
+@dataclass
+class MonthlyCost:
+    gpus: int
+    gpu_hours: float
+    rental_usd: float
+    energy_kwh: float
+    energy_usd: float
+    self_hosted_usd: float
+    api_usd: float | None
+    api_model: str
+    requests_per_month: float
+    capacity_requests_per_month: float
+
+
+HOURS_PER_MONTH = 730
+
+
+def monthly_cost(
+    est: Estimate,
+    gpu: dict,
+    tp: int,
+    *,
+    requests_per_day: float,
+    utilisation: float = 0.6,
+    kwh_price: float = 0.0,
+    api_model: str = "gpt-4o-mini",
+    efficiency: float = 0.6,
+) -> MonthlyCost:
+    """Self-hosted GPUs on all month (rental, plus energy at a utilisation when you pay for power)
+    against a hosted API billed per token for the same requests."""
+    from core.usage import api_cost_usd
+
+    speed = roofline(est, gpu, tp, efficiency)
+    per_replica = speed.requests_per_day * utilisation * 30.4
+    replicas = max(1, math.ceil(requests_per_day * 30.4 / per_replica)) if per_replica else 1
+    gpus = replicas * tp
+    gpu_hours = gpus * HOURS_PER_MONTH
+    energy_kwh = gpus * gpu["power_w"] / 1000 * HOURS_PER_MONTH * utilisation
+    requests = requests_per_day * 30.4
+    api = api_cost_usd(api_model, int(requests * est.workload.prompt), int(requests * est.workload.new))
+    return MonthlyCost(
+        gpus=gpus,
+        gpu_hours=gpu_hours,
+        rental_usd=gpu_hours * gpu["price_per_hour"],
+        energy_kwh=energy_kwh,
+        energy_usd=energy_kwh * kwh_price,
+        self_hosted_usd=gpu_hours * gpu["price_per_hour"] + energy_kwh * kwh_price,
+        api_usd=api if api else None,
+        api_model=api_model,
+        requests_per_month=requests,
+        capacity_requests_per_month=per_replica * replicas,
+    )
+
+
+def finetune_cost(est: Estimate, gpu: dict, tp: int, *, dataset_tokens: int, epochs: float = 1, mfu: float = 0.35) -> dict:
+    """Time and money for a training run: 6 FLOPs per parameter per token for a full fine-tune,
+    4 for LoRA and QLoRA (no weight gradients for the frozen weights), at a model FLOPs utilisation."""
+    flops_per_token = (6 if est.workload.mode == "full" else 4) * est.params["active"]
+    if est.workload.grad_checkpointing:
+        flops_per_token += 2 * est.params["active"]  # the forward pass runs twice
+    seconds = flops_per_token * dataset_tokens * epochs / (tp * gpu["bf16_tflops"] * 1e12 * mfu)
+    hours = seconds / 3600
+    return {"hours": hours, "gpus": tp, "cost_usd": hours * tp * gpu["price_per_hour"], "tokens": dataset_tokens * epochs, "mfu": mfu}
+
+
+def breakeven_table(est: Estimate, gpu: dict, tp: int, *, api_model: str, max_requests_per_day: float, points: int = 40, **cost_options) -> list[dict]:
+    """Monthly cost of both options as the daily request volume grows (for the break-even chart)."""
+    rows = []
+    for i in range(1, points + 1):
+        volume = max_requests_per_day * i / points
+        cost = monthly_cost(est, gpu, tp, requests_per_day=volume, api_model=api_model, **cost_options)
+        rows.append({"requests_per_day": volume, "self_hosted_usd": cost.self_hosted_usd, "api_usd": cost.api_usd, "gpus": cost.gpus})
+    return rows
+
+
+def plan(
+    arch: Architecture,
+    workload: Workload,
+    *,
+    gpu_name: str | None = None,
+    requests_per_day: float | None = None,
+    dataset_tokens: int | None = None,
+    epochs: float = 1,
+    gpus: dict[str, dict] | None = None,
+) -> dict:
+    """Everything the CLI prints and the page shows, as plain JSON-ready values."""
+    est = estimate(arch, workload)
+    gpus = gpus or gpu_catalog()
+    out = {
+        "model": arch.name,
+        "mode": workload.mode,
+        "dtype": workload.dtype,
+        "params_b": round(est.params["total"] / 1e9, 3),
+        "peak_gib": round(est.peak_gib, 2),
+        "peak_phase": est.phase,
+        "breakdown_gib": {k: round(v / GiB, 3) for k, v in est.breakdown.items()},
+        "one_gpu_needs_gib": round(est.gpu_need_gib(1), 2),
+        "assumptions": {"cuda_context_gib": CUDA_CONTEXT_GIB, "fragmentation": FRAGMENTATION, "tp_buffer_gib": TP_BUFFER_GIB},
+        "fits": {name: gpus_needed(est, spec) for name, spec in gpus.items()},
+    }
+    if gpu_name:
+        if gpu_name not in gpus:
+            raise PlannerError(f"Unknown GPU '{gpu_name}': choose one of {', '.join(gpus)}.")
+        gpu = gpus[gpu_name]
+        tp = gpus_needed(est, gpu)
+        out["gpu"] = {"name": gpu_name, **gpu, "gpus_needed": tp}
+        if tp is None:
+            out["gpu"]["note"] = f"Does not fit on 8 x {gpu_name}."
+        elif workload.mode == "inference":
+            speed = roofline(est, gpu, tp)
+            out["speed"] = {k: round(v, 3) for k, v in speed.__dict__.items()}
+            if requests_per_day:
+                out["cost"] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in monthly_cost(est, gpu, tp, requests_per_day=requests_per_day).__dict__.items()}
+        elif dataset_tokens:
+            out["cost"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in finetune_cost(est, gpu, tp, dataset_tokens=dataset_tokens, epochs=epochs).items()}
+    return out
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def measure_generation(model: str, *, batch: int = 1, prompt: int = 512, new: int = 128) -> dict:
+    """Run the local model's `generate` on random token ids and report measured against estimated."""
+    import time
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch.bfloat16, attn_implementation="sdpa").cuda().eval()
+    weights_gib = torch.cuda.memory_allocated() / GiB
+    ids = torch.randint(0, lm.config.vocab_size, (batch, prompt), device="cuda")
+    torch.cuda.synchronize()
+    started = time.perf_counter()
+    with torch.inference_mode():
+        lm.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=new, min_new_tokens=new, do_sample=False)
+    torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    peak = torch.cuda.max_memory_allocated() / GiB
+    est = estimate(architecture_from_config(lm.config, name=model), Workload(batch=batch, prompt=prompt, new=new))
+    del lm
+    torch.cuda.empty_cache()
+    return {
+        "model": model,
+        "batch": batch,
+        "prompt": prompt,
+        "new": new,
+        "weights_gib": round(weights_gib, 2),
+        "measured_peak_gib": round(peak, 2),
+        "estimated_peak_gib": round(est.peak_gib, 2),
+        "error_pct": round(100 * (est.peak_gib - peak) / peak, 1),
+        "measured_tokens_per_s": round(batch * new / seconds, 1),
+    }
