@@ -12,7 +12,7 @@ from core.ingest import ROLES, IngestError, combine, propose_mapping, read_table
 from core.insights import ALERT_KINDS, PERIOD_NAMES, apply_calibration, calibrate, dashboard, date_range, delete_rule, describe_rule, rules_for, save_rule
 from core.sentiment import create_dataset, delete_dataset, export_frame, get_classifier, get_dataset, list_datasets, rename_dataset, score_dataset
 from ui.backend import current_spec
-from ui.charts import driver_bars, rating_bars, stacked_labels, theme_bars
+from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
 KEY = "sentiment_"

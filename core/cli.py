@@ -118,6 +118,42 @@ def cmd_gpu(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_period(text: str | None):
+    from datetime import date
+
+    if not text:
+        return None, None
+    try:
+        start, end = (date.fromisoformat(part.strip()) for part in text.split(":"))
+    except ValueError as error:
+        raise UserError(f"--period must be START:END as dates, e.g. 2026-10-01:2026-10-31, not '{text}'.") from error
+    if end < start:
+        raise UserError("--period ends before it starts.")
+    return start, end
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from core.ingest import read_table
+    from core.reports import build_report, render
+    from core.sentiment import analyse_table, get_dataset
+
+    start, end = _parse_period(args.period)
+    if args.input.isdigit() and not Path(args.input).exists():
+        dataset_id = get_dataset(int(args.input)).id
+    else:
+        dataset_id, _ = analyse_table(read_table(args.input), text_column=args.text_column)
+    spec = _spec(args) if args.backend else None
+    try:
+        report = build_report(dataset_id, start=start, end=end, spec=spec)
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    Path(args.out).write_bytes(render(report, args.format))
+    print(json.dumps({"dataset_id": dataset_id, "out": args.out, "format": args.format, "summary_source": report.summary_source, "reviews": report.facts["reviews"], "notes": report.notes}))
+    return 0
+
+
 def _spec(args: argparse.Namespace):
     from core.llm import resolve_spec
 
@@ -145,6 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
     sentiment.add_argument("--out", help="write every input column plus sentiment and score to this CSV or XLSX file")
     sentiment.add_argument("--json", action="store_true", help="print only the JSON summary (no human-readable line on stderr)")
     sentiment.set_defaults(handler=cmd_sentiment)
+
+    report = commands.add_parser("report", help="an executive sentiment report as PDF, DOCX, HTML or Excel")
+    report.add_argument("input", help="a stored dataset's id, or a review file (scored when needed)")
+    report.add_argument("--format", choices=["pdf", "docx", "html", "xlsx"], required=True)
+    report.add_argument("--out", required=True, help="the file to write")
+    report.add_argument("--text-column", help="the review text column of a file (detected when omitted)")
+    report.add_argument("--period", help="START:END dates, e.g. 2026-10-01:2026-10-31 (default: the last 30 days of data)")
+    report.add_argument("--backend", choices=["embedded", "local", "openai"], help="the model that writes the summary")
+    report.add_argument("--model", help="model id or name for the local or openai backend")
+    report.set_defaults(handler=cmd_report)
 
     gpu = commands.add_parser("gpu", help="GPU memory, GPUs needed, speed and cost of serving or fine-tuning a model")
     source = gpu.add_mutually_exclusive_group(required=True)

@@ -12,7 +12,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -176,3 +176,30 @@ class AlertRule(SQLModel, table=True):
     threshold: float
     period: str = "W"  # pandas period alias: D, W, M
     scope_column: str = ""  # "", "product" or "channel": evaluated per value when set
+
+
+class ReportDefinition(SQLModel, table=True):
+    """A saved report: which data and sections, re-run for a new period in one click."""
+
+    __tablename__ = "report_definition"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    dataset_id: int = Field(foreign_key="dataset.id", ondelete="CASCADE")
+    period_days: int = 30  # re-runs cover the last N days of the dataset
+    products: str = "[]"
+    channels: str = "[]"
+    include_usage: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportRun(SQLModel, table=True):
+    __tablename__ = "report_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    definition_id: Optional[int] = Field(default=None, foreign_key="report_definition.id", ondelete="CASCADE")
+    dataset_id: int
+    title: str
+    period_start: str = ""
+    period_end: str = ""
+    summary_source: str = ""  # "model" when the LLM's summary passed the number check, else "template"
+    files: str = "{}"  # JSON: format -> path under the data folder
+    created_at: datetime = Field(default_factory=utcnow)

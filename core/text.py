@@ -60,6 +60,12 @@ def _lemma(token: str, language: str) -> str:
 
 def tokens(text: str, language: str = "en") -> list[str]:
     """Lower-case lemmas of the words in a text, stop words removed, negations kept."""
+    return list(_tokens(text, language))
+
+
+@lru_cache(maxsize=300_000)
+def _tokens(text: str, language: str) -> tuple[str, ...]:
+    # Cached: the dashboard's themes and drivers and the reports all read the same reviews.
     stops = stop_words(language)
     out = []
     for token in _tokenizer.tokenize(normalise(text)):
@@ -69,7 +75,7 @@ def tokens(text: str, language: str = "en") -> list[str]:
         lemma = _lemma(token, language).lower()
         if lemma not in stops:
             out.append(lemma)
-    return out
+    return tuple(out)
 
 
 def detect_language(texts: Sequence[str]) -> str:

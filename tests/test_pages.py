@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from core.usage import record_call
 from tests.conftest import ROOT
 
-PAGES = ["app_pages/home.py", "app_pages/sentiment.py", "app_pages/capacity.py", "app_pages/usage.py"]
+PAGES = ["app_pages/home.py", "app_pages/sentiment.py", "app_pages/reports.py", "app_pages/capacity.py", "app_pages/usage.py"]
 
 
 def app() -> AppTest:
@@ -17,7 +17,7 @@ def test_every_page_renders_without_exception(page):
     at = app()
     at.switch_page(page).run()
     assert not at.exception
-    assert at.title[0].value in ("Mercury", "Sentiment", "Capacity planner", "Usage")
+    assert at.title[0].value in ("Mercury", "Sentiment", "Reports", "Capacity planner", "Usage")
 
 
 def test_home_shows_the_embedded_backend_and_a_friendly_empty_state():

@@ -1,0 +1,140 @@
+"""Reports in four formats, each opened by an independent reader."""
+import io
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import openpyxl
+import pandas as pd
+import pytest
+from docx import Document
+from pypdf import PdfReader
+
+from core.ingest import Table
+from core.llm import BackendSpec
+from core.reports import build_report, numbers_check, render, template_summary
+from core.sentiment import analyse_table
+from tests.conftest import ROOT
+from tests.openai_server import Reply, ScriptedOpenAIServer
+
+PAYLOADS = ['=HYPERLINK("http://evil.example","x") awful', "+1+1 terrible product", "@SUM(1) broke fast", "-2+3 awful support"]
+
+
+@pytest.fixture
+def dataset_id():
+    rows = []
+    for day in range(1, 57):
+        when = f"2026-{1 + (day - 1) // 28:02d}-{1 + (day - 1) % 28:02d}"
+        rows.append({"date": when, "product": "=cmd|' /C calc'!A0" if day % 7 == 0 else "Kettle", "channel": "Web", "review": "Lovely kettle, boils fast and looks great"})
+        rows.append({"date": when, "product": "Toaster", "channel": "Shop", "review": PAYLOADS[day % 4] if day > 40 else "The toaster broke and support never replied"})
+    dataset, _ = analyse_table(Table(frame=pd.DataFrame(rows), source="kitchen.csv"), name="Kitchen")
+    return dataset
+
+
+def summary_backend(server) -> BackendSpec:
+    return BackendSpec(kind="openai", model="writer", base_url=server.base_url, api_key="k", timeout=5, max_retries=0)
+
+
+@pytest.fixture
+def report(dataset_id):
+    from datetime import date
+
+    with ScriptedOpenAIServer([Reply(text="Sentiment held steady.")]) as server:
+        return build_report(dataset_id, start=date(2026, 2, 1), end=date(2026, 2, 28), spec=summary_backend(server))
+
+
+def test_summary_with_a_wrong_number_is_rewritten_then_replaced(dataset_id):
+    with ScriptedOpenAIServer([Reply(text="We had 9,999 reviews and 12% were negative.")]) as server:
+        report = build_report(dataset_id, spec=summary_backend(server))
+    assert len(server.requests) == 2  # the first answer and one rewrite
+    assert report.summary_source == "template"
+    assert report.summary == template_summary(report.facts)
+    assert numbers_check(report.summary, report.facts, report.period) == []
+    assert "9,999" in report.notes[0]
+
+
+def test_a_summary_citing_the_figures_is_kept(dataset_id):
+    from datetime import date
+
+    probe = build_report(dataset_id, start=date(2026, 2, 1), end=date(2026, 2, 28), spec=BackendSpec(kind="openai", model="m", base_url="http://127.0.0.1:9/v1", api_key="k", timeout=1, max_retries=0))
+    facts = probe.facts
+    text = f"There were {facts['reviews']} reviews; {facts['negative_share_pct']}% were negative and net sentiment was {facts['net_sentiment']}."
+    with ScriptedOpenAIServer([Reply(text=text)]) as server:
+        report = build_report(dataset_id, start=date(2026, 2, 1), end=date(2026, 2, 28), spec=summary_backend(server))
+    assert report.summary_source == "model" and report.summary == text
+    kpis = report.tables()["KPIs"].set_index("measure")["value"]
+    assert kpis["reviews"] == facts["reviews"] and kpis["negative share %"] == facts["negative_share_pct"]
+    assert "could not write the summary" in probe.notes[0]  # an unreachable backend falls back, no crash
+
+
+def test_pdf_reads_back_and_its_pages_are_not_blank(report, tmp_path):
+    from PIL import Image, ImageStat
+
+    data = render(report, "pdf")
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Customer sentiment: Kitchen" in text and "Executive summary" in text and "Recommendations" in text
+    path = tmp_path / "report.pdf"
+    path.write_bytes(data)
+    assert "Executive summary" in subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(path), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(reader.pages) >= 3
+    for page in pages[1:]:  # the title page is mostly white by design
+        stats = ImageStat.Stat(Image.open(page).convert("L"))
+        assert stats.stddev[0] > 10, f"{page.name} looks blank"
+
+
+def test_docx_has_real_headings_tables_and_images(report):
+    document = Document(io.BytesIO(render(report, "docx")))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert {"Executive summary", "Recommendations", "Charts", "By product"} <= set(headings)
+    assert len(document.tables) >= 4
+    assert len(document.inline_shapes) >= 3
+
+
+def test_xlsx_keeps_numbers_and_never_makes_formulas(report):
+    workbook = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
+    assert {"Summary", "KPIs", "By product", "Notable reviews"} <= set(workbook.sheetnames)
+    kpis = workbook["KPIs"]
+    assert isinstance(kpis["B2"].value, (int, float))
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate}"
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "@", "-", "\t", "\r")), f"{sheet.title}!{cell.coordinate}"
+
+
+class ResourceFinder(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.external, self.scripts = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.scripts += tag == "script"
+        for name, value in attrs:
+            if name in ("src", "href") and value and value.strip().lower().startswith(("http:", "https:", "//")):
+                self.external.append((tag, value))
+
+
+def test_html_is_one_self_contained_file(report):
+    page = render(report, "html").decode("utf-8")
+    finder = ResourceFinder()
+    finder.feed(page)
+    assert finder.external == []
+    assert finder.scripts >= 2 and "Plotly.newPlot" in page
+    assert "<h2>Executive summary</h2>" in page
+
+
+def test_cli_report_from_a_file_and_bad_period(tmp_path):
+    source = tmp_path / "reviews.csv"
+    source.write_text("date,text\n" + "".join(f"2026-03-{d:02d},{'Great blender, love it' if d % 2 else 'Blender leaked and broke'}\n" for d in range(1, 29)))
+    out = tmp_path / "report.docx"
+    result = subprocess.run([sys.executable, "-m", "core", "report", str(source), "--format", "docx", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reviews"] == 28
+    assert Document(str(out)).paragraphs[0].text.startswith("Customer sentiment")
+    bad = subprocess.run([sys.executable, "-m", "core", "report", str(source), "--format", "pdf", "--out", str(out), "--period", "March"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--period must be START:END" in bad.stderr and "Traceback" not in bad.stderr
