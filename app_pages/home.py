@@ -15,13 +15,16 @@ st.info(f"Active backend: **{spec.label}**" if spec else "No backend is ready ye
 
 st.subheader("The team's figures")
 figures = team_figures()
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("Reviews analysed", f"{figures.reviews_analysed:,}", help=f"in {figures.datasets:,} datasets")
-cols[1].metric("LLM calls this month", f"{figures.llm_calls_month:,}", help=f"{figures.tokens_month:,} tokens")
-cols[2].metric("API spend this month", f"${figures.spend_month_usd:,.2f}")
-cols[3].metric("Local compute this month", f"{figures.compute_s_month / 60:,.1f} min")
+cols[1].metric("Drafts waiting for approval", f"{figures.drafts_waiting:,}")
+cols[2].metric("LLM calls this month", f"{figures.llm_calls_month:,}", help=f"{figures.tokens_month:,} tokens")
+cols[3].metric("API spend this month", f"${figures.spend_month_usd:,.2f}")
+cols[4].metric("Local compute this month", f"{figures.compute_s_month / 60:,.1f} min")
 if figures.reviews_analysed == 0:
     st.page_link("app_pages/sentiment.py", label="No reviews yet: open Sentiment and try the sample dataset", icon=":material/reviews:")
+if figures.drafts_waiting == 0:
+    st.page_link("app_pages/email.py", label="No drafts waiting: open Email replies to triage mail and draft replies", icon=":material/mail:")
 if figures.llm_calls_month == 0:
     st.caption(
         "No model calls yet this month. Try a prompt below, or press *Test connection* in the sidebar: "

@@ -154,6 +154,67 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_brand(path: str | None):
+    from core.brand import BrandError, current_brand, read_brand_file
+
+    try:
+        return read_brand_file(path) if path else current_brand()
+    except BrandError as error:
+        raise UserError(str(error)) from error
+
+
+def _read_file(path: str) -> bytes:
+    from pathlib import Path
+
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise UserError(f"Cannot read {path}: {error.strerror or error}.") from error
+
+
+def cmd_reply(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from core import email
+
+    brand = _read_brand(args.brand)
+    spec = _spec(args) if args.backend else None
+    if args.batch:
+        if not args.out:
+            raise UserError("--batch needs --out DRAFTS.csv for the drafts.")
+        mails, frame = email.parse_table(_read_file(args.batch), Path(args.batch).name)
+
+        def progress(done: int, total: int) -> None:
+            print(f"\rdrafted {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
+
+        ids = email.add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
+        email.draft_pending(brand, spec=spec, ids=ids, progress=progress)
+        print(file=sys.stderr)
+        from core.exports import write_table
+
+        out = email.batch_frame(frame, ids)
+        write_table(out, args.out)
+        print(json.dumps({"emails": len(ids), "drafted": int((out["draft"] != "").sum()), "needs_review": int(out["needs_review"].sum()), "out": args.out, "intents": out["intent"].value_counts().to_dict()}))
+        return 0
+    if not args.email_file:
+        raise UserError("Give an email file (.eml or .txt), or --batch EMAILS.csv --out DRAFTS.csv.")
+    mails = email.read_emails(_read_file(args.email_file), Path(args.email_file).name)
+    if len(mails) > 1:
+        raise UserError(f"{args.email_file} holds {len(mails)} emails: use --batch for more than one.")
+    result = email.reply_to(mails[0], brand, spec=spec)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(f"{result['intent']}, {result['urgency']} urgency, {result['sentiment']}, language {result['language']}; {result['reason']}")
+    if result["needs_review"]:
+        print("needs review: " + "; ".join(result["review_reasons"]))
+    print(("draft (" + result["draft_source"] + "):\n\n" + result["draft"]) if result["needs_reply"] else "no reply needed.")
+    for fact in result["facts_used"]:
+        print(f"fact used: {fact}")
+    print(f"saved as email {result['id']}, waiting for approval on the Email page." if result["needs_reply"] else f"saved as email {result['id']}.", file=sys.stderr)
+    return 0
+
+
 def _spec(args: argparse.Namespace):
     from core.llm import resolve_spec
 
@@ -191,6 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--backend", choices=["embedded", "local", "openai"], help="the model that writes the summary")
     report.add_argument("--model", help="model id or name for the local or openai backend")
     report.set_defaults(handler=cmd_report)
+
+    reply = commands.add_parser("reply", help="triage an email and draft a reply in the brand's voice (never sent)")
+    reply.add_argument("email_file", nargs="?", help="an .eml file, or a .txt file: a Subject: line, a blank line, the body")
+    reply.add_argument("--brand", help="a BRAND.json (name, tone, sign_off, facts, internal_notes); default: the stored Brand profile")
+    reply.add_argument("--batch", metavar="EMAILS.csv", help="a CSV of emails (from, subject, body, date) to triage and draft")
+    reply.add_argument("--out", metavar="DRAFTS.csv", help="with --batch: the input columns plus intent, urgency, needs_review and draft")
+    add_backend_options(reply)
+    reply.add_argument("--json", action="store_true", help="print intent, urgency, sentiment, language, needs_reply, needs_review, draft and facts_used as JSON")
+    reply.set_defaults(handler=cmd_reply)
 
     gpu = commands.add_parser("gpu", help="GPU memory, GPUs needed, speed and cost of serving or fine-tuning a model")
     source = gpu.add_mutually_exclusive_group(required=True)

@@ -12,7 +12,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -203,3 +203,53 @@ class ReportRun(SQLModel, table=True):
     summary_source: str = ""  # "model" when the LLM's summary passed the number check, else "template"
     files: str = "{}"  # JSON: format -> path under the data folder
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class BrandProfile(SQLModel, table=True):
+    """The brand's voice and the facts the assistant may state; shared by email and content."""
+
+    __tablename__ = "brand_profile"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    tone: str = ""
+    sign_off: str = ""
+    reply_from: str = ""  # the From address on exported replies
+    phrases_use: str = "[]"  # JSON lists of strings
+    phrases_avoid: str = "[]"
+    facts: str = "[]"
+    examples: str = "[]"  # past content shown to the model as examples of the voice
+    internal_notes: str = ""  # for the team only: never put in a prompt, an output or an export
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EmailMessage(SQLModel, table=True):
+    """One customer email: its triage, the draft reply and what a person decided."""
+
+    __tablename__ = "email_message"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    source: str = ""  # file name, "pasted", "review #id"
+    message_id: str = ""
+    sender: str = ""
+    subject: str = ""
+    body: str = ""
+    received: Optional[datetime] = None
+    language: str = ""
+    intent: str = Field(default="", index=True)
+    urgency: str = ""
+    sentiment: str = ""
+    needs_reply: bool = True
+    needs_review: bool = False
+    review_reasons: str = "[]"  # JSON: why the mail was flagged
+    reason: str = ""
+    triage_source: str = ""
+    status: str = Field(default="new", index=True)  # new, drafted, approved, rejected
+    draft: str = ""
+    draft_source: str = ""  # "model", or "template: why"
+    facts_used: str = "[]"
+    backend: str = ""
+    model: str = ""
+    approved_text: str = ""
+    edited: bool = False
+    edit_diff: str = ""
+    decided_at: Optional[datetime] = None

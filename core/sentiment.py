@@ -74,7 +74,7 @@ class MiniLMEncoder:
 
 
 _shared: dict[str, object] = {}
-_shared_lock = threading.Lock()
+_shared_lock = threading.RLock()  # a factory may itself call _once
 
 
 def _once(key: str, factory):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import select
 
-from core.db import Dataset, Review, session_scope, utcnow
+from core.db import Dataset, EmailMessage, Review, session_scope, utcnow
 from core.usage import calls_frame
 
 
@@ -18,6 +18,7 @@ class TeamFigures:
     tokens_month: int
     reviews_analysed: int
     datasets: int
+    drafts_waiting: int
 
 
 def team_figures() -> TeamFigures:
@@ -26,6 +27,7 @@ def team_figures() -> TeamFigures:
     with session_scope() as session:
         reviews = session.exec(select(func.count()).select_from(Review).where(Review.sentiment.is_not(None))).one()
         datasets = session.exec(select(func.count()).select_from(Dataset)).one()
+        drafts_waiting = session.exec(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "drafted")).one()
     return TeamFigures(
         llm_calls_month=len(calls),
         spend_month_usd=float(calls["cost_usd"].sum()) if len(calls) else 0.0,
@@ -33,4 +35,5 @@ def team_figures() -> TeamFigures:
         tokens_month=int(calls["tokens_in"].sum() + calls["tokens_out"].sum()) if len(calls) else 0,
         reviews_analysed=int(reviews),
         datasets=int(datasets),
+        drafts_waiting=int(drafts_waiting),
     )

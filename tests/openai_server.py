@@ -15,6 +15,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     error_code: str | None = None
     delay_s: float = 0.0
+    echo: bool = False  # answer with every message of the request, to show what reached the model
 
 
 class ScriptedOpenAIServer:
@@ -38,6 +39,8 @@ class ScriptedOpenAIServer:
                     reply = server.replies[min(len(server.requests), len(server.replies)) - 1]
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                if reply.echo:
+                    reply = Reply(text="\n".join(str(m.get("content", "")) for m in body.get("messages", [])))
                 if reply.status != 200:
                     payload = json.dumps(
                         {"error": {"message": f"scripted {reply.status}", "type": reply.error_code or "error", "code": reply.error_code}}

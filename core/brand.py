@@ -1,0 +1,144 @@
+"""The Brand profile: the voice the assistant writes in and the only facts it may state.
+
+Shared by email replies and marketing content. Internal notes are stored for the team and
+never leave this module towards a model: `Brand.for_prompt()` is the only view prompts get.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlmodel import select
+
+from core.db import BrandProfile, session_scope, utcnow
+
+LIST_FIELDS = ("phrases_use", "phrases_avoid", "facts", "examples")
+# Cosine similarity (MiniLM) above which a fact is taken to bear on a customer's question;
+# chosen on the sample brand: answering facts score 0.35-0.7, unrelated ones below 0.25.
+FACT_THRESHOLD = 0.33
+FACT_MARGIN = 0.12  # a fact far behind the best match is noise, even above the threshold
+SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+class BrandError(ValueError):
+    """A brand file or form the app cannot use; the message is one sentence for the user."""
+
+
+@dataclass
+class Brand:
+    name: str
+    tone: str = "friendly, clear and helpful"
+    sign_off: str = "Best regards"
+    reply_from: str = ""
+    phrases_use: list[str] = field(default_factory=list)
+    phrases_avoid: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    internal_notes: str = ""
+    id: int | None = None
+
+    def for_prompt(self) -> str:
+        """The voice, as a model may see it: everything except the internal notes and the facts
+        (facts are chosen per message, so a prompt only carries the ones that bear on it)."""
+        lines = [f"Brand: {self.name}", f"Tone: {self.tone}"]
+        if self.phrases_use:
+            lines.append("Phrases we like: " + "; ".join(self.phrases_use))
+        if self.phrases_avoid:
+            lines.append("Never use these phrases: " + "; ".join(self.phrases_avoid))
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k != "id"}
+
+
+def brand_from_dict(data: dict) -> Brand:
+    if not isinstance(data, dict) or not str(data.get("name", "")).strip():
+        raise BrandError("A brand needs at least a name.")
+    values = {"name": str(data["name"]).strip()}
+    for key in ("tone", "sign_off", "reply_from", "internal_notes"):
+        if data.get(key) is not None:
+            if not isinstance(data[key], str):
+                raise BrandError(f"The brand's {key} must be text.")
+            values[key] = data[key].strip()
+    for key in LIST_FIELDS:
+        if data.get(key) is not None:
+            items = data[key]
+            if isinstance(items, str):
+                items = [line for line in items.splitlines()]
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise BrandError(f"The brand's {key} must be a list of strings.")
+            values[key] = [i.strip() for i in items if i.strip()]
+    return Brand(**values)
+
+
+def read_brand_file(path: str | Path) -> Brand:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise BrandError(f"There is no brand file at {path}.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BrandError(f"The brand file is not valid JSON ({error.__class__.__name__}).") from None
+    return brand_from_dict(data)
+
+
+def _from_row(row: BrandProfile) -> Brand:
+    return Brand(
+        id=row.id,
+        name=row.name,
+        tone=row.tone,
+        sign_off=row.sign_off,
+        reply_from=row.reply_from,
+        internal_notes=row.internal_notes,
+        **{key: json.loads(getattr(row, key)) for key in LIST_FIELDS},
+    )
+
+
+def save_brand(brand: Brand) -> Brand:
+    """Insert or update the stored profile (there is one per workspace; the first row)."""
+    with session_scope() as session:
+        row = session.get(BrandProfile, brand.id) if brand.id else session.exec(select(BrandProfile)).first()
+        row = row or BrandProfile(name=brand.name)
+        row.name, row.tone, row.sign_off, row.reply_from = brand.name, brand.tone, brand.sign_off, brand.reply_from
+        row.internal_notes = brand.internal_notes
+        for key in LIST_FIELDS:
+            setattr(row, key, json.dumps(getattr(brand, key), ensure_ascii=False))
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+        return _from_row(row)
+
+
+SAMPLE_BRAND = Path(__file__).resolve().parent.parent / "sample_data" / "brand.json"
+
+
+def current_brand() -> Brand:
+    """The stored profile; on first use the sample brand, so every page has a voice to start from."""
+    with session_scope() as session:
+        row = session.exec(select(BrandProfile)).first()
+        if row is not None:
+            return _from_row(row)
+    return save_brand(read_brand_file(SAMPLE_BRAND))
+
+
+def _sentences(text: str, limit: int = 24) -> list[str]:
+    parts = [p.strip() for p in SENTENCE.split(text) if len(p.strip()) > 3]
+    return parts[:limit] or [text[:500]]
+
+
+def relevant_facts(brand: Brand, text: str, *, top: int = 3, threshold: float = FACT_THRESHOLD) -> list[str]:
+    """The brand facts that bear on `text`, best first: MiniLM cosine between each fact and the
+    closest sentence of the text, kept above `threshold` and within FACT_MARGIN of the best."""
+    if not brand.facts or not text.strip():
+        return []
+    from core.sentiment import encoder
+
+    vectors = encoder().encode(brand.facts + _sentences(text))
+    facts, sentences = vectors[: len(brand.facts)], vectors[len(brand.facts):]
+    best = (facts @ sentences.T).max(axis=1)
+    order = np.argsort(-best)
+    floor = max(threshold, best[order[0]] - FACT_MARGIN)
+    return [brand.facts[i] for i in order[:top] if best[i] >= floor]
