@@ -1,0 +1,118 @@
+"""Email figures: triage accuracy per intent, triage speed for 500 emails, and drafting speed.
+
+Run: .venv/bin/python bench/email_replies.py [--backend openai --model gpt-4o-mini]
+Triage is scored on bench/data/emails.tsv: 80 hand-written emails, 10 per intent, some in German,
+French and Spanish, written apart from the classifier's training examples
+(core/assets/email_intents.tsv) and never used to tune it. Drafting is timed on the embedded
+model, streamed as the page streams it.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+DRAFT_MAILS = [
+    ("Dana <dana@example.com>", "Pairing", "Hi, my new Pulse earbuds won't pair with my phone. What should I do?"),
+    ("Tom <tom@example.com>", "Refund", "I returned my headset last week. When will I get my money back?"),
+    ("Priya <priya@example.com>", "Student discount", "Do you have a student discount on the Pulse earbuds?"),
+    ("Aisha <aisha@example.com>", "Delivery", "How long does standard delivery take, and is it free?"),
+    ("Jo <jo@example.com>", "Demo", "Can I book a demo of the Aria headset in your store on Saturday?"),
+]
+
+
+def triage_figures(spec) -> dict:
+    from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+    from core.email import INTENTS, ParsedEmail, triage_many
+
+    rows = list(csv.DictReader((ROOT / "bench" / "data" / "emails.tsv").open(encoding="utf-8"), delimiter="\t"))
+    mails = [ParsedEmail(subject=r["subject"], body=r["body"]) for r in rows]
+    truth = [r["intent"] for r in rows]
+    triage_many(mails[:2], spec)  # load the encoder and classifier outside the timing
+    started = time.perf_counter()
+    predicted = [t.intent for t in triage_many(mails, spec)]
+    seconds = time.perf_counter() - started
+    report = classification_report(truth, predicted, labels=list(INTENTS), output_dict=True, zero_division=0)
+    figures = {
+        "emails": len(rows),
+        "accuracy": round(accuracy_score(truth, predicted), 3),
+        "macro_f1": round(f1_score(truth, predicted, labels=list(INTENTS), average="macro"), 3),
+        "per_intent_f1": {intent: round(report[intent]["f1-score"], 3) for intent in INTENTS},
+        "triage_s": round(seconds, 2),
+        "errors": [f"{t} -> {p}: {r['subject']}" for r, t, p in zip(rows, truth, predicted) if t != p],
+    }
+    many = (mails * 7)[:500]
+    started = time.perf_counter()
+    triage_many(many, spec)
+    figures["triage_500_s"] = round(time.perf_counter() - started, 1)
+    return figures
+
+
+def drafting_figures() -> dict:
+    from core.brand import read_brand_file, relevant_facts
+    from core.email import ParsedEmail, draft_messages, draft_reply
+    from core.llm import BackendSpec, get_backend, stream
+
+    spec = BackendSpec(kind="embedded", model="SmolLM2-135M-Instruct")
+    get_backend(spec)
+    brand = read_brand_file(ROOT / "sample_data" / "brand.json")
+    first_tokens, full_120, tokens, drafts, sources = [], [], [], [], []
+    for sender, subject, body in DRAFT_MAILS:
+        mail = ParsedEmail(sender=sender, subject=subject, body=body)
+        messages = draft_messages(mail, brand, relevant_facts(brand, f"{subject}\n{body}"), "en")
+        started = time.perf_counter()
+        first = None
+        generator = stream(messages, spec=spec, page="bench", max_tokens=120, temperature=0.3)
+        while True:
+            try:
+                next(generator)
+            except StopIteration as done:
+                tokens.append(done.value.tokens_out)
+                break
+            first = first or time.perf_counter() - started
+        full_120.append(time.perf_counter() - started)
+        first_tokens.append(first)
+        started = time.perf_counter()
+        draft = draft_reply(mail, brand, "en", spec=spec)
+        drafts.append(time.perf_counter() - started)
+        sources.append(draft.source)
+    return {
+        "first_token_s": round(max(first_tokens), 2),
+        "draft_120_tokens_s": round(max(full_120), 2),  # the slowest of the five
+        "tokens_generated": tokens,
+        "whole_draft_s_mean": round(sum(drafts) / len(drafts), 2),
+        "model_drafts_kept": f"{sum(s == 'model' for s in sources)} of {len(sources)}",
+        "why_replaced": sources,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["embedded", "local", "openai"], default="embedded", help="the backend that triages")
+    parser.add_argument("--model", help="model for the local or openai backend")
+    parser.add_argument("--skip-drafting", action="store_true")
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    import torch
+
+    from core.llm import resolve_spec
+
+    spec = resolve_spec(args.backend, model=args.model)
+    figures = {"torch_threads": torch.get_num_threads(), "triage_backend": spec.label, "triage": triage_figures(spec)}
+    if not args.skip_drafting:
+        figures["drafting_embedded"] = drafting_figures()
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
