@@ -258,10 +258,20 @@ else:
     if label_filter:
         shown = shown[shown["sentiment"].isin(label_filter)]
     st.caption("Click any bar above to see the reviews behind it.")
-st.dataframe(
-    shown[["date", "product", "channel", "rating", "sentiment", "score", "confidence", "themes", "text"]].sort_values("score"),
-    hide_index=True, width="stretch", column_config={"text": st.column_config.TextColumn("review", width="large"), "date": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD")},
+listed = shown[["date", "product", "channel", "rating", "sentiment", "score", "confidence", "themes", "text"]].sort_values("score")
+picked = st.dataframe(
+    listed, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=KEY + "reviews",
+    column_config={"text": st.column_config.TextColumn("review", width="large"), "date": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD")},
 )
+if picked and picked.selection.rows:
+    review = listed.iloc[picked.selection.rows[0]]
+    if st.button("Draft a reply to this review", key=KEY + "reply", help="Adds the review to the Email replies queue, where it is drafted from the Brand profile and waits for approval."):
+        from core.email import add_review
+
+        st.session_state["email_selected"] = add_review(review["text"], product=review["product"] if pd.notna(review["product"]) else "", source=f"review: {dataset.name}")
+        st.switch_page("app_pages/email.py")
+else:
+    st.caption("Select a review to draft a reply to it on the Email replies page.")
 
 export = export_frame(dataset_id)
 left, right = st.columns(2)

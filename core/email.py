@@ -694,6 +694,12 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
     return ids
 
 
+def add_review(text: str, *, product: str = "", source: str = "review") -> int:
+    """Queue a review for a reply, as the Sentiment page's "draft a reply" hands it over."""
+    subject = f"Your review of {product}" if product else "Your review"
+    return add_emails([ParsedEmail(subject=subject, body=text[:MAX_BODY_CHARS])], source)[0]
+
+
 def get_email(email_id: int) -> EmailMessage:
     with session_scope() as session:
         row = session.get(EmailMessage, int(email_id))
@@ -826,6 +832,24 @@ def queue_figures() -> QueueFigures:
         approved_unedited=sum(1 for s, edited in rows if s == "approved" and not edited),
         rejected=statuses.count("rejected"),
     )
+
+
+def activity_frame() -> pd.DataFrame:
+    """Emails per intent and what people decided, with a row for all: the report's email section."""
+    with session_scope() as session:
+        rows = session.exec(select(EmailMessage.intent, EmailMessage.status, EmailMessage.edited)).all()
+    frame = pd.DataFrame(rows, columns=["intent", "status", "edited"])
+    if frame.empty:
+        return pd.DataFrame(columns=["intent", "emails", "approved", "approved_without_edits", "rejected", "waiting"])
+    frame["approved"] = frame["status"] == "approved"
+    frame["approved_without_edits"] = frame["approved"] & ~frame["edited"].astype(bool)
+    frame["rejected"] = frame["status"] == "rejected"
+    frame["waiting"] = frame["status"].isin(["new", "drafted"])
+    counted = ["approved", "approved_without_edits", "rejected", "waiting"]
+    table = frame.groupby("intent")[counted].sum().astype(int)
+    table.insert(0, "emails", frame.groupby("intent").size())
+    table.loc["all"] = table.sum()
+    return table.reset_index()
 
 
 # --- exports -----------------------------------------------------------------------------------

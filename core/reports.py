@@ -41,6 +41,7 @@ class Report:
     recommendations: list[str]
     notable: pd.DataFrame
     usage: pd.DataFrame | None = None
+    email: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -65,6 +66,8 @@ class Report:
             "Notable reviews": self.notable,
             "Alerts": b.alerts,
         }
+        if self.email is not None:
+            tables["Email replies"] = self.email
         if self.usage is not None:
             tables["LLM usage"] = self.usage
         return {name: table for name, table in tables.items() if table is not None}
@@ -236,6 +239,9 @@ def build_report(
 
         calls = calls_frame()
         usage = totals(calls, "page") if not calls.empty else None
+    from core.email import activity_frame
+
+    email = activity_frame()
     return Report(
         title=title or f"Customer sentiment: {dataset.name}",
         dataset_name=dataset.name,
@@ -248,6 +254,7 @@ def build_report(
         recommendations=recommendations(board),
         notable=notable_reviews(board),
         usage=usage,
+        email=None if email.empty else email,
         notes=notes,
     )
 

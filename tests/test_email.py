@@ -291,6 +291,13 @@ def test_exports_are_replies_with_threading_headers_and_neutral_csv():
     assert frame.loc[0, "subject"].startswith("'=")
 
 
+def test_a_review_handed_over_from_sentiment_joins_the_queue():
+    email_id = email.add_review("The Volt charger died after a week and nobody answers my emails.", product="Volt charger", source="review: Q4")
+    row = email.get_email(email_id)
+    assert (row.subject, row.source, row.status) == ("Your review of Volt charger", "review: Q4", "new")
+    assert row.intent == "complaint" and row.sentiment == "negative"
+
+
 # --- command line ----------------------------------------------------------------------------------
 
 

@@ -138,3 +138,24 @@ def test_cli_report_from_a_file_and_bad_period(tmp_path):
     assert Document(str(out)).paragraphs[0].text.startswith("Customer sentiment")
     bad = subprocess.run([sys.executable, "-m", "core", "report", str(source), "--format", "pdf", "--out", str(out), "--period", "March"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "--period must be START:END" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_email_activity_joins_the_report_once_there_is_mail(dataset_id):
+    from core import email
+
+    assert build_report(dataset_id).email is None
+    ids = email.add_emails(
+        [email.ParsedEmail(subject="Refund", body="When will my refund for the returned kettle arrive?"), email.ParsedEmail(subject="Out of office", body="I am out of the office. No need to reply.")],
+        "test",
+    )
+    with ScriptedOpenAIServer([Reply(text="Hi,\n\nRefunds arrive within 5 working days of the return reaching us.")]) as server:
+        email.approve(email.draft_email(ids[0], email_brand(), spec=summary_backend(server)).id)
+    workbook = openpyxl.load_workbook(io.BytesIO(render(build_report(dataset_id), "xlsx")))
+    rows = {row[0]: row[1:] for row in workbook["Email replies"].iter_rows(min_row=2, values_only=True)}
+    assert rows["all"] == (2, 1, 1, 0, 0) and rows["refund_return"] == (1, 1, 1, 0, 0)
+
+
+def email_brand():
+    from core.brand import Brand
+
+    return Brand(name="Kettles Ltd", facts=["Refunds arrive within 5 working days of the return reaching us."])
