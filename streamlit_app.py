@@ -13,6 +13,7 @@ st.set_page_config(page_title="Mercury Â· LLM desk for marketing", page_icon="â˜
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/email.py", title="Email replies", icon=":material/mail:"),
+    st.Page("app_pages/content.py", title="Content studio", icon=":material/edit_note:"),
     st.Page("app_pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
     st.Page("app_pages/reports.py", title="Reports", icon=":material/summarize:"),
     st.Page("app_pages/capacity.py", title="Capacity planner", icon=":material/memory:"),

@@ -215,6 +215,28 @@ def cmd_reply(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_content(args: argparse.Namespace) -> int:
+    from core.content import Brief, ContentError, generate
+
+    try:
+        brief = Brief(
+            kind=args.kind, topic=args.topic, platform=args.platform or "", keywords=(args.keywords or "").split(","), language=args.language,
+            audience=args.audience or "", goal=args.goal or "", words=args.words, variants=args.variants,
+            reference=_read_file(args.reference).decode("utf-8", "replace") if args.reference else "",
+        )
+    except ContentError as error:
+        raise UserError(str(error)) from error
+    variants = generate(brief, _read_brand(args.brand), spec=_spec(args) if args.backend else None)
+    if args.json:
+        print(json.dumps({"variants": [{"text": v.text, "checks": v.checks, "notes": v.notes} for v in variants]}, ensure_ascii=False))
+        return 0
+    for number, variant in enumerate(variants, 1):
+        checks = variant.checks
+        print(f"--- variant {number} ({checks['characters']} characters, Flesch {checks['flesch_reading_ease']}, within limit: {checks['within_limit']})")
+        print(variant.text)
+    return 0
+
+
 def _spec(args: argparse.Namespace):
     from core.llm import resolve_spec
 
@@ -261,6 +283,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_backend_options(reply)
     reply.add_argument("--json", action="store_true", help="print intent, urgency, sentiment, language, needs_reply, needs_review, draft and facts_used as JSON")
     reply.set_defaults(handler=cmd_reply)
+
+    content = commands.add_parser("content", help="marketing content variants in the brand's voice, checked by code")
+    content.add_argument("--kind", choices=["blog", "social", "email", "product", "ad"], required=True)
+    content.add_argument("--topic", required=True, help="the brief or topic")
+    content.add_argument("--platform", choices=["x", "linkedin", "instagram", "facebook"], help="for social posts (default x)")
+    content.add_argument("--variants", type=int, default=3)
+    content.add_argument("--keywords", help="comma-separated: k1,k2")
+    content.add_argument("--language", default="en", help="two-letter code, e.g. de")
+    content.add_argument("--audience")
+    content.add_argument("--goal")
+    content.add_argument("--words", type=int, default=0, help="target length in words (default per kind)")
+    content.add_argument("--reference", help="a text file to score BLEU and ROUGE against")
+    content.add_argument("--brand", help="a BRAND.json; default: the stored Brand profile")
+    add_backend_options(content)
+    content.add_argument("--json", action="store_true", help='print {"variants": [{"text": ..., "checks": {...}}, ...]}')
+    content.set_defaults(handler=cmd_content)
 
     gpu = commands.add_parser("gpu", help="GPU memory, GPUs needed, speed and cost of serving or fine-tuning a model")
     source = gpu.add_mutually_exclusive_group(required=True)

@@ -12,7 +12,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -253,3 +253,21 @@ class EmailMessage(SQLModel, table=True):
     edited: bool = False
     edit_diff: str = ""
     decided_at: Optional[datetime] = None
+
+
+class ContentPiece(SQLModel, table=True):
+    """One saved piece of marketing content with the brief it answers and its code checks."""
+
+    __tablename__ = "content_piece"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    kind: str = Field(default="", index=True)  # blog, social, email, product, ad
+    platform: str = ""
+    topic: str = ""
+    brief: str = "{}"  # JSON of the whole brief
+    text: str = ""
+    checks: str = "{}"  # JSON of the checks at save time
+    backend: str = ""
+    model: str = ""
+    ab_group: str = ""  # variants saved together as an A/B pair share a group
+    edited: bool = False

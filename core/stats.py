@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import select
 
-from core.db import Dataset, EmailMessage, Review, session_scope, utcnow
+from core.db import ContentPiece, Dataset, EmailMessage, Review, session_scope, utcnow
 from core.usage import calls_frame
 
 
@@ -19,6 +19,7 @@ class TeamFigures:
     reviews_analysed: int
     datasets: int
     drafts_waiting: int
+    content_saved: int
 
 
 def team_figures() -> TeamFigures:
@@ -27,6 +28,7 @@ def team_figures() -> TeamFigures:
     with session_scope() as session:
         reviews = session.exec(select(func.count()).select_from(Review).where(Review.sentiment.is_not(None))).one()
         datasets = session.exec(select(func.count()).select_from(Dataset)).one()
+        content_saved = session.exec(select(func.count()).select_from(ContentPiece)).one()
         drafts_waiting = session.exec(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "drafted")).one()
     return TeamFigures(
         llm_calls_month=len(calls),
@@ -36,4 +38,5 @@ def team_figures() -> TeamFigures:
         reviews_analysed=int(reviews),
         datasets=int(datasets),
         drafts_waiting=int(drafts_waiting),
+        content_saved=int(content_saved),
     )

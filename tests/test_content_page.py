@@ -1,0 +1,26 @@
+"""The Content studio under AppTest: generate, edit, save, find it in the library."""
+from streamlit.testing.v1 import AppTest
+
+from core.content import library_frame
+from tests.conftest import ROOT
+
+
+def test_generate_edit_save_and_find_in_the_library():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
+    at.switch_page("app_pages/content.py").run()
+    assert not at.exception
+    at.selectbox(key="content_kind").set_value("social").run()
+    at.selectbox(key="content_platform").set_value("x")
+    at.text_area(key="content_topic").set_value("Pulse earbuds: 30 hours of battery")
+    at.text_input(key="content_keywords").set_value("battery")
+    at.slider(key="content_variants").set_value(2).run()
+    at.button(key="content_generate").click().run()
+    assert not at.exception
+    texts = [t for t in at.text_area if (t.key or "").startswith("content_text_")]
+    assert len(texts) == 2 and all(len(t.value) <= 280 for t in texts)
+    texts[0].set_value("Thirty hours of battery, one tiny case. Meet Pulse.").run()
+    at.button(key="content_save_0").click().run()
+    assert not at.exception
+    saved = library_frame()
+    assert list(saved["text"]) == ["Thirty hours of battery, one tiny case. Meet Pulse."] and bool(saved["edited"].iloc[0])
+    assert at.text_input(key="content_query").set_value("tiny case").run().dataframe[0].value["id"].tolist() == [saved["id"].iloc[0]]
