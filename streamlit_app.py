@@ -16,6 +16,7 @@ pages = [
     st.Page("app_pages/content.py", title="Content studio", icon=":material/edit_note:"),
     st.Page("app_pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
     st.Page("app_pages/reports.py", title="Reports", icon=":material/summarize:"),
+    st.Page("app_pages/lab.py", title="Model lab", icon=":material/science:"),
     st.Page("app_pages/capacity.py", title="Capacity planner", icon=":material/memory:"),
     st.Page("app_pages/usage.py", title="Usage", icon=":material/monitoring:"),
 ]

@@ -10,6 +10,7 @@ from core.db import AlertRule
 from core.exports import to_csv_bytes, to_xlsx_bytes
 from core.ingest import ROLES, IngestError, combine, propose_mapping, read_table
 from core.insights import ALERT_KINDS, PERIOD_NAMES, apply_calibration, calibrate, dashboard, date_range, delete_rule, describe_rule, rules_for, save_rule
+from core.lab import saved_models
 from core.sentiment import create_dataset, delete_dataset, export_frame, get_classifier, get_dataset, list_datasets, rename_dataset, score_dataset
 from ui.backend import current_spec
 from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
@@ -21,9 +22,19 @@ st.title("Sentiment")
 st.caption("Upload reviews, score every one, and see what changed and why. Scores are saved as they are computed.")
 
 
-def run_scoring(dataset_id: int, use_llm: bool) -> None:
+LLM_CHOICE = "llm"
+
+
+def run_scoring(dataset_id: int, choice: str) -> None:
+    """Score with the choice: "embedded", a fine-tuned model's id, or the sidebar's LLM backend."""
     spec = current_spec()
-    classifier = get_classifier(spec.kind, spec=spec) if use_llm and spec else get_classifier()
+    fine_tuned = saved_models()
+    if choice == LLM_CHOICE and spec:
+        classifier = get_classifier(spec.kind, spec=spec)
+    elif choice in fine_tuned:
+        classifier = get_classifier(model_dir=str(fine_tuned[choice]))
+    else:
+        classifier = get_classifier()
     bar = st.progress(0.0, text="Scoring reviews...")
     try:
         score_dataset(dataset_id, classifier, lambda done, total: bar.progress(done / max(total, 1), text=f"Scored {done:,} of {total:,} reviews"))
@@ -72,11 +83,10 @@ with st.expander("Add reviews", expanded=datasets.empty):
             mapping[role] = None if picked == "(none)" else picked
         name = st.text_input("Dataset name", value=Path(table.source).stem, key=KEY + "name")
         spec = current_spec()
-        use_llm = st.toggle(
-            f"Classify with the sidebar's LLM backend ({spec.label})" if spec and spec.kind != "embedded" else "Classify with the sidebar's LLM backend (choose Local or OpenAI there)",
-            value=False, disabled=not spec or spec.kind == "embedded", key=KEY + "use_llm",
-            help="Off: the embedded classifier (MiniLM + VADER, CPU, no key). On: the LLM backend, batched, JSON output.",
-        )
+        choices = {"embedded": "Embedded (MiniLM + VADER, CPU, no key)", **{model_id: f"Fine-tuned: {model_id} (Model lab)" for model_id in saved_models()}}
+        if spec and spec.kind != "embedded":
+            choices[LLM_CHOICE] = f"The sidebar's LLM backend ({spec.label}), batched, JSON output"
+        classifier_choice = st.selectbox("Classifier", list(choices), format_func=choices.get, key=KEY + "classifier", help="Fine-tune your own on the Model lab page; choose Local or OpenAI in the sidebar to classify with an LLM.")
         if st.button("Analyse", type="primary", key=KEY + "analyse"):
             if not mapping["text"]:
                 st.error("Pick the column that holds the review text.")
@@ -84,7 +94,7 @@ with st.expander("Add reviews", expanded=datasets.empty):
             dataset_id = create_dataset(table, mapping, name)
             st.session_state[KEY + "dataset"] = dataset_id
             st.session_state[KEY + "use_sample"] = False
-            run_scoring(dataset_id, use_llm)
+            run_scoring(dataset_id, classifier_choice)
             st.rerun()
 
 datasets = list_datasets()
@@ -137,7 +147,8 @@ if chosen_products or chosen_channels:
 if board.unscored:
     st.warning(f"{board.unscored:,} reviews are not scored yet (the run was interrupted).")
     if st.button("Resume scoring", key=KEY + "resume"):
-        run_scoring(dataset_id, use_llm=not dataset.classifier.startswith("embedded"))
+        used = dataset.classifier or "embedded"
+        run_scoring(dataset_id, "embedded" if used.startswith("embedded") else used if used.startswith("lora:") else LLM_CHOICE)
         st.rerun()
 
 k = board.kpis

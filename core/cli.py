@@ -237,6 +237,47 @@ def cmd_content(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from core.ingest import read_table
+    from core.lab import evaluate
+    from core.sentiment import get_classifier
+
+    classifier = get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=_spec(args) if args.backend and args.backend != "embedded" else None)
+    result = evaluate(read_table(args.input), args.text_column, args.label_column, classifier)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['model']}: accuracy {result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f} on {result['n']:,} rows ({result['rows_per_s']:,} rows/s)")
+        for label, row in result["per_class"].items():
+            print(f"  {label:<9} precision {row['precision']:.3f} recall {row['recall']:.3f} f1 {row['f1']:.3f} support {row['support']}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from core.ingest import read_table
+    from core.lab import finetune, labelled_rows
+
+    texts, labels = labelled_rows(read_table(args.input), args.text_column, args.label_column)
+
+    def progress(row: dict) -> None:
+        if "loss" in row and row["step"] % 10 == 0:
+            print(f"\repoch {row['epoch']} step {row['step']} loss {row['loss']:.3f}", end="", file=sys.stderr, flush=True)
+        elif "val_macro_f1" in row:
+            print(f"\nepoch {row['epoch']}: validation macro F1 {row['val_macro_f1']:.3f}", file=sys.stderr, flush=True)
+
+    result = finetune(texts, labels, args.out, epochs=args.epochs, lora_r=args.lora_r, learning_rate=args.learning_rate, on_step=progress)
+    summary = {k: v for k, v in asdict(result).items() if k != "history"}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"saved {result.model_id} to {result.out_dir} in {result.seconds:.0f} s (best epoch {result.best_epoch} of {result.epochs_run}; split {result.split})")
+        print(f"validation: accuracy {result.validation['accuracy']:.3f}, macro F1 {result.validation['macro_f1']:.3f}")
+        print(f"test: accuracy {result.test['accuracy']:.3f}, macro F1 {result.test['macro_f1']:.3f} (embedded head on the same rows: {result.baseline_test['accuracy']:.3f}, {result.baseline_test['macro_f1']:.3f})")
+    return 0
+
+
 def _spec(args: argparse.Namespace):
     from core.llm import resolve_spec
 
@@ -299,6 +340,29 @@ def build_parser() -> argparse.ArgumentParser:
     add_backend_options(content)
     content.add_argument("--json", action="store_true", help='print {"variants": [{"text": ..., "checks": {...}}, ...]}')
     content.set_defaults(handler=cmd_content)
+
+    evaluate = commands.add_parser("evaluate", help="measure a classifier on a labelled file: accuracy, macro F1, per class")
+    evaluate.add_argument("--task", choices=["sentiment"], default="sentiment")
+    evaluate.add_argument("--input", required=True, help="csv, tsv, xlsx or jsonl with a text and a label column")
+    evaluate.add_argument("--text-column", required=True)
+    evaluate.add_argument("--label-column", required=True, help="positive/negative/neutral, 1/0, or 1-5 stars")
+    evaluate.add_argument("--backend", choices=["embedded", "local", "openai"])
+    evaluate.add_argument("--model", dest="model_dir", help="a fine-tuned model folder (from finetune)")
+    evaluate.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    tune = commands.add_parser("finetune", help="LoRA fine-tune of the MiniLM sentiment classifier on labelled rows")
+    tune.add_argument("--task", choices=["sentiment"], default="sentiment")
+    tune.add_argument("--input", required=True)
+    tune.add_argument("--text-column", required=True)
+    tune.add_argument("--label-column", required=True)
+    tune.add_argument("--out", required=True, help="folder for the adapter, head and figures")
+    tune.add_argument("--epochs", type=int, default=4)
+    tune.add_argument("--lora-r", type=int, default=8)
+    tune.add_argument("--learning-rate", type=float, default=1e-3)
+    tune.add_argument("--json", action="store_true")
+    tune.set_defaults(handler=cmd_finetune)
 
     gpu = commands.add_parser("gpu", help="GPU memory, GPUs needed, speed and cost of serving or fine-tuning a model")
     source = gpu.add_mutually_exclusive_group(required=True)

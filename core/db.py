@@ -12,7 +12,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -271,3 +271,19 @@ class ContentPiece(SQLModel, table=True):
     model: str = ""
     ab_group: str = ""  # variants saved together as an A/B pair share a group
     edited: bool = False
+
+
+class LabRun(SQLModel, table=True):
+    """One evaluation of a classifier on a labelled file, kept to compare runs over time."""
+
+    __tablename__ = "lab_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    task: str = "sentiment"
+    input: str = ""
+    model: str = ""
+    n: int = 0
+    accuracy: float = 0.0
+    macro_f1: float = 0.0
+    rows_per_s: float = 0.0
+    details: str = "{}"  # JSON: per-class figures and the confusion matrix

@@ -191,9 +191,13 @@ class LLMClassifier:
 def get_classifier(backend: str = "embedded", *, model_dir: str | None = None, spec=None):
     """The classifier for a CLI or page choice: the embedded head (or a fine-tuned one), or an LLM backend."""
     if model_dir:
+        from core.lab import LAB_FILE, LoraClassifier
+
+        if (Path(model_dir) / LAB_FILE).exists():
+            return _once(f"lora:{Path(model_dir).resolve()}", lambda: LoraClassifier(model_dir))
         head = Path(model_dir) / "sentiment_head.json"
         if not head.exists():
-            raise IngestError(f"{model_dir} holds no sentiment model (sentiment_head.json).")
+            raise IngestError(f"{model_dir} holds no sentiment model (from `python -m core finetune` or a sentiment_head.json).")
         return EmbeddedClassifier(head)
     if backend == "embedded":
         return _once("embedded-classifier", EmbeddedClassifier)

@@ -1,0 +1,142 @@
+import re
+import time
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.ingest import IngestError, read_table
+from core.lab import evaluate, finetune, labelled_rows, models_dir, runs_frame, saved_models
+from core.llm import LLMError
+from core.sentiment import get_classifier
+from core.usage import calls_frame
+from ui.backend import current_spec
+
+KEY = "lab_"
+LLM = "llm"
+
+st.title("Model lab")
+st.caption(
+    "Test classifiers on your own labelled reviews before trusting them, and fine-tune the embedded one with LoRA. "
+    "Labels may be positive/negative/neutral, 1/0, or 1-5 stars."
+)
+
+
+def labelled_upload(prefix: str):
+    upload = st.file_uploader("Labelled file (CSV, TSV, Excel or JSON lines)", type=["csv", "tsv", "txt", "xlsx", "jsonl"], key=prefix + "file")
+    if upload is None:
+        return None, None, None
+    try:
+        table = read_table(upload.getvalue(), upload.name)
+    except IngestError as error:
+        st.error(str(error))
+        return None, None, None
+    columns = list(map(str, table.frame.columns))
+    guess_text = next((c for c in columns if re.search(r"text|review|sentence|comment", c, re.I)), columns[0])
+    guess_label = next((c for c in columns if re.search(r"label|sentiment|rating|stars|class", c, re.I)), columns[-1])
+    left, right = st.columns(2)
+    text = left.selectbox("Text column", columns, index=columns.index(guess_text), key=prefix + "text")
+    label = right.selectbox("Label column", columns, index=columns.index(guess_label), key=prefix + "label")
+    st.caption(f"{len(table.frame):,} rows read from {upload.name}.")
+    return table, text, label
+
+
+evaluate_tab, tune_tab, history_tab = st.tabs(["Evaluate", "Fine-tune", "History"])
+
+with evaluate_tab:
+    table, text_column, label_column = labelled_upload(KEY + "eval_")
+    spec = current_spec()
+    fine_tuned = saved_models()
+    options = {"embedded": "Embedded (MiniLM + VADER)", **{m: f"Fine-tuned {m}" for m in fine_tuned}}
+    if spec and spec.kind != "embedded":
+        options[LLM] = f"LLM: {spec.label}"
+    chosen = st.multiselect("Classifiers, run on the same rows", list(options), default=list(options)[:2], format_func=options.get, key=KEY + "chosen")
+    if table is not None and chosen and st.button("Evaluate", type="primary", key=KEY + "evaluate"):
+        results = []
+        for choice in chosen:
+            with st.spinner(f"Running {options[choice]}..."):
+                started = pd.Timestamp.now(tz="UTC")
+                try:
+                    classifier = get_classifier(spec.kind, spec=spec) if choice == LLM else get_classifier(model_dir=str(fine_tuned[choice])) if choice in fine_tuned else get_classifier()
+                    result = evaluate(table, text_column, label_column, classifier)
+                except (IngestError, LLMError) as error:
+                    st.error(str(error))
+                    continue
+                calls = calls_frame(since=started.to_pydatetime())
+                result["cost_per_1000_usd"] = round(float(calls["cost_usd"].sum()) * 1000 / result["n"], 4) if len(calls) else 0.0
+                results.append(result)
+        st.session_state[KEY + "results"] = results
+    results = st.session_state.get(KEY + "results", [])
+    if results:
+        st.dataframe(
+            pd.DataFrame([{k: r[k] for k in ("model", "n", "accuracy", "macro_f1", "rows_per_s", "cost_per_1000_usd")} for r in results]),
+            hide_index=True, width="stretch",
+        )
+        columns = st.columns(len(results))
+        for column, result in zip(columns, results):
+            with column:
+                st.markdown(f"**{result['model']}**")
+                st.dataframe(pd.DataFrame(result["per_class"]).T, width="stretch")
+                matrix = px.imshow(result["confusion"], x=result["labels"], y=result["labels"], text_auto=True, color_continuous_scale="Blues", labels={"x": "predicted", "y": "true", "color": "rows"})
+                matrix.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), coloraxis_showscale=False)
+                st.plotly_chart(matrix, width="stretch", key=f"{KEY}matrix_{result['model']}")
+
+with tune_tab:
+    st.write(
+        "LoRA trains small low-rank matrices in the MiniLM encoder's attention and a linear head, instead of every weight. "
+        "Rows are split 70 / 15 / 15 into train, validation and test (stratified); training stops when validation macro F1 stops improving."
+    )
+    table, text_column, label_column = labelled_upload(KEY + "tune_")
+    left, middle, right = st.columns(3)
+    learning_rate = left.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3, key=KEY + "lr")
+    epochs = middle.slider("Epochs (at most)", 1, 10, 4, key=KEY + "epochs")
+    rank = right.select_slider("LoRA rank", [4, 8, 16, 32], value=8, key=KEY + "rank")
+    name = st.text_input("Save as", value=f"sentiment-{time.strftime('%Y%m%d-%H%M')}", key=KEY + "name")
+    if table is not None and st.button("Fine-tune", type="primary", key=KEY + "tune"):
+        try:
+            texts, labels = labelled_rows(table, text_column, label_column)
+        except IngestError as error:
+            st.error(str(error))
+            st.stop()
+        chart, status = st.empty(), st.empty()
+        losses: list[dict] = []
+
+        def on_step(row: dict) -> None:
+            if "loss" in row:
+                losses.append(row)
+                if row["step"] % 5 == 0:
+                    chart.line_chart(pd.DataFrame(losses).set_index("step")["loss"], height=220)
+            else:
+                status.info(f"Epoch {row['epoch']}: validation macro F1 {row['val_macro_f1']:.3f}, accuracy {row['val_accuracy']:.3f}")
+
+        folder = models_dir() / re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")
+        try:
+            with st.spinner(f"Fine-tuning on {len(texts):,} rows..."):
+                st.session_state[KEY + "tuned"] = finetune(texts, labels, folder, epochs=epochs, lora_r=rank, learning_rate=learning_rate, on_step=on_step)
+        except IngestError as error:
+            st.error(str(error))
+    tuned = st.session_state.get(KEY + "tuned")
+    if tuned is not None:
+        st.success(f"Saved {tuned.model_id} in {tuned.seconds:.0f} s (best epoch {tuned.best_epoch} of {tuned.epochs_run}). It is now a classifier choice on the Sentiment page.")
+        st.write(f"Split: {tuned.split['train']:,} train, {tuned.split['validation']:,} validation, {tuned.split['test']:,} test.")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"model": "fine-tuned", "split": "validation", "accuracy": tuned.validation["accuracy"], "macro_f1": tuned.validation["macro_f1"]},
+                    {"model": "fine-tuned", "split": "test", "accuracy": tuned.test["accuracy"], "macro_f1": tuned.test["macro_f1"]},
+                    {"model": "embedded baseline", "split": "test", "accuracy": tuned.baseline_test["accuracy"], "macro_f1": tuned.baseline_test["macro_f1"]},
+                ]
+            ),
+            hide_index=True, width="stretch",
+        )
+        history = pd.DataFrame(tuned.history)
+        if "loss" in history:
+            st.plotly_chart(px.line(history.dropna(subset=["loss"]), x="step", y="loss", title="Training loss"), width="stretch", key=KEY + "loss_chart")
+
+with history_tab:
+    runs = runs_frame()
+    if runs.empty:
+        st.info("No evaluations yet. Every run is saved here, so a drop on new data shows.")
+    else:
+        st.plotly_chart(px.line(runs.sort_values("created_at"), x="created_at", y="macro_f1", color="model", markers=True, title="Macro F1 over time"), width="stretch", key=KEY + "history_chart")
+        st.dataframe(runs, hide_index=True, width="stretch")

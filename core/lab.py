@@ -1,0 +1,300 @@
+"""Model lab: measure classifiers on your own labelled data, and fine-tune one with LoRA.
+
+Metrics are scikit-learn's. The fine-tuned sentiment model is the embedded MiniLM encoder with
+LoRA matrices (peft) on its attention's query and value projections, and a linear head over the
+mean-pooled embedding plus VADER's lexicon scores (the same two views as the embedded head). The
+split is stratified train / validation / test; training stops early on validation macro F1.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.db import LabRun, session_scope
+from core.ingest import IngestError, Table
+
+LAB_FILE = "lab_model.json"
+POSITIVE = {"1", "pos", "positive", "good", "+"}
+NEGATIVE = {"0", "neg", "negative", "bad", "-"}
+
+
+# --- labels and metrics ------------------------------------------------------------------------
+
+
+def normalise_labels(values: pd.Series) -> pd.Series:
+    """Gold labels as negative / neutral / positive, from words, 0/1, or 1-5 star ratings."""
+    text = values.astype(str).str.strip().str.lower()
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all() and not set(numeric.unique()) <= {0, 1}:
+        if numeric.between(1, 5).all():
+            return pd.Series(np.where(numeric <= 2, "negative", np.where(numeric >= 4, "positive", "neutral")), index=values.index)
+        raise IngestError("The label column holds numbers that are neither 0/1 nor 1-5 star ratings.")
+    mapped = text.map(lambda v: "positive" if v in POSITIVE or v == "1.0" else "negative" if v in NEGATIVE or v == "0.0" else "neutral" if v == "neutral" else None)
+    if mapped.isna().any():
+        bad = text[mapped.isna()].iloc[0]
+        raise IngestError(f"The label '{bad}' is not one Mercury reads: use positive/negative/neutral, 1/0, or 1-5 stars.")
+    return mapped
+
+
+def labelled_rows(table: Table, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
+    for column in (text_column, label_column):
+        if column not in table.frame.columns:
+            raise IngestError(f"There is no column '{column}': the file has {', '.join(map(str, table.frame.columns))}.")
+    frame = table.frame[[text_column, label_column]].dropna()
+    frame = frame[frame[text_column].astype(str).str.strip() != ""]
+    if len(frame) < 2:
+        raise IngestError("The file holds fewer than two labelled rows.")
+    return frame[text_column].astype(str).tolist(), normalise_labels(frame[label_column]).tolist()
+
+
+def metrics(truth: Sequence[str], predicted: Sequence[str]) -> dict:
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    labels = sorted(set(truth) | set(predicted))
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
+    return {
+        "n": len(truth),
+        "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+        "macro_f1": round(float(f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)), 4),
+        "per_class": {
+            label: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+        "labels": labels,
+        "confusion": confusion_matrix(truth, predicted, labels=labels).tolist(),
+    }
+
+
+def predictions(classifier, texts: Sequence[str], truth: Sequence[str]) -> list[str]:
+    """The classifier's labels; against binary gold labels a score of 0 or more reads positive."""
+    scored = classifier.classify(list(texts))
+    if "neutral" not in set(truth):
+        return ["positive" if s.score >= 0 else "negative" for s in scored]
+    return [s.sentiment for s in scored]
+
+
+def evaluate(table: Table, text_column: str, label_column: str, classifier, *, name: str = "") -> dict:
+    """Run one classifier on every labelled row; the run is saved for comparison over time."""
+    texts, truth = labelled_rows(table, text_column, label_column)
+    started = time.perf_counter()
+    predicted = predictions(classifier, texts, truth)
+    seconds = time.perf_counter() - started
+    result = metrics(truth, predicted) | {"rows_per_s": round(len(texts) / max(seconds, 1e-9), 1), "model": classifier.model_id}
+    with session_scope() as session:
+        session.add(LabRun(task="sentiment", input=name or table.source, model=classifier.model_id, n=result["n"], accuracy=result["accuracy"], macro_f1=result["macro_f1"], rows_per_s=result["rows_per_s"], details=json.dumps(result)))
+        session.commit()
+    return result
+
+
+def runs_frame() -> pd.DataFrame:
+    from sqlmodel import select
+
+    columns = ["id", "created_at", "task", "input", "model", "n", "accuracy", "macro_f1", "rows_per_s"]
+    with session_scope() as session:
+        rows = session.exec(select(LabRun).order_by(LabRun.created_at.desc(), LabRun.id.desc())).all()
+    return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], columns=columns)
+
+
+# --- LoRA fine-tuning ----------------------------------------------------------------------------
+
+
+def split(labels: Sequence[str], *, seed: int = 0, validation: float = 0.15, test: float = 0.15) -> tuple[list[int], list[int], list[int]]:
+    """Stratified train / validation / test indexes."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(labels))
+    rest, test_index = train_test_split(index, test_size=test, stratify=labels, random_state=seed)
+    train_index, val_index = train_test_split(rest, test_size=validation / (1 - test), stratify=[labels[i] for i in rest], random_state=seed)
+    return sorted(train_index.tolist()), sorted(val_index.tolist()), sorted(test_index.tolist())
+
+
+class LoraSentiment:
+    """MiniLM with LoRA adapters and a linear head over [mean-pooled embedding, VADER scores]."""
+
+    def __init__(self, labels: Sequence[str], *, r: int = 8, alpha: int = 16, dropout: float = 0.1, adapter_dir: Path | None = None, seed: int = 0):
+        import torch
+        from peft import LoraConfig, PeftModel, get_peft_model
+        from transformers import AutoModel, AutoTokenizer
+
+        from core.llm.transformers_backend import quiet_transformers
+        from core.sentiment import minilm_dir
+
+        quiet_transformers()
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")  # peft asks transformers a deprecated question
+        torch.manual_seed(seed)
+        self.torch, self.labels, self.r = torch, list(labels), r
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+        base = AutoModel.from_pretrained(minilm_dir())
+        if adapter_dir is None:
+            self.encoder = get_peft_model(base, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=["query", "value"]))
+        else:
+            self.encoder = PeftModel.from_pretrained(base, adapter_dir)
+        self.head = torch.nn.Linear(base.config.hidden_size + 3, len(self.labels))
+        self.encoder.to(self.device)
+        self.head.to(self.device)
+
+    def logits(self, texts: Sequence[str]):
+        from core.sentiment import vader_features
+
+        torch = self.torch
+        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt").to(self.device)
+        hidden = self.encoder(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+        lexicon = torch.tensor(vader_features(texts), dtype=pooled.dtype, device=self.device)
+        return self.head(torch.cat([pooled, lexicon], dim=-1))
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        torch = self.torch
+        self.encoder.eval()
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                out.append(torch.softmax(self.logits(texts[start : start + batch_size]), dim=-1).float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)))
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.labels[i] for i in self.predict_proba(texts).argmax(axis=1)]
+
+
+@dataclass
+class FineTuneResult:
+    out_dir: str
+    model_id: str
+    split: dict
+    epochs_run: int
+    best_epoch: int
+    history: list[dict] = field(default_factory=list)  # one row per logged step and per epoch end
+    validation: dict = field(default_factory=dict)
+    test: dict = field(default_factory=dict)
+    baseline_test: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def finetune(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    out_dir: str | Path,
+    *,
+    epochs: int = 4,
+    lora_r: int = 8,
+    learning_rate: float = 1e-3,
+    batch_size: int = 16,
+    patience: int = 1,
+    max_steps: int | None = None,
+    seed: int = 0,
+    on_step: Callable[[dict], None] | None = None,
+) -> FineTuneResult:
+    """Train LoRA adapters and the head, keep the epoch with the best validation macro F1, save it,
+    and report validation and test figures against the embedded head on the same test split."""
+    from core.sentiment import get_classifier
+
+    if len(set(labels)) < 2:
+        raise IngestError("Fine-tuning needs at least two different labels.")
+    if min(pd.Series(labels).value_counts()) < 4:
+        raise IngestError("Every label needs at least four rows, so train, validation and test each see it.")
+    torch = __import__("torch")
+    started = time.perf_counter()
+    train_index, val_index, test_index = split(labels, seed=seed)
+    classes = sorted(set(labels))
+    model = LoraSentiment(classes, r=lora_r, seed=seed)
+    target = torch.tensor([classes.index(label) for label in labels])
+    parameters = [p for p in model.encoder.parameters() if p.requires_grad] + list(model.head.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
+    rng = np.random.default_rng(seed)
+    texts = list(texts)
+    best_f1, best_epoch, best_state, history, step, stale = -1.0, 0, None, [], 0, 0
+    for epoch in range(1, epochs + 1):
+        model.encoder.train()
+        order = rng.permutation(train_index)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            loss = torch.nn.functional.cross_entropy(model.logits([texts[i] for i in batch]), target[batch].to(model.device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            row = {"step": step, "epoch": epoch, "loss": round(float(loss.detach()), 4)}
+            history.append(row)
+            if on_step:
+                on_step(row)
+            if max_steps and step >= max_steps:
+                break
+        validation = metrics([labels[i] for i in val_index], model.predict([texts[i] for i in val_index]))
+        row = {"step": step, "epoch": epoch, "val_macro_f1": validation["macro_f1"], "val_accuracy": validation["accuracy"]}
+        history.append(row)
+        if on_step:
+            on_step(row)
+        if validation["macro_f1"] > best_f1:
+            best_f1, best_epoch, stale = validation["macro_f1"], epoch, 0
+            best_state = ({k: v.detach().clone() for k, v in model.encoder.state_dict().items() if "lora_" in k}, {k: v.detach().clone() for k, v in model.head.state_dict().items()})
+        else:
+            stale += 1
+            if stale > patience:
+                break
+        if max_steps and step >= max_steps:
+            break
+    model.encoder.load_state_dict(best_state[0], strict=False)
+    model.head.load_state_dict(best_state[1])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.encoder.save_pretrained(out / "adapter")
+    torch.save(model.head.state_dict(), out / "head.pt")
+    weights = b"".join(t.detach().cpu().numpy().tobytes() for t in best_state[1].values())
+    model_id = f"lora:minilm-r{lora_r}-{hashlib.sha256(weights).hexdigest()[:10]}"
+    test_texts, test_truth = [texts[i] for i in test_index], [labels[i] for i in test_index]
+    result = FineTuneResult(
+        out_dir=str(out), model_id=model_id, split={"train": len(train_index), "validation": len(val_index), "test": len(test_index)},
+        epochs_run=epoch, best_epoch=best_epoch, history=history,
+        validation=metrics([labels[i] for i in val_index], model.predict([texts[i] for i in val_index])),
+        test=metrics(test_truth, model.predict(test_texts)),
+        baseline_test=metrics(test_truth, predictions(get_classifier("embedded"), test_texts, test_truth)),
+    )
+    result.seconds = round(time.perf_counter() - started, 1)
+    (out / LAB_FILE).write_text(json.dumps({"model_id": model_id, "labels": classes, "lora_r": lora_r, "learning_rate": learning_rate, "best_epoch": best_epoch, "split": result.split, "validation": result.validation, "test": result.test, "baseline_test": result.baseline_test, "seconds": result.seconds}, indent=2))
+    return result
+
+
+class LoraClassifier:
+    """A saved fine-tune as a Sentiment classifier: score = P(positive) - P(negative)."""
+
+    def __init__(self, model_dir: str | Path):
+        import torch
+
+        info = json.loads((Path(model_dir) / LAB_FILE).read_text())
+        self.model_id, labels = info["model_id"], info["labels"]
+        self.model = LoraSentiment(labels, r=info["lora_r"], adapter_dir=Path(model_dir) / "adapter")
+        self.model.head.load_state_dict(torch.load(Path(model_dir) / "head.pt", map_location=self.model.device))
+
+    def classify(self, texts: Sequence[str]):
+        from core.sentiment import Scored, label_for
+
+        probabilities = self.model.predict_proba(list(texts))
+        labels = self.model.labels
+        results = []
+        for p in probabilities:
+            score = float(p[labels.index("positive")] if "positive" in labels else 0) - float(p[labels.index("negative")] if "negative" in labels else 0)
+            label = labels[int(p.argmax())] if "neutral" in labels else label_for(score)
+            results.append(Scored(label, round(score, 4), round(float(p.max()), 4)))
+        return results
+
+
+def models_dir() -> Path:
+    from core.config import data_dir
+
+    return data_dir() / "models"
+
+
+def saved_models() -> dict[str, Path]:
+    """Fine-tuned models saved under the data folder, by model id (newest first)."""
+    found = sorted(models_dir().glob(f"*/{LAB_FILE}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    return {json.loads(p.read_text())["model_id"]: p.parent for p in found}

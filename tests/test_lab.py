@@ -1,0 +1,93 @@
+"""Model lab: metrics equal scikit-learn's, labels in every common shape, a real tiny LoRA fine-tune."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from streamlit.testing.v1 import AppTest
+
+from core import lab
+from core.ingest import IngestError, Table
+from core.sentiment import get_classifier
+from tests.conftest import ROOT
+
+GOOD = ["Great sound and a comfortable fit", "I love these, the battery lasts forever", "Excellent value, works perfectly", "Fantastic quality, highly recommend", "Very happy with this purchase", "Superb and fast delivery"]
+BAD = ["Broke after two days, awful", "Terrible sound and it hurts my ears", "Waste of money, do not buy", "The worst headset I have owned", "Stopped charging, very disappointed", "Cheap plastic that cracked at once"]
+
+
+def test_metrics_equal_scikit_learns():
+    rng = np.random.default_rng(3)
+    labels = ["negative", "neutral", "positive"]
+    truth = list(rng.choice(labels, 200))
+    predicted = [t if rng.random() < 0.7 else rng.choice(labels) for t in truth]
+    result = lab.metrics(truth, predicted)
+    assert result["accuracy"] == round(accuracy_score(truth, predicted), 4)
+    assert result["macro_f1"] == round(f1_score(truth, predicted, average="macro"), 4)
+    precision, recall, _, support = precision_recall_fscore_support(truth, predicted, labels=labels)
+    assert [result["per_class"][l]["precision"] for l in labels] == [round(p, 4) for p in precision]
+    assert [result["per_class"][l]["recall"] for l in labels] == [round(r, 4) for r in recall]
+    assert [result["per_class"][l]["support"] for l in labels] == list(support)
+    assert result["confusion"] == confusion_matrix(truth, predicted, labels=labels).tolist()
+
+
+def test_labels_in_words_numbers_and_stars():
+    assert list(lab.normalise_labels(pd.Series(["Positive", "neg", "neutral"]))) == ["positive", "negative", "neutral"]
+    assert list(lab.normalise_labels(pd.Series([1, 0, 1]))) == ["positive", "negative", "positive"]
+    assert list(lab.normalise_labels(pd.Series([5, 3, 1, 2]))) == ["positive", "neutral", "negative", "negative"]
+    with pytest.raises(IngestError, match="'maybe' is not one Mercury reads"):
+        lab.normalise_labels(pd.Series(["maybe"]))
+
+
+def test_evaluate_is_saved_and_the_cli_prints_the_figures(tmp_path):
+    frame = pd.DataFrame({"review": GOOD + BAD, "stars": [5] * 6 + [1] * 6})
+    result = lab.evaluate(Table(frame=frame, source="mini.csv"), "review", "stars", get_classifier())
+    assert result["n"] == 12 and result["accuracy"] >= 0.9 and set(result["per_class"]) == {"negative", "positive"}
+    assert list(lab.runs_frame()["input"]) == ["mini.csv"]
+    path = tmp_path / "mini.csv"
+    frame.to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "core", "evaluate", "--task", "sentiment", "--input", str(path), "--text-column", "review", "--label-column", "stars", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert {"accuracy", "macro_f1", "per_class", "n", "rows_per_s"} <= set(printed) and printed["accuracy"] == result["accuracy"]
+    bad = subprocess.run([sys.executable, "-m", "core", "evaluate", "--input", str(path), "--text-column", "nope", "--label-column", "stars"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: There is no column 'nope'")
+
+
+def test_a_tiny_lora_fine_tune_changes_weights_saves_and_reloads(tmp_path):
+    texts, labels = (GOOD + BAD) * 2, (["positive"] * 6 + ["negative"] * 6) * 2
+    steps = []
+    result = lab.finetune(texts, labels, tmp_path / "model", epochs=2, max_steps=3, batch_size=8, on_step=steps.append)
+    assert [s["step"] for s in steps if "loss" in s] == [1, 2, 3] and result.split == {"train": 16, "validation": 4, "test": 4}
+    import torch
+
+    saved = (tmp_path / "model" / "adapter")
+    from safetensors.torch import load_file
+
+    weights = load_file(next(saved.glob("*.safetensors")))
+    lora_b = [w for k, w in weights.items() if "lora_B" in k]
+    assert lora_b and any(torch.count_nonzero(w) > 0 for w in lora_b), "LoRA B starts at zero: training must move it"
+    reloaded = get_classifier(model_dir=str(tmp_path / "model"))
+    assert reloaded.model_id == result.model_id
+    model = lab.LoraClassifier(tmp_path / "model")
+    assert [s.score for s in reloaded.classify(BAD[:3])] == [s.score for s in model.classify(BAD[:3])]
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"text": GOOD[:2] + BAD[:2]}).to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "core", "sentiment", str(path), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "out.csv")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert set(pd.read_csv(tmp_path / "out.csv")["sentiment"]) <= {"positive", "neutral", "negative"}
+
+
+def test_fine_tune_refuses_too_few_rows(tmp_path):
+    with pytest.raises(IngestError, match="at least four rows"):
+        lab.finetune(GOOD[:3] + BAD[:3], ["positive"] * 3 + ["negative"] * 3, tmp_path)
+
+
+def test_lab_page_shows_history():
+    lab.evaluate(Table(frame=pd.DataFrame({"t": GOOD + BAD, "l": [1] * 6 + [0] * 6}), source="mini.csv"), "t", "l", get_classifier())
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/lab.py").run()
+    assert not at.exception
+    assert at.dataframe[-1].value["input"].tolist() == ["mini.csv"]
