@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.ingest import IngestError, read_table
-from core.lab import evaluate, finetune, labelled_rows, models_dir, runs_frame, saved_models
+from core.lab import evaluate, evaluate_generation, evaluate_triage, finetune, labelled_rows, models_dir, perplexity, runs_frame, saved_models
 from core.llm import LLMError
 from core.sentiment import get_classifier
 from core.usage import calls_frame
@@ -43,43 +43,73 @@ def labelled_upload(prefix: str):
 
 evaluate_tab, tune_tab, history_tab = st.tabs(["Evaluate", "Fine-tune", "History"])
 
+TASK_LABELS = {"sentiment": "Sentiment", "triage": "Email triage (intent)", "generation": "Generation against reference texts"}
+
 with evaluate_tab:
+    task = st.radio("Task", list(TASK_LABELS), format_func=TASK_LABELS.get, horizontal=True, key=KEY + "task")
     table, text_column, label_column = labelled_upload(KEY + "eval_")
     spec = current_spec()
     fine_tuned = saved_models()
     options = {"embedded": "Embedded (MiniLM + VADER)", **{m: f"Fine-tuned {m}" for m in fine_tuned}}
     if spec and spec.kind != "embedded":
         options[LLM] = f"LLM: {spec.label}"
-    chosen = st.multiselect("Classifiers, run on the same rows", list(options), default=list(options)[:2], format_func=options.get, key=KEY + "chosen")
-    if table is not None and chosen and st.button("Evaluate", type="primary", key=KEY + "evaluate"):
-        results = []
-        for choice in chosen:
-            with st.spinner(f"Running {options[choice]}..."):
-                started = pd.Timestamp.now(tz="UTC")
+    if task == "generation":
+        st.caption(f"The text column holds prompts and the label column reference texts; {spec.label if spec else 'the sidebar backend'} answers each prompt, scored by BLEU and ROUGE.")
+        if table is not None and spec and st.button("Evaluate", type="primary", key=KEY + "evaluate_generation"):
+            try:
+                with st.spinner("Generating..."):
+                    generated = evaluate_generation(table, text_column, label_column, spec=spec)
+            except (IngestError, LLMError) as error:
+                st.error(str(error))
+            else:
+                cols = st.columns(4)
+                for col, (label, value) in zip(cols, [("BLEU", generated["bleu"]), ("ROUGE-1", generated["rouge1"]), ("ROUGE-2", generated["rouge2"]), ("ROUGE-L", generated["rouge_l"])]):
+                    col.metric(label, value)
+                st.dataframe(pd.DataFrame({k: generated[k] for k in ("prompts", "references", "outputs")}), hide_index=True, width="stretch")
+        with st.form(KEY + "perplexity_form"):
+            sample = st.text_area("Perplexity of the sidebar's model on a text (Embedded or Local)", key=KEY + "perplexity_text")
+            if st.form_submit_button("Measure perplexity") and sample.strip():
                 try:
-                    classifier = get_classifier(spec.kind, spec=spec) if choice == LLM else get_classifier(model_dir=str(fine_tuned[choice])) if choice in fine_tuned else get_classifier()
-                    result = evaluate(table, text_column, label_column, classifier)
+                    value = perplexity(sample, spec=spec)
+                    st.metric(f"Perplexity · {value['model']}", value["perplexity"], help=f"over {value['tokens']} tokens; lower reads as more expected text")
                 except (IngestError, LLMError) as error:
                     st.error(str(error))
-                    continue
-                calls = calls_frame(since=started.to_pydatetime())
-                result["cost_per_1000_usd"] = round(float(calls["cost_usd"].sum()) * 1000 / result["n"], 4) if len(calls) else 0.0
-                results.append(result)
-        st.session_state[KEY + "results"] = results
-    results = st.session_state.get(KEY + "results", [])
-    if results:
-        st.dataframe(
-            pd.DataFrame([{k: r[k] for k in ("model", "n", "accuracy", "macro_f1", "rows_per_s", "cost_per_1000_usd")} for r in results]),
-            hide_index=True, width="stretch",
-        )
-        columns = st.columns(len(results))
-        for column, result in zip(columns, results):
-            with column:
-                st.markdown(f"**{result['model']}**")
-                st.dataframe(pd.DataFrame(result["per_class"]).T, width="stretch")
-                matrix = px.imshow(result["confusion"], x=result["labels"], y=result["labels"], text_auto=True, color_continuous_scale="Blues", labels={"x": "predicted", "y": "true", "color": "rows"})
-                matrix.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), coloraxis_showscale=False)
-                st.plotly_chart(matrix, width="stretch", key=f"{KEY}matrix_{result['model']}")
+    else:
+        if task == "triage":
+            options = {"embedded": "Embeddings + rules (embedded)", **({LLM: f"LLM: {spec.label}"} if spec and spec.kind != "embedded" else {})}
+        chosen = st.multiselect("Classifiers, run on the same rows", list(options), default=list(options)[:2], format_func=options.get, key=f"{KEY}chosen_{task}")
+        if table is not None and chosen and st.button("Evaluate", type="primary", key=KEY + "evaluate"):
+            results = []
+            for choice in chosen:
+                with st.spinner(f"Running {options[choice]}..."):
+                    started = pd.Timestamp.now(tz="UTC")
+                    try:
+                        if task == "triage":
+                            result = evaluate_triage(table, text_column, label_column, spec=spec if choice == LLM else None)
+                        else:
+                            classifier = get_classifier(spec.kind, spec=spec) if choice == LLM else get_classifier(model_dir=str(fine_tuned[choice])) if choice in fine_tuned else get_classifier()
+                            result = evaluate(table, text_column, label_column, classifier)
+                    except (IngestError, LLMError) as error:
+                        st.error(str(error))
+                        continue
+                    calls = calls_frame(since=started.to_pydatetime())
+                    result["cost_per_1000_usd"] = round(float(calls["cost_usd"].sum()) * 1000 / result["n"], 4) if len(calls) else 0.0
+                    results.append(result)
+            st.session_state[KEY + "results"] = results
+        results = st.session_state.get(KEY + "results", [])
+        if results:
+            st.dataframe(
+                pd.DataFrame([{k: r[k] for k in ("model", "n", "accuracy", "macro_f1", "rows_per_s", "cost_per_1000_usd")} for r in results]),
+                hide_index=True, width="stretch",
+            )
+            columns = st.columns(len(results))
+            for column, result in zip(columns, results):
+                with column:
+                    st.markdown(f"**{result['model']}**")
+                    st.dataframe(pd.DataFrame(result["per_class"]).T, width="stretch")
+                    matrix = px.imshow(result["confusion"], x=result["labels"], y=result["labels"], text_auto=True, color_continuous_scale="Blues", labels={"x": "predicted", "y": "true", "color": "rows"})
+                    matrix.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), coloraxis_showscale=False)
+                    st.plotly_chart(matrix, width="stretch", key=f"{KEY}matrix_{result['model']}")
 
 with tune_tab:
     st.write(

@@ -239,17 +239,25 @@ def cmd_content(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from core.ingest import read_table
-    from core.lab import evaluate
+    from core.lab import evaluate, evaluate_generation, evaluate_triage
     from core.sentiment import get_classifier
 
-    classifier = get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=_spec(args) if args.backend and args.backend != "embedded" else None)
-    result = evaluate(read_table(args.input), args.text_column, args.label_column, classifier)
+    table = read_table(args.input)
+    spec = _spec(args) if args.backend and args.backend != "embedded" else None
+    if args.task == "triage":
+        result = evaluate_triage(table, args.text_column, args.label_column, spec=spec)
+    elif args.task == "generation":
+        result = evaluate_generation(table, args.text_column, args.label_column, spec=_spec(args) if args.backend else None)
+    else:
+        result = evaluate(table, args.text_column, args.label_column, get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=spec))
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, ensure_ascii=False))
+    elif args.task == "generation":
+        print(f"{result['model']}: BLEU {result['bleu']}, ROUGE-1 {result['rouge1']:.3f}, ROUGE-2 {result['rouge2']:.3f}, ROUGE-L {result['rouge_l']:.3f} on {result['n']:,} prompts")
     else:
         print(f"{result['model']}: accuracy {result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f} on {result['n']:,} rows ({result['rows_per_s']:,} rows/s)")
         for label, row in result["per_class"].items():
-            print(f"  {label:<9} precision {row['precision']:.3f} recall {row['recall']:.3f} f1 {row['f1']:.3f} support {row['support']}")
+            print(f"  {label:<18} precision {row['precision']:.3f} recall {row['recall']:.3f} f1 {row['f1']:.3f} support {row['support']}")
     return 0
 
 
@@ -342,10 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     content.set_defaults(handler=cmd_content)
 
     evaluate = commands.add_parser("evaluate", help="measure a classifier on a labelled file: accuracy, macro F1, per class")
-    evaluate.add_argument("--task", choices=["sentiment"], default="sentiment")
+    evaluate.add_argument("--task", choices=["sentiment", "triage", "generation"], default="sentiment")
     evaluate.add_argument("--input", required=True, help="csv, tsv, xlsx or jsonl with a text and a label column")
-    evaluate.add_argument("--text-column", required=True)
-    evaluate.add_argument("--label-column", required=True, help="positive/negative/neutral, 1/0, or 1-5 stars")
+    evaluate.add_argument("--text-column", required=True, help="the text (the prompt for generation)")
+    evaluate.add_argument("--label-column", required=True, help="sentiment: positive/negative/neutral, 1/0 or 1-5 stars; triage: the intent; generation: the reference text")
     evaluate.add_argument("--backend", choices=["embedded", "local", "openai"])
     evaluate.add_argument("--model", dest="model_dir", help="a fine-tuned model folder (from finetune)")
     evaluate.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")

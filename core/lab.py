@@ -44,15 +44,22 @@ def normalise_labels(values: pd.Series) -> pd.Series:
     return mapped
 
 
-def labelled_rows(table: Table, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
-    for column in (text_column, label_column):
+def _columns(table: Table, *columns: str) -> pd.DataFrame:
+    for column in columns:
         if column not in table.frame.columns:
             raise IngestError(f"There is no column '{column}': the file has {', '.join(map(str, table.frame.columns))}.")
-    frame = table.frame[[text_column, label_column]].dropna()
-    frame = frame[frame[text_column].astype(str).str.strip() != ""]
+    frame = table.frame[list(columns)].dropna()
+    frame = frame[frame[columns[0]].astype(str).str.strip() != ""]
+    if frame.empty:
+        raise IngestError("The file holds no row with both columns filled.")
+    return frame.astype(str)
+
+
+def labelled_rows(table: Table, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
+    frame = _columns(table, text_column, label_column)
     if len(frame) < 2:
         raise IngestError("The file holds fewer than two labelled rows.")
-    return frame[text_column].astype(str).tolist(), normalise_labels(frame[label_column]).tolist()
+    return frame[text_column].tolist(), normalise_labels(frame[label_column]).tolist()
 
 
 def metrics(truth: Sequence[str], predicted: Sequence[str]) -> dict:
@@ -81,23 +88,94 @@ def predictions(classifier, texts: Sequence[str], truth: Sequence[str]) -> list[
     return [s.sentiment for s in scored]
 
 
+TASKS = ("sentiment", "triage", "generation")
+
+
+def _save_run(task: str, source: str, result: dict) -> dict:
+    keep = {k: result.get(k) for k in ("accuracy", "macro_f1", "bleu", "rouge_l")}
+    with session_scope() as session:
+        session.add(LabRun(task=task, input=source, model=result["model"], n=result["n"], rows_per_s=result["rows_per_s"], details=json.dumps(result), **keep))
+        session.commit()
+    return result
+
+
 def evaluate(table: Table, text_column: str, label_column: str, classifier, *, name: str = "") -> dict:
-    """Run one classifier on every labelled row; the run is saved for comparison over time."""
+    """Run one sentiment classifier on every labelled row; the run is saved for comparison over time."""
     texts, truth = labelled_rows(table, text_column, label_column)
     started = time.perf_counter()
     predicted = predictions(classifier, texts, truth)
     seconds = time.perf_counter() - started
     result = metrics(truth, predicted) | {"rows_per_s": round(len(texts) / max(seconds, 1e-9), 1), "model": classifier.model_id}
-    with session_scope() as session:
-        session.add(LabRun(task="sentiment", input=name or table.source, model=classifier.model_id, n=result["n"], accuracy=result["accuracy"], macro_f1=result["macro_f1"], rows_per_s=result["rows_per_s"], details=json.dumps(result)))
-        session.commit()
-    return result
+    return _save_run("sentiment", name or table.source, result)
+
+
+def evaluate_triage(table: Table, text_column: str, label_column: str, *, spec=None, name: str = "") -> dict:
+    """Email triage against labelled intents: the embedded classifier and rules, or a model."""
+    from core.email import INTENTS, ParsedEmail, triage_many
+
+    frame = _columns(table, text_column, label_column)
+    truth = frame[label_column].str.strip().str.lower().tolist()
+    unknown = sorted(set(truth) - set(INTENTS))
+    if unknown:
+        raise IngestError(f"The label '{unknown[0]}' is not an intent: use {', '.join(INTENTS)}.")
+    started = time.perf_counter()
+    predicted = [t.intent for t in triage_many([ParsedEmail(body=t) for t in frame[text_column]], spec)]
+    seconds = time.perf_counter() - started
+    model = "embeddings + rules" if spec is None or spec.kind == "embedded" else f"{spec.kind}:{spec.model}"
+    result = metrics(truth, predicted) | {"rows_per_s": round(len(truth) / max(seconds, 1e-9), 1), "model": model}
+    return _save_run("triage", name or table.source, result)
+
+
+def evaluate_generation(table: Table, prompt_column: str, reference_column: str, *, spec=None, name: str = "") -> dict:
+    """Generate an answer per prompt and score it against the reference: corpus BLEU (sacrebleu)
+    and mean ROUGE-1/2/L F1 (rouge-score)."""
+    import sacrebleu
+
+    from core.content import overlap_scores
+    from core.llm import complete_many, resolve_spec
+
+    spec = spec or resolve_spec()
+    frame = _columns(table, prompt_column, reference_column)
+    started = time.perf_counter()
+    replies = complete_many([[{"role": "user", "content": p}] for p in frame[prompt_column]], spec=spec, page="lab", max_tokens=200, temperature=0)
+    seconds = time.perf_counter() - started
+    outputs = [r.text for r in replies]
+    references = frame[reference_column].tolist()
+    rows = [overlap_scores(o, r) for o, r in zip(outputs, references)]
+    result = {
+        "n": len(outputs),
+        "model": f"{spec.kind}:{spec.model}",
+        "bleu": round(sacrebleu.corpus_bleu(outputs, [references]).score, 2),
+        "rouge1": round(float(np.mean([r["rouge1"] for r in rows])), 4),
+        "rouge2": round(float(np.mean([r["rouge2"] for r in rows])), 4),
+        "rouge_l": round(float(np.mean([r["rougeL"] for r in rows])), 4),
+        "rows_per_s": round(len(outputs) / max(seconds, 1e-9), 2),
+        "prompts": frame[prompt_column].tolist(),
+        "references": references,
+        "outputs": outputs,
+    }
+    return _save_run("generation", name or table.source, result)
+
+
+def perplexity(text: str, *, spec=None) -> dict:
+    """Perplexity of a model Mercury runs itself (embedded or local) on a text."""
+    from core.llm import LLMError, get_backend, resolve_spec
+
+    spec = spec or resolve_spec()
+    backend = get_backend(spec)
+    if not hasattr(backend, "perplexity"):
+        raise LLMError("Perplexity needs a model Mercury runs itself (Embedded or Local): a hosted API does not return the probabilities of a given text.")
+    try:
+        value, tokens = backend.perplexity(text)
+    except ValueError as error:
+        raise IngestError(str(error)) from error
+    return {"model": f"{spec.kind}:{spec.model}", "perplexity": round(value, 2), "tokens": tokens}
 
 
 def runs_frame() -> pd.DataFrame:
     from sqlmodel import select
 
-    columns = ["id", "created_at", "task", "input", "model", "n", "accuracy", "macro_f1", "rows_per_s"]
+    columns = ["id", "created_at", "task", "input", "model", "n", "accuracy", "macro_f1", "bleu", "rouge_l", "rows_per_s"]
     with session_scope() as session:
         rows = session.exec(select(LabRun).order_by(LabRun.created_at.desc(), LabRun.id.desc())).all()
     return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], columns=columns)

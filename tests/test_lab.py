@@ -91,3 +91,42 @@ def test_lab_page_shows_history():
     at.switch_page("app_pages/lab.py").run()
     assert not at.exception
     assert at.dataframe[-1].value["input"].tolist() == ["mini.csv"]
+    at.radio(key="lab_task").set_value("generation").run()
+    at.text_area(key="lab_perplexity_text").set_value("Thank you for your order. It will arrive on Monday.")
+    next(b for b in at.get("form_submit_button") if b.label == "Measure perplexity").click().run()
+    assert not at.exception
+    assert at.metric[0].label.startswith("Perplexity · embedded") and float(at.metric[0].value) > 1
+
+
+def test_triage_evaluation_scores_intents():
+    frame = pd.DataFrame({"email": ["How much is the headset?", "Where is my parcel? Tracking shows nothing.", "I want a refund for my broken earbuds."], "intent": ["pricing", "order_status", "refund_return"]})
+    result = lab.evaluate_triage(Table(frame=frame, source="mails.csv"), "email", "intent")
+    assert result["accuracy"] == 1.0 and result["model"] == "embeddings + rules"
+    with pytest.raises(IngestError, match="'gossip' is not an intent"):
+        lab.evaluate_triage(Table(frame=frame.assign(intent="gossip"), source="m.csv"), "email", "intent")
+
+
+def test_generation_evaluation_against_references_and_perplexity():
+    import sacrebleu
+
+    from core.llm import BackendSpec, LLMError
+    from tests.openai_server import Reply, ScriptedOpenAIServer
+
+    frame = pd.DataFrame({"prompt": ["Describe the earbuds.", "Describe the case."], "reference": ["the earbuds last thirty hours", "the case fits in a pocket"]})
+    with ScriptedOpenAIServer([Reply(text="the earbuds last thirty hours")]) as server:
+        spec = BackendSpec(kind="openai", model="m", base_url=server.base_url, api_key="k", timeout=5.0, max_retries=0)
+        result = lab.evaluate_generation(Table(frame=frame, source="gen.csv"), "prompt", "reference", spec=spec)
+        with pytest.raises(LLMError, match="Perplexity needs a model Mercury runs itself"):
+            lab.perplexity("Some text.", spec=spec)
+    outputs = ["the earbuds last thirty hours"] * 2
+    assert result["bleu"] == round(sacrebleu.corpus_bleu(outputs, [list(frame["reference"])]).score, 2)
+    assert result["rouge1"] == round((1.0 + lab_rouge1(outputs[1], frame["reference"][1])) / 2, 4)
+    fluent = lab.perplexity("Thank you for your order. It will arrive on Monday.")
+    scrambled = lab.perplexity("order Monday you arrive. Thank will on your It for")
+    assert 1 < fluent["perplexity"] < scrambled["perplexity"] and fluent["tokens"] > 5
+
+
+def lab_rouge1(candidate, reference):
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True).score(reference, candidate)["rouge1"].fmeasure

@@ -51,6 +51,17 @@ class TransformersBackend:
         # One generate at a time per model: concurrent sessions queue instead of oversubscribing the cores.
         self._lock = threading.Lock()
 
+    def perplexity(self, text: str, max_tokens: int = 1024) -> tuple[float, int]:
+        """exp(mean next-token loss) of the text under this model, and the tokens scored."""
+        torch = self._torch
+        encoded = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=min(max_tokens, self.context_window)).to(self.device)
+        tokens = int(encoded["input_ids"].shape[1])
+        if tokens < 2:
+            raise ValueError("Perplexity needs a text of at least two tokens.")
+        with self._lock, torch.inference_mode():
+            loss = self.model(**encoded, labels=encoded["input_ids"]).loss
+        return float(torch.exp(loss.float())), tokens
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
