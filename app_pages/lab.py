@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.ingest import IngestError, read_table
-from core.lab import evaluate, evaluate_generation, evaluate_triage, finetune, labelled_rows, models_dir, perplexity, runs_frame, saved_models
+from core.lab import evaluate, evaluate_generation, evaluate_triage, finetune, finetune_causal, instruction_pairs, labelled_rows, models_dir, perplexity, runs_frame, saved_models
 from core.llm import LLMError
 from core.sentiment import get_classifier
 from core.usage import calls_frame
@@ -162,6 +162,30 @@ with tune_tab:
         history = pd.DataFrame(tuned.history)
         if "loss" in history:
             st.plotly_chart(px.line(history.dropna(subset=["loss"]), x="step", y="loss", title="Training loss"), width="stretch", key=KEY + "loss_chart")
+
+    st.divider()
+    st.subheader("The language model, on your approved replies and saved content")
+    pairs = instruction_pairs()
+    st.write(
+        f"{len(pairs):,} instruction and response pairs: approved email replies and content saved in the library. "
+        "LoRA trains the sidebar's Embedded or Local model on them (the GPU when there is one), split 80/10/10 with early stopping on validation loss."
+    )
+    if st.button("Fine-tune the language model", key=KEY + "tune_lm", disabled=len(pairs) < 6, help="Needs at least six pairs."):
+        lm_chart = st.empty()
+        lm_losses: list[dict] = []
+
+        def on_lm_step(row: dict) -> None:
+            if "loss" in row:
+                lm_losses.append(row)
+                lm_chart.line_chart(pd.DataFrame(lm_losses).set_index("step")["loss"], height=200)
+
+        try:
+            with st.spinner("Fine-tuning the language model..."):
+                lm = finetune_causal(pairs, models_dir() / f"lm-{time.strftime('%Y%m%d-%H%M')}", spec=current_spec(), on_step=on_lm_step)
+        except (IngestError, LLMError) as error:
+            st.error(str(error))
+        else:
+            st.success(f"Saved the adapter to {lm['adapter']} in {lm['seconds']:.0f} s: test perplexity {lm['test_perplexity']}. Choose Local in the sidebar with that folder as the model to use it.")
 
 with history_tab:
     runs = runs_frame()

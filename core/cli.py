@@ -265,8 +265,15 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from core.ingest import read_table
-    from core.lab import finetune, labelled_rows
+    from core.lab import finetune, finetune_causal, instruction_pairs, labelled_rows
 
+    if args.task == "lm":
+        summary = finetune_causal(instruction_pairs(), args.out, spec=_spec(args) if args.backend else None, epochs=args.epochs, lora_r=args.lora_r)
+        summary.pop("history")
+        print(json.dumps(summary) if args.json else f"saved the adapter to {summary['adapter']} in {summary['seconds']:.0f} s; test perplexity {summary['test_perplexity']} (split {summary['split']}); use it with --backend local --model {summary['adapter']}")
+        return 0
+    if not (args.input and args.text_column and args.label_column):
+        raise UserError("--task sentiment needs --input, --text-column and --label-column.")
     texts, labels = labelled_rows(read_table(args.input), args.text_column, args.label_column)
 
     def progress(row: dict) -> None:
@@ -275,7 +282,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         elif "val_macro_f1" in row:
             print(f"\nepoch {row['epoch']}: validation macro F1 {row['val_macro_f1']:.3f}", file=sys.stderr, flush=True)
 
-    result = finetune(texts, labels, args.out, epochs=args.epochs, lora_r=args.lora_r, learning_rate=args.learning_rate, on_step=progress)
+    result = finetune(texts, labels, args.out, epochs=args.epochs, lora_r=args.lora_r, learning_rate=args.learning_rate or 1e-3, on_step=progress)
     summary = {k: v for k, v in asdict(result).items() if k != "history"}
     if args.json:
         print(json.dumps(summary))
@@ -361,14 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_evaluate)
 
     tune = commands.add_parser("finetune", help="LoRA fine-tune of the MiniLM sentiment classifier on labelled rows")
-    tune.add_argument("--task", choices=["sentiment"], default="sentiment")
-    tune.add_argument("--input", required=True)
-    tune.add_argument("--text-column", required=True)
-    tune.add_argument("--label-column", required=True)
+    tune.add_argument("--task", choices=["sentiment", "lm"], default="sentiment", help="lm: LoRA on the embedded or local language model from approved replies and saved content")
+    tune.add_argument("--input")
+    tune.add_argument("--text-column")
+    tune.add_argument("--label-column")
+    add_backend_options(tune)
     tune.add_argument("--out", required=True, help="folder for the adapter, head and figures")
     tune.add_argument("--epochs", type=int, default=4)
     tune.add_argument("--lora-r", type=int, default=8)
-    tune.add_argument("--learning-rate", type=float, default=1e-3)
+    tune.add_argument("--learning-rate", type=float, help="default 1e-3 (sentiment)")
     tune.add_argument("--json", action="store_true")
     tune.set_defaults(handler=cmd_finetune)
 

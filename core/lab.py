@@ -376,3 +376,133 @@ def saved_models() -> dict[str, Path]:
     """Fine-tuned models saved under the data folder, by model id (newest first)."""
     found = sorted(models_dir().glob(f"*/{LAB_FILE}"), key=lambda p: p.stat().st_mtime, reverse=True)
     return {json.loads(p.read_text())["model_id"]: p.parent for p in found}
+
+
+# --- LoRA on the causal LM: approved replies and saved content as instruction pairs -----------------
+
+CAUSAL_FILE = "lab_causal.json"
+
+
+def instruction_pairs() -> list[dict]:
+    """Approved email replies (the email, then the reply a person approved) and saved content
+    (the brief, then the text) as instruction and response pairs."""
+    from sqlmodel import select
+
+    from core.db import ContentPiece, EmailMessage
+
+    with session_scope() as session:
+        emails = session.exec(select(EmailMessage).where(EmailMessage.status == "approved")).all()
+        pieces = session.exec(select(ContentPiece)).all()
+    pairs = [{"instruction": f"Reply to this customer email.\nSubject: {e.subject}\n\n{e.body}", "response": e.approved_text} for e in emails if e.approved_text.strip()]
+    pairs += [{"instruction": f"Write a {p.kind}{' post for ' + p.platform if p.platform else ''} about: {p.topic}", "response": p.text} for p in pieces if p.text.strip()]
+    return pairs
+
+
+def _pair_batch(tokenizer, pairs: Sequence[dict], max_length: int = 512):
+    """Token ids with the loss on the response only (prompt positions labelled -100), right-padded."""
+    import torch
+
+    rows = []
+    for pair in pairs:
+        prompt = tokenizer.apply_chat_template([{"role": "user", "content": pair["instruction"]}], add_generation_prompt=True, tokenize=False)
+        prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        response_ids = tokenizer(pair["response"] + (tokenizer.eos_token or ""), add_special_tokens=False)["input_ids"]
+        ids = (prompt_ids + response_ids)[:max_length]
+        rows.append((ids, ([-100] * len(prompt_ids) + response_ids)[:max_length]))
+    width = max(len(ids) for ids, _ in rows)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in rows])
+    labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in rows])
+    mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in rows])
+    return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
+
+
+def finetune_causal(
+    pairs: Sequence[dict],
+    out_dir: str | Path,
+    *,
+    spec=None,
+    epochs: int = 3,
+    lora_r: int = 8,
+    learning_rate: float = 2e-4,
+    batch_size: int = 4,
+    patience: int = 1,
+    max_steps: int | None = None,
+    seed: int = 0,
+    on_step: Callable[[dict], None] | None = None,
+) -> dict:
+    """LoRA on the embedded or local causal LM (the GPU in bf16 when there is one), split
+    80/10/10, early stopping on validation loss. The adapter folder loads as a local model:
+    `--backend local --model OUT/adapter`."""
+    import math
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from core.llm import LLMError, get_backend, resolve_spec
+
+    if len(pairs) < 6:
+        raise IngestError("Fine-tuning the language model needs at least six pairs: approve more replies or save more content.")
+    backend = get_backend(spec or resolve_spec())
+    if not hasattr(backend, "model_path"):
+        raise LLMError("LoRA fine-tuning needs a model Mercury runs itself (Embedded or Local), not a hosted API.")
+    started = time.perf_counter()
+    torch.manual_seed(seed)
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    n_val = n_test = max(1, len(pairs) // 10)
+    test_pairs, val_pairs, train_pairs = ([pairs[i] for i in order[:n_test]], [pairs[i] for i in order[n_test : n_test + n_val]], [pairs[i] for i in order[n_test + n_val :]])
+    tokenizer = backend.tokenizer
+    base = AutoModelForCausalLM.from_pretrained(backend.model_path, dtype=backend.model.dtype).to(backend.device)  # a copy: the shared model keeps serving
+    model = get_peft_model(base, LoraConfig(task_type="CAUSAL_LM", r=lora_r, lora_alpha=2 * lora_r, lora_dropout=0.05, target_modules=["q_proj", "v_proj"]))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=learning_rate)
+
+    def mean_loss(subset: Sequence[dict]) -> float:
+        model.eval()
+        with torch.inference_mode():
+            losses = [float(model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, subset[i : i + batch_size]).items()}).loss) for i in range(0, len(subset), batch_size)]
+        return float(np.mean(losses))
+
+    best, best_epoch, best_state, stale, step, history = math.inf, 0, None, 0, 0, []
+    rng = np.random.default_rng(seed)
+    for epoch in range(1, epochs + 1):
+        model.train()
+        shuffled = [train_pairs[i] for i in rng.permutation(len(train_pairs))]
+        for start in range(0, len(shuffled), batch_size):
+            loss = model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, shuffled[start : start + batch_size]).items()}).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            row = {"step": step, "epoch": epoch, "loss": round(float(loss.detach()), 4)}
+            history.append(row)
+            if on_step:
+                on_step(row)
+            if max_steps and step >= max_steps:
+                break
+        validation = mean_loss(val_pairs)
+        row = {"step": step, "epoch": epoch, "val_loss": round(validation, 4)}
+        history.append(row)
+        if on_step:
+            on_step(row)
+        if validation < best:
+            best, best_epoch, stale = validation, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}
+        else:
+            stale += 1
+            if stale > patience:
+                break
+        if max_steps and step >= max_steps:
+            break
+    model.load_state_dict(best_state, strict=False)
+    adapter = Path(out_dir) / "adapter"
+    model.save_pretrained(adapter)
+    tokenizer.save_pretrained(adapter)
+    test_loss = mean_loss(test_pairs)
+    summary = {
+        "base_model": backend.model_path, "adapter": str(adapter), "lora_r": lora_r, "split": {"train": len(train_pairs), "validation": len(val_pairs), "test": len(test_pairs)},
+        "best_epoch": best_epoch, "validation_loss": round(best, 4), "test_loss": round(test_loss, 4), "test_perplexity": round(math.exp(test_loss), 2),
+        "seconds": round(time.perf_counter() - started, 1), "history": history,
+    }
+    (Path(out_dir) / CAUSAL_FILE).write_text(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=2))
+    return summary

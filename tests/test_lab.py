@@ -130,3 +130,28 @@ def lab_rouge1(candidate, reference):
     from rouge_score import rouge_scorer
 
     return rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True).score(reference, candidate)["rouge1"].fmeasure
+
+
+def test_causal_lm_lora_on_approved_replies_and_content(tmp_path):
+    from core import content, email
+    from core.brand import Brand
+    from core.llm.transformers_backend import TransformersBackend
+
+    ids = email.add_emails([email.ParsedEmail(subject=f"Order {n}", body=f"Where is order {n}?") for n in range(4)], "test")
+    for n, email_id in enumerate(ids):
+        email.draft_email(email_id, Brand(name="Aria", facts=["Orders ship within 2 working days."]))
+        email.approve(email_id, f"Hi,\n\nOrder {n} ships within 2 working days.\n\nAria")
+    for n in range(4):
+        content.save_piece(content.Brief(kind="social", platform="x", topic=f"Launch {n}"), f"Pulse {n}: thirty hours of battery.", checks={})
+    pairs = lab.instruction_pairs()
+    assert len(pairs) == 8 and "Where is order 0?" in pairs[0]["instruction"] and pairs[0]["response"].startswith("Hi,")
+    steps = []
+    summary = lab.finetune_causal(pairs, tmp_path / "lm", epochs=1, max_steps=2, batch_size=2, on_step=steps.append)
+    assert summary["split"] == {"train": 6, "validation": 1, "test": 1} and [s["step"] for s in steps if "loss" in s] == [1, 2]
+    from safetensors.torch import load_file
+
+    weights = load_file(next((tmp_path / "lm" / "adapter").glob("*.safetensors")))
+    assert any(float(w.abs().sum()) > 0 for k, w in weights.items() if "lora_B" in k)
+    tuned = TransformersBackend(summary["adapter"])
+    reply = tuned.complete([{"role": "user", "content": "Where is order 5?"}], max_tokens=8, temperature=0)
+    assert reply.text.strip()
