@@ -19,7 +19,7 @@ import pandas as pd
 from sqlmodel import select
 
 from core.brand import Brand
-from core.db import ContentPiece, session_scope
+from core.db import ContentPiece, delete_row, session_scope
 
 Progress = Callable[[int, int], None]
 
@@ -466,11 +466,7 @@ def library_frame(query: str = "", kind: str | None = None) -> pd.DataFrame:
 
 
 def delete_piece(piece_id: int) -> None:
-    with session_scope() as session:
-        row = session.get(ContentPiece, int(piece_id))
-        if row is not None:
-            session.delete(row)
-            session.commit()
+    delete_row(ContentPiece, piece_id)
 
 
 def ab_frame() -> pd.DataFrame:

@@ -106,6 +106,15 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         yield session
 
 
+def delete_row(table: type[SQLModel], row_id: int) -> None:
+    """Delete one row by id; a row already gone is not an error."""
+    with session_scope() as session:
+        row = session.get(table, int(row_id))
+        if row is not None:
+            session.delete(row)
+            session.commit()
+
+
 def dispose_engines() -> None:
     with _engines_lock:
         for engine in _engines.values():

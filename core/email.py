@@ -31,7 +31,7 @@ from sqlalchemy import case
 from sqlmodel import select
 
 from core.brand import Brand, relevant_facts
-from core.db import EmailMessage, session_scope, utcnow
+from core.db import EmailMessage, delete_row, session_scope, utcnow
 from core.ingest import IngestError, read_table
 
 Progress = Callable[[int, int], None]
@@ -787,11 +787,7 @@ def reject(email_id: int) -> EmailMessage:
 
 
 def delete_email(email_id: int) -> None:
-    with session_scope() as session:
-        row = session.get(EmailMessage, int(email_id))
-        if row is not None:
-            session.delete(row)
-            session.commit()
+    delete_row(EmailMessage, email_id)
 
 
 QUEUE_COLUMNS = ["id", "urgency", "intent", "subject", "sender", "status", "needs_review", "language", "sentiment", "received", "created_at"]

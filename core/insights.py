@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import select
 
-from core.db import AlertRule, Dataset, Review, session_scope
+from core.db import AlertRule, Dataset, Review, delete_row, session_scope
 from core.sentiment import LABELS, label_for
 from core.text import THEMES, detect_language, keywords_by_group, themes_of
 
@@ -160,11 +160,7 @@ def rules_for(dataset_id: int) -> list[AlertRule]:
 
 
 def delete_rule(rule_id: int) -> None:
-    with session_scope() as session:
-        rule = session.get(AlertRule, rule_id)
-        if rule:
-            session.delete(rule)
-            session.commit()
+    delete_row(AlertRule, rule_id)
 
 
 def evaluate_alerts(frame: pd.DataFrame, rules: list[AlertRule], min_volume: int = 5) -> pd.DataFrame:

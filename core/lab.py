@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -258,6 +259,64 @@ class FineTuneResult:
     seconds: float = 0.0
 
 
+@dataclass
+class Training:
+    state: object  # the snapshot of the best epoch
+    best_epoch: int
+    validation: object  # what validate() gave for the best epoch
+    epochs_run: int
+    history: list[dict]
+
+
+def train_with_early_stopping(
+    module,
+    optimizer,
+    *,
+    batches: Callable[[], Iterable],
+    step_loss: Callable[[object], object],
+    validate: Callable[[], tuple[float, dict, object]],
+    snapshot: Callable[[], object],
+    epochs: int,
+    patience: int,
+    max_steps: int | None,
+    on_step: Callable[[dict], None] | None,
+) -> Training:
+    """The loop both LoRA fine-tunes share: optimise over each epoch's batches, validate after each
+    epoch (validate returns a score where higher is better, the figures to log, and the result to
+    keep), snapshot the best epoch, stop after `patience` epochs without improvement or at max_steps."""
+    history: list[dict] = []
+
+    def log(row: dict) -> None:
+        history.append(row)
+        if on_step:
+            on_step(row)
+
+    best, best_score, stale, step = None, -math.inf, 0, 0
+    for epoch in range(1, epochs + 1):
+        module.train()
+        for batch in batches():
+            loss = step_loss(batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            log({"step": step, "epoch": epoch, "loss": round(float(loss.detach()), 4)})
+            if max_steps and step >= max_steps:
+                break
+        score, figures, validation = validate()
+        log({"step": step, "epoch": epoch, **figures})
+        if score > best_score:
+            best_score, stale, best = score, 0, Training(snapshot(), epoch, validation, epoch, history)
+        else:
+            stale += 1
+            if stale > patience:
+                break
+        if max_steps and step >= max_steps:
+            break
+    best.epochs_run = epoch
+    return best
+
+
 def finetune(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -290,37 +349,23 @@ def finetune(
     optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
     rng = np.random.default_rng(seed)
     texts = list(texts)
-    best_f1, best_epoch, best_state, history, step, stale = -1.0, 0, None, [], 0, 0
-    for epoch in range(1, epochs + 1):
-        model.encoder.train()
+    val_texts, val_truth = [texts[i] for i in val_index], [labels[i] for i in val_index]
+
+    def batches():
         order = rng.permutation(train_index)
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            loss = torch.nn.functional.cross_entropy(model.logits([texts[i] for i in batch]), target[batch].to(model.device))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-            row = {"step": step, "epoch": epoch, "loss": round(float(loss.detach()), 4)}
-            history.append(row)
-            if on_step:
-                on_step(row)
-            if max_steps and step >= max_steps:
-                break
-        validation = metrics([labels[i] for i in val_index], model.predict([texts[i] for i in val_index]))
-        row = {"step": step, "epoch": epoch, "val_macro_f1": validation["macro_f1"], "val_accuracy": validation["accuracy"]}
-        history.append(row)
-        if on_step:
-            on_step(row)
-        if validation["macro_f1"] > best_f1:
-            best_f1, best_epoch, stale = validation["macro_f1"], epoch, 0
-            best_state = ({k: v.detach().clone() for k, v in model.encoder.state_dict().items() if "lora_" in k}, {k: v.detach().clone() for k, v in model.head.state_dict().items()})
-        else:
-            stale += 1
-            if stale > patience:
-                break
-        if max_steps and step >= max_steps:
-            break
+        return (order[start : start + batch_size] for start in range(0, len(order), batch_size))
+
+    def validate():
+        validation = metrics(val_truth, model.predict(val_texts))
+        return validation["macro_f1"], {"val_macro_f1": validation["macro_f1"], "val_accuracy": validation["accuracy"]}, validation
+
+    training = train_with_early_stopping(
+        model.encoder, optimizer, epochs=epochs, patience=patience, max_steps=max_steps, on_step=on_step, validate=validate,
+        batches=batches,
+        step_loss=lambda batch: torch.nn.functional.cross_entropy(model.logits([texts[i] for i in batch]), target[batch].to(model.device)),
+        snapshot=lambda: ({k: v.detach().clone() for k, v in model.encoder.state_dict().items() if "lora_" in k}, {k: v.detach().clone() for k, v in model.head.state_dict().items()}),
+    )
+    best_state = training.state
     model.encoder.load_state_dict(best_state[0], strict=False)
     model.head.load_state_dict(best_state[1])
     out = Path(out_dir)
@@ -332,13 +377,12 @@ def finetune(
     test_texts, test_truth = [texts[i] for i in test_index], [labels[i] for i in test_index]
     result = FineTuneResult(
         out_dir=str(out), model_id=model_id, split={"train": len(train_index), "validation": len(val_index), "test": len(test_index)},
-        epochs_run=epoch, best_epoch=best_epoch, history=history,
-        validation=metrics([labels[i] for i in val_index], model.predict([texts[i] for i in val_index])),
+        epochs_run=training.epochs_run, best_epoch=training.best_epoch, history=training.history, validation=training.validation,
         test=metrics(test_truth, model.predict(test_texts)),
         baseline_test=metrics(test_truth, predictions(get_classifier("embedded"), test_texts, test_truth)),
     )
     result.seconds = round(time.perf_counter() - started, 1)
-    (out / LAB_FILE).write_text(json.dumps({"model_id": model_id, "labels": classes, "lora_r": lora_r, "learning_rate": learning_rate, "best_epoch": best_epoch, "split": result.split, "validation": result.validation, "test": result.test, "baseline_test": result.baseline_test, "seconds": result.seconds}, indent=2))
+    (out / LAB_FILE).write_text(json.dumps({"model_id": model_id, "labels": classes, "lora_r": lora_r, "learning_rate": learning_rate, "best_epoch": training.best_epoch, "split": result.split, "validation": result.validation, "test": result.test, "baseline_test": result.baseline_test, "seconds": result.seconds}, indent=2))
     return result
 
 
@@ -434,8 +478,6 @@ def finetune_causal(
     """LoRA on the embedded or local causal LM (the GPU in bf16 when there is one), split
     80/10/10, early stopping on validation loss. The adapter folder loads as a local model:
     `--backend local --model OUT/adapter`."""
-    import math
-
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -463,46 +505,30 @@ def finetune_causal(
             losses = [float(model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, subset[i : i + batch_size]).items()}).loss) for i in range(0, len(subset), batch_size)]
         return float(np.mean(losses))
 
-    best, best_epoch, best_state, stale, step, history = math.inf, 0, None, 0, 0, []
     rng = np.random.default_rng(seed)
-    for epoch in range(1, epochs + 1):
-        model.train()
+
+    def batches():
         shuffled = [train_pairs[i] for i in rng.permutation(len(train_pairs))]
-        for start in range(0, len(shuffled), batch_size):
-            loss = model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, shuffled[start : start + batch_size]).items()}).loss
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-            row = {"step": step, "epoch": epoch, "loss": round(float(loss.detach()), 4)}
-            history.append(row)
-            if on_step:
-                on_step(row)
-            if max_steps and step >= max_steps:
-                break
-        validation = mean_loss(val_pairs)
-        row = {"step": step, "epoch": epoch, "val_loss": round(validation, 4)}
-        history.append(row)
-        if on_step:
-            on_step(row)
-        if validation < best:
-            best, best_epoch, stale = validation, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}
-        else:
-            stale += 1
-            if stale > patience:
-                break
-        if max_steps and step >= max_steps:
-            break
-    model.load_state_dict(best_state, strict=False)
+        return (shuffled[start : start + batch_size] for start in range(0, len(shuffled), batch_size))
+
+    def validate():
+        loss = mean_loss(val_pairs)
+        return -loss, {"val_loss": round(loss, 4)}, loss
+
+    training = train_with_early_stopping(
+        model, optimizer, epochs=epochs, patience=patience, max_steps=max_steps, on_step=on_step, validate=validate, batches=batches,
+        step_loss=lambda batch: model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, batch).items()}).loss,
+        snapshot=lambda: {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k},
+    )
+    model.load_state_dict(training.state, strict=False)
     adapter = Path(out_dir) / "adapter"
     model.save_pretrained(adapter)
     tokenizer.save_pretrained(adapter)
     test_loss = mean_loss(test_pairs)
     summary = {
         "base_model": backend.model_path, "adapter": str(adapter), "lora_r": lora_r, "split": {"train": len(train_pairs), "validation": len(val_pairs), "test": len(test_pairs)},
-        "best_epoch": best_epoch, "validation_loss": round(best, 4), "test_loss": round(test_loss, 4), "test_perplexity": round(math.exp(test_loss), 2),
-        "seconds": round(time.perf_counter() - started, 1), "history": history,
+        "best_epoch": training.best_epoch, "validation_loss": round(training.validation, 4), "test_loss": round(test_loss, 4), "test_perplexity": round(math.exp(test_loss), 2),
+        "seconds": round(time.perf_counter() - started, 1), "history": training.history,
     }
     (Path(out_dir) / CAUSAL_FILE).write_text(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=2))
     return summary
