@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from core.brand import Brand
 from core.db import ContentPiece, delete_row, session_scope
+from core.ingest import find_column
 
 Progress = Callable[[int, int], None]
 
@@ -388,20 +389,15 @@ def write_blog(brief: Brief, brand: Brand, angle: str, *, spec, on_token: Callab
 _CUSTOMER_ROLES = {"name": ("name", "first_name", "customer", "customer_name", "full_name"), "segment": ("segment", "tier", "group"), "last_purchase": ("last_purchase", "last_product", "purchase", "product")}
 
 
-def _column(frame: pd.DataFrame, role: str) -> str | None:
-    normal = {re.sub(r"[^a-z0-9]+", "_", str(c).lower()).strip("_"): c for c in frame.columns}
-    return next((normal[n] for n in _CUSTOMER_ROLES[role] if n in normal), None)
-
-
 def personalise(customers: pd.DataFrame, brief: Brief, brand: Brand, *, spec=None, progress: Progress | None = None, chunk: int = 8) -> pd.DataFrame:
     """One personalised piece per customer (name, segment, last purchase), batched, every input
     column kept; a piece that forgets the customer's name gets a greeting with it."""
     from core.llm import resolve_spec
 
-    name_column = _column(customers, "name")
+    name_column = find_column(customers, _CUSTOMER_ROLES["name"])
     if name_column is None:
         raise ContentError("The customer file needs a name column (name, first_name or customer).")
-    segment, purchase = _column(customers, "segment"), _column(customers, "last_purchase")
+    segment, purchase = find_column(customers, _CUSTOMER_ROLES["segment"]), find_column(customers, _CUSTOMER_ROLES["last_purchase"])
     spec = spec or resolve_spec()
     texts: list[str] = []
     rows = list(customers.itertuples(index=False))

@@ -32,7 +32,7 @@ from sqlmodel import select
 
 from core.brand import Brand, relevant_facts
 from core.db import EmailMessage, delete_row, session_scope, utcnow
-from core.ingest import IngestError, read_table
+from core.ingest import IngestError, find_column, read_table
 
 Progress = Callable[[int, int], None]
 
@@ -182,17 +182,12 @@ _CSV_ROLES = {
 }
 
 
-def _csv_column(frame: pd.DataFrame, role: str) -> str | None:
-    normal = {re.sub(r"[^a-z0-9]+", "_", str(c).lower()).strip("_"): c for c in frame.columns}
-    return next((normal[n] for n in _CSV_ROLES[role] if n in normal), None)
-
-
 def parse_table(data: bytes, name: str) -> tuple[list[ParsedEmail], pd.DataFrame]:
     """Emails from a CSV (or TSV, xlsx, jsonl) with from, subject, body and date columns; the
     table comes back too, so a batch export keeps every input column."""
     table = read_table(data, name)
     frame = table.frame
-    columns = {role: _csv_column(frame, role) for role in _CSV_ROLES}
+    columns = {role: find_column(frame, names) for role, names in _CSV_ROLES.items()}
     if columns["body"] is None:
         raise IngestError(f"{name} has no body column: name one of its columns body, message or text.")
     emails = []

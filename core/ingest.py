@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 
@@ -183,6 +184,12 @@ def read_table(data: bytes | str | Path, name: str | None = None) -> Table:
 
 def _normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def find_column(frame: pd.DataFrame, names: Iterable[str]) -> str | None:
+    """The first column whose normalised header is one of `names` (tried in order)."""
+    normal = {_normal(str(c)): c for c in frame.columns}
+    return next((normal[n] for n in map(_normal, names) if n in normal), None)
 
 
 def propose_mapping(frame: pd.DataFrame) -> dict[str, str | None]:
