@@ -757,6 +757,8 @@ def _decide(email_id: int, status: str, text: str = "") -> EmailMessage:
         row = session.get(EmailMessage, int(email_id))
         if row is None:
             raise KeyError(f"There is no email {email_id}.")
+        if status == "approved" and not (text.strip() or row.draft.strip()):
+            raise ValueError("There is no draft to approve yet: draft a reply first.")
         row.status, row.decided_at = status, utcnow()
         if status == "approved":
             final = text.strip() or row.draft
@@ -771,9 +773,6 @@ def _decide(email_id: int, status: str, text: str = "") -> EmailMessage:
 
 def approve(email_id: int, text: str = "") -> EmailMessage:
     """Approve the draft, or the person's edit of it (the edit is kept as a diff)."""
-    row = get_email(email_id)
-    if not (text.strip() or row.draft.strip()):
-        raise ValueError("There is no draft to approve yet: draft a reply first.")
     return _decide(email_id, "approved", text)
 
 
