@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Debian packages the test suite drives for real: Chromium (browser tests), PostgreSQL (database tests).
+# Debian packages that the app and the test suite run outside Python, each named by the command we call:
+#   chromium       browser tests (Playwright drives /usr/bin/chromium)
+#   pg_ctlcluster  PostgreSQL on loopback for the database tests (scripts/test-postgres.sh)
+#   pdftotext, pdftoppm  poppler-utils: the report tests read PDFs back and render their pages
 # Installs only what is missing, and only where we may (root with apt); elsewhere says what to install.
 set -u
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+want() { command -v "$1" >/dev/null 2>&1 || [[ " ${need[*]} " == *" $2 "* ]] || need+=("$2"); }
+want chromium chromium
+want pg_ctlcluster postgresql
+want pdftotext poppler-utils
+want pdftoppm poppler-utils
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${need[*]} from Debian's packages" >&2
   apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >&2
 else
-  echo "note: install ${need[*]} (Debian packages) to run the browser and PostgreSQL tests" >&2
+  echo "note: install ${need[*]} (Debian packages) to run the browser, PostgreSQL and PDF tests" >&2
 fi
 exit 0

@@ -5,9 +5,10 @@ import pytest
 
 from core.content import library_frame
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
+from tests.system_tools import requires
 from tests.openai_server import Reply, ScriptedOpenAIServer
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is installed by scripts/system-deps.sh")
+pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
 
 
 def test_generate_edit_and_save_a_variant(tmp_path):

@@ -9,9 +9,10 @@ from core import email
 from core.brand import current_brand
 from core.llm import BackendSpec
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
+from tests.system_tools import requires
 from tests.openai_server import Reply, ScriptedOpenAIServer
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is installed by scripts/system-deps.sh")
+pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
 
 
 def test_edit_approve_and_download_a_reply(tmp_path):

@@ -4,8 +4,9 @@ import os
 import pytest
 
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
+from tests.system_tools import requires
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is installed by scripts/system-deps.sh")
+pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
 
 
 def test_upload_a_csv_and_see_the_charts(tmp_path):

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from core import db
 from core.usage import calls_frame, record_call, totals
+from tests.system_tools import requires
 
 POSTGRES_URL = os.environ.get("MERCURY_TEST_POSTGRES_URL", "")
 DATABASES = [
@@ -15,7 +16,7 @@ DATABASES = [
     pytest.param(
         "postgres",
         id="postgres",
-        marks=pytest.mark.skipif(not POSTGRES_URL, reason="no PostgreSQL: `make test` and .ci/run start Debian's on loopback"),
+        marks=requires(bool(POSTGRES_URL), "no PostgreSQL: `make test` and .ci/run start Debian's on loopback"),
     ),
 ]
 

@@ -17,6 +17,7 @@ from core.reports import build_report, numbers_check, render, template_summary
 from core.sentiment import analyse_table
 from tests.conftest import ROOT
 from tests.openai_server import Reply, ScriptedOpenAIServer
+from tests.system_tools import requires_command
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","x") awful', "+1+1 terrible product", "@SUM(1) broke fast", "-2+3 awful support"]
 
@@ -68,6 +69,7 @@ def test_a_summary_citing_the_figures_is_kept(dataset_id):
     assert "could not write the summary" in probe.notes[0]  # an unreachable backend falls back, no crash
 
 
+@requires_command("pdftotext", "pdftoppm")
 def test_pdf_reads_back_and_its_pages_are_not_blank(report, tmp_path):
     from PIL import Image, ImageStat
 
