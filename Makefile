@@ -3,6 +3,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-models.txt | cksum | cut -d' ' -f1)
 PORT   ?= 8501
+# ADDRESS=0.0.0.0 serves the network (put a login in front: see the README); the default is loopback.
+ADDRESS ?=
+# WATCH=1 reloads pages as you edit them (development only: the watcher costs CPU).
+WATCH  ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -21,7 +25,8 @@ setup: $(STAMP)
 	$(PY) -m core setup
 
 run: setup
-	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
+	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) $(if $(ADDRESS),--server.address $(ADDRESS)) \
+		$(if $(WATCH),--server.fileWatcherType auto --server.runOnSave true)
 
 test: setup
 	@bash scripts/system-deps.sh

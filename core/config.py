@@ -5,6 +5,7 @@ Secrets are read, never written: a key typed in the sidebar lives only in that b
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,13 @@ DEFAULTS: dict[str, str] = {
     "OPENAI_API_KEY": "",
     "OPENAI_TIMEOUT": "60",
     "OPENAI_MAX_RETRIES": "2",
+    # Base URLs a visitor may type in the sidebar, comma-separated prefixes; empty: any http(s) URL.
+    "MERCURY_ALLOWED_BASE_URLS": "",
 }
+# Settings that are secrets: their values are scrubbed from any text Mercury stores, shows or exports.
+SECRET_SETTINGS = ("OPENAI_API_KEY",)
+_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}|(?i:\bbearer\s+)[A-Za-z0-9._~+/\-]{8,}=*")
+REDACTED = "[redacted]"
 
 BACKENDS = ("embedded", "local", "openai")
 
@@ -71,3 +78,11 @@ def data_dir() -> Path:
 def database_url(explicit: str | None = None) -> str:
     url = setting("DATABASE_URL", explicit, default="")
     return url or f"sqlite:///{data_dir() / 'mercury.db'}"
+
+
+def redact(text: str, *secrets: str) -> str:
+    """Text with every known secret and anything shaped like an API key replaced by [redacted]."""
+    known = {*secrets, *(setting(name) for name in SECRET_SETTINGS)}
+    for secret in sorted((k for k in known if k and len(k) >= 4), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return _KEY_LIKE.sub(REDACTED, text)

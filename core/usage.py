@@ -7,6 +7,7 @@ from datetime import datetime
 import pandas as pd
 from sqlmodel import select
 
+from core.config import redact
 from core.db import LLMCall, session_scope
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def record_call(
         cost_usd=cost_usd,
         compute_s=0.0 if backend == "openai" else latency_s,
         ok=ok,
-        error=error[:500],
+        error=redact(error)[:500],
     )
     try:
         with session_scope() as session:
@@ -67,7 +68,10 @@ def calls_frame(since: datetime | None = None) -> pd.DataFrame:
         query = query.where(LLMCall.created_at >= since)
     with session_scope() as session:
         rows = [call.model_dump() for call in session.exec(query)]
-    return pd.DataFrame(rows, columns=["id", *USAGE_COLUMNS]).drop(columns="id")
+    frame = pd.DataFrame(rows, columns=["id", *USAGE_COLUMNS]).drop(columns="id")
+    # Rows stored before errors were scrubbed may still hold a key: scrub again on the way out.
+    frame["error"] = frame["error"].fillna("").map(redact)
+    return frame
 
 
 def totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:

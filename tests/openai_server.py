@@ -16,6 +16,8 @@ class Reply:
     error_code: str | None = None
     delay_s: float = 0.0
     echo: bool = False  # answer with every message of the request, to show what reached the model
+    message: str = ""  # an error's message (default "scripted <status>"), e.g. one that echoes the key
+    raw: bytes | None = None  # a 200 whose body is these bytes as they are, e.g. malformed JSON
 
 
 class ScriptedOpenAIServer:
@@ -35,7 +37,7 @@ class ScriptedOpenAIServer:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:
-                    server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+                    server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization"), "headers": dict(self.headers)})
                     reply = server.replies[min(len(server.requests), len(server.replies)) - 1]
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
@@ -43,7 +45,7 @@ class ScriptedOpenAIServer:
                     reply = Reply(text="\n".join(str(m.get("content", "")) for m in body.get("messages", [])))
                 if reply.status != 200:
                     payload = json.dumps(
-                        {"error": {"message": f"scripted {reply.status}", "type": reply.error_code or "error", "code": reply.error_code}}
+                        {"error": {"message": reply.message or f"scripted {reply.status}", "type": reply.error_code or "error", "code": reply.error_code}}
                     ).encode()
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
@@ -53,7 +55,13 @@ class ScriptedOpenAIServer:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                if body.get("stream"):
+                if reply.raw is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(reply.raw)))
+                    self.end_headers()
+                    self.wfile.write(reply.raw)
+                elif body.get("stream"):
                     self._stream(body, reply)
                 else:
                     self._complete(body, reply)

@@ -14,6 +14,7 @@ from typing import Iterator, Sequence
 
 import jsonschema
 
+from core.config import redact
 from core.llm.base import BackendSpec, Completion, LLMError, Message, Progress, resolve_spec
 from core.usage import api_cost_usd, record_call
 
@@ -122,7 +123,7 @@ def _record_failure(spec: BackendSpec, page: str, started: float, error: Excepti
         tokens_out=0,
         latency_s=time.perf_counter() - started,
         ok=False,
-        error=str(error),
+        error=redact(str(error), spec.api_key),
     )
 
 

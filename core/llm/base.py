@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol, Sequence
+from urllib.parse import urlsplit
 
 from core.config import setting
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 Progress = Callable[[int, int], None]
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 class LLMError(RuntimeError):
@@ -52,14 +54,41 @@ def resolve_spec(
         if not local_model:
             raise LLMError("The local backend needs a model: give a transformers model id or a local folder.")
         return BackendSpec(kind="local", model=local_model)
+    configured_url = setting("OPENAI_BASE_URL")
+    url = (base_url or "").strip() or configured_url
+    if same_endpoint(url, configured_url):
+        key = setting("OPENAI_API_KEY", api_key)
+    else:
+        check_base_url(url)
+        # The server's own key goes only to the server it was configured for: a typed URL needs a typed key.
+        key = api_key or ""
     return BackendSpec(
         kind="openai",
         model=setting("OPENAI_MODEL", model),
-        base_url=setting("OPENAI_BASE_URL", base_url),
-        api_key=setting("OPENAI_API_KEY", api_key),
+        base_url=url,
+        api_key=key,
         timeout=float(timeout if timeout is not None else setting("OPENAI_TIMEOUT")),
         max_retries=int(setting("OPENAI_MAX_RETRIES")),
     )
+
+
+def _endpoint(url: str) -> str:
+    return (url or OPENAI_DEFAULT_BASE_URL).strip().rstrip("/").lower()
+
+
+def same_endpoint(url: str, other: str) -> bool:
+    """Whether two base URLs name one server; empty means OpenAI's own."""
+    return _endpoint(url) == _endpoint(other)
+
+
+def check_base_url(url: str) -> None:
+    """Refuse a base URL the server may not call: not http(s), or outside MERCURY_ALLOWED_BASE_URLS."""
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise LLMError(f"The base URL '{url[:100]}' is not an http(s) address such as http://gpu-box:8000/v1.")
+    allowed = [_endpoint(a) for a in setting("MERCURY_ALLOWED_BASE_URLS").split(",") if a.strip()]
+    if allowed and not any(_endpoint(url) == a or _endpoint(url).startswith(a + "/") for a in allowed):
+        raise LLMError(f"This server may call only these model servers: {', '.join(allowed)}; ask its administrator to add {url[:100]}.")
 
 
 @dataclass

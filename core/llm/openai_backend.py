@@ -9,9 +9,9 @@ from typing import Iterator, Sequence
 import openai
 from openai import OpenAI
 
-from core.llm.base import BackendSpec, Completion, LLMError, Message, Progress
+from core.config import redact
+from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, Completion, LLMError, Message, Progress
 
-OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Hosted models have windows of 128k tokens or more; compatible servers report nothing, so assume a safe size.
 DEFAULT_CONTEXT_WINDOW = 32_768
 BULK_CONCURRENCY = 8
@@ -37,7 +37,11 @@ class _QuotaAwareOpenAI(OpenAI):
 
 
 def explain(error: Exception, spec: BackendSpec) -> str:
-    """Turn the client's typed errors into the one sentence the user sees."""
+    """Turn the client's typed errors into the one sentence the user sees, with no key in it."""
+    return redact(_explain(error, spec), spec.api_key)
+
+
+def _explain(error: Exception, spec: BackendSpec) -> str:
     where = spec.base_url or OPENAI_DEFAULT_BASE_URL
     if isinstance(error, openai.AuthenticationError):
         return f"The API at {where} rejected the key (401): check OPENAI_API_KEY or the key typed in the sidebar."
