@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
 from core.db import AlertRule
 from core.exports import to_csv_bytes, to_xlsx_bytes
 from core.ingest import ROLES, IngestError, combine, propose_mapping, read_table
@@ -13,7 +14,6 @@ from core.insights import ALERT_KINDS, PERIOD_NAMES, apply_calibration, calibrat
 from core.lab import saved_models
 from core.sentiment import create_dataset, delete_dataset, export_frame, get_classifier, get_dataset, list_datasets, rename_dataset, score_dataset
 from ui.backend import current_spec
-from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
 KEY = "sentiment_"
@@ -25,16 +25,19 @@ st.caption("Upload reviews, score every one, and see what changed and why. Score
 LLM_CHOICE = "llm"
 
 
-def run_scoring(dataset_id: int, choice: str) -> None:
-    """Score with the choice: "embedded", a fine-tuned model's id, or the sidebar's LLM backend."""
+def pick_classifier(choice: str):
+    """The choice: "embedded", a fine-tuned model's id, or the sidebar's LLM backend."""
     spec = current_spec()
     fine_tuned = saved_models()
     if choice == LLM_CHOICE and spec:
-        classifier = get_classifier(spec.kind, spec=spec)
-    elif choice in fine_tuned:
-        classifier = get_classifier(model_dir=str(fine_tuned[choice]))
-    else:
-        classifier = get_classifier()
+        return get_classifier(spec.kind, spec=spec)
+    if choice in fine_tuned:
+        return get_classifier(model_dir=str(fine_tuned[choice]))
+    return get_classifier()
+
+
+def run_scoring(dataset_id: int, choice: str) -> None:
+    classifier = pick_classifier(choice)
     bar = st.progress(0.0, text="Scoring reviews...")
     try:
         score_dataset(dataset_id, classifier, lambda done, total: bar.progress(done / max(total, 1), text=f"Scored {done:,} of {total:,} reviews"))
@@ -91,7 +94,8 @@ with st.expander("Add reviews", expanded=datasets.empty):
             if not mapping["text"]:
                 st.error("Pick the column that holds the review text.")
                 st.stop()
-            dataset_id = create_dataset(table, mapping, name)
+            # the same file, columns and classifier again resume the dataset already stored
+            dataset_id = create_dataset(table, mapping, name, scored_by=pick_classifier(classifier_choice).model_id)
             st.session_state[KEY + "dataset"] = dataset_id
             st.session_state[KEY + "use_sample"] = False
             run_scoring(dataset_id, classifier_choice)

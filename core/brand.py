@@ -14,6 +14,8 @@ import numpy as np
 from sqlmodel import select
 
 from core.db import BrandProfile, session_scope, utcnow
+from core.errors import MercuryError
+from core.ingest import IngestError, read_json_file
 
 LIST_FIELDS = ("phrases_use", "phrases_avoid", "facts", "examples")
 # Cosine similarity (MiniLM) above which a fact is taken to bear on a customer's question;
@@ -23,7 +25,7 @@ FACT_MARGIN = 0.12  # a fact far behind the best match is noise, even above the 
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-class BrandError(ValueError):
+class BrandError(MercuryError, ValueError):
     """A brand file or form the app cannot use; the message is one sentence for the user."""
 
 
@@ -75,12 +77,12 @@ def brand_from_dict(data: dict) -> Brand:
 
 
 def read_brand_file(path: str | Path) -> Brand:
+    if not Path(path).exists():
+        raise BrandError(f"There is no brand file at {path}.")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise BrandError(f"There is no brand file at {path}.") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BrandError(f"The brand file is not valid JSON ({error.__class__.__name__}).") from None
+        data = read_json_file(path)
+    except IngestError as error:  # the same sentence, as the brand's own error
+        raise BrandError(f"The brand file: {error}") from None
     return brand_from_dict(data)
 
 

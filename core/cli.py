@@ -10,15 +10,11 @@ import json
 import sys
 from typing import Callable
 
-from core.gpu import PlannerError
-from core.ingest import IngestError
-from core.llm import LLMError
+from core.errors import MercuryError, UserError
+from core.exports import write_table
+from core.ingest import read_input
 
 EXIT_USER_ERROR = 2
-
-
-class UserError(Exception):
-    """Bad input from the person at the keyboard: the message is one sentence."""
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +54,6 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    from core.exports import write_table
     from core.ingest import read_table
     from core.sentiment import analyse_table, export_frame, get_classifier
 
@@ -155,21 +150,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _read_brand(path: str | None):
-    from core.brand import BrandError, current_brand, read_brand_file
+    from core.brand import current_brand, read_brand_file
 
-    try:
-        return read_brand_file(path) if path else current_brand()
-    except BrandError as error:
-        raise UserError(str(error)) from error
+    return read_brand_file(path) if path else current_brand()
 
 
 def _read_file(path: str) -> bytes:
-    from pathlib import Path
-
-    try:
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise UserError(f"Cannot read {path}: {error.strerror or error}.") from error
+    return read_input(path)
 
 
 def cmd_reply(args: argparse.Namespace) -> int:
@@ -216,16 +203,13 @@ def cmd_reply(args: argparse.Namespace) -> int:
 
 
 def cmd_content(args: argparse.Namespace) -> int:
-    from core.content import Brief, ContentError, generate
+    from core.content import Brief, generate
 
-    try:
-        brief = Brief(
-            kind=args.kind, topic=args.topic, platform=args.platform or "", keywords=(args.keywords or "").split(","), language=args.language,
-            audience=args.audience or "", goal=args.goal or "", words=args.words, variants=args.variants,
-            reference=_read_file(args.reference).decode("utf-8", "replace") if args.reference else "",
-        )
-    except ContentError as error:
-        raise UserError(str(error)) from error
+    brief = Brief(
+        kind=args.kind, topic=args.topic, platform=args.platform or "", keywords=(args.keywords or "").split(","), language=args.language,
+        audience=args.audience or "", goal=args.goal or "", words=args.words, variants=args.variants,
+        reference=_read_file(args.reference).decode("utf-8", "replace") if args.reference else "",
+    )
     variants = generate(brief, _read_brand(args.brand), spec=_spec(args) if args.backend else None)
     if args.json:
         print(json.dumps({"variants": [{"text": v.text, "checks": v.checks, "notes": v.notes} for v in variants]}, ensure_ascii=False))
@@ -412,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (LLMError, UserError, IngestError, PlannerError) as error:
+    except MercuryError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

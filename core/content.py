@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from core.brand import Brand
 from core.db import ContentPiece, delete_row, session_scope
+from core.errors import MercuryError
 from core.ingest import find_column
 
 Progress = Callable[[int, int], None]
@@ -42,7 +43,7 @@ SECTION_TOKENS = 200
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "nl": "Dutch", "pt": "Portuguese"}
 
 
-class ContentError(ValueError):
+class ContentError(MercuryError, ValueError):
     """A brief the studio cannot write from; the message is one sentence."""
 
 

@@ -6,13 +6,15 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator, Optional
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -85,8 +87,37 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
+# Numbered steps that bring an older database up to SCHEMA_VERSION in place. create_all makes new
+# tables but never alters one, so a column added to an existing table needs its step here.
+# Each step is (table, column, DDL for the column, DDL after it); it runs only where the column is missing.
+MIGRATIONS: dict[int, list[tuple[str, str, str, str]]] = {
+    7: [
+        ("dataset", "fingerprint", "ALTER TABLE dataset ADD COLUMN fingerprint VARCHAR",
+         "CREATE UNIQUE INDEX IF NOT EXISTS ix_dataset_fingerprint ON dataset (fingerprint)"),
+        ("email_message", "identity", "ALTER TABLE email_message ADD COLUMN identity VARCHAR",
+         "CREATE UNIQUE INDEX IF NOT EXISTS ix_email_message_identity ON email_message (identity)"),
+    ],
+}
+
+
+def _migrate(engine: Engine) -> None:
+    for version in sorted(MIGRATIONS):
+        for table, column, add_column, after in MIGRATIONS[version]:
+            if column in {c["name"] for c in inspect(engine).get_columns(table)}:
+                continue
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(add_column))
+                    connection.execute(text(after))
+            except (OperationalError, ProgrammingError):
+                # another process migrated first: fine when the column is now there
+                if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                    raise
+
+
 def init_db(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
+    _migrate(engine)
     with Session(engine) as session:
         current = session.exec(select(SchemaVersion).order_by(SchemaVersion.version.desc())).first()
         if current is None or current.version < SCHEMA_VERSION:
@@ -104,6 +135,19 @@ def schema_version(engine: Engine | None = None) -> int:
 def session_scope(url: str | None = None) -> Iterator[Session]:
     with Session(get_engine(url), expire_on_commit=False) as session:
         yield session
+
+
+def insert_ignoring_duplicates(session: Session, table: type[SQLModel], rows: list[dict]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL): two runs writing the same key
+    both succeed and one row stays. Returns how many rows this call added (exact for one row;
+    drivers may not count a many-row insert, then it is 0 or more)."""
+    if not rows:
+        return 0
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    result = connection.execute(statement, rows[0] if len(rows) == 1 else rows)
+    return max(result.rowcount, 0)
 
 
 def delete_row(table: type[SQLModel], row_id: int) -> None:
@@ -145,6 +189,8 @@ class Dataset(SQLModel, table=True):
     columns: str = "[]"  # JSON: the file's columns, in order, for faithful exports
     classifier: str = ""
     calibration: str = ""  # JSON {"slope", "intercept", ...} when the user calibrated on their rated rows
+    # The file's content, column roles and classifier, hashed: the same file analysed again resumes this dataset.
+    fingerprint: Optional[str] = Field(default=None, unique=True, index=True)
 
 
 class Review(SQLModel, table=True):
@@ -239,6 +285,8 @@ class EmailMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     source: str = ""  # file name, "pasted", "review #id"
     message_id: str = ""
+    # Message-ID, or a hash of source, sender, subject, body and date: a mail read twice is queued once.
+    identity: Optional[str] = Field(default=None, unique=True, index=True)
     sender: str = ""
     subject: str = ""
     body: str = ""

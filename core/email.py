@@ -9,6 +9,7 @@ phrases) and replaced by a template reply when the check fails. Nothing is ever 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 import json
 import mailbox
@@ -31,7 +32,7 @@ from sqlalchemy import case
 from sqlmodel import select
 
 from core.brand import Brand, relevant_facts
-from core.db import EmailMessage, delete_row, session_scope, utcnow
+from core.db import EmailMessage, delete_row, insert_ignoring_duplicates, session_scope, utcnow
 from core.ingest import IngestError, find_column, read_table
 
 Progress = Callable[[int, int], None]
@@ -670,23 +671,40 @@ def _as_parsed(row: EmailMessage) -> ParsedEmail:
     return ParsedEmail(sender=row.sender, subject=row.subject, body=row.body, received=row.received, message_id=row.message_id)
 
 
+def mail_identity(mail: ParsedEmail, source: str) -> str:
+    """What makes a mail the same mail when it is read again: its Message-ID, else its content and origin."""
+    if mail.message_id.strip():
+        return "mid:" + mail.message_id.strip().lower()[:200]
+    received = mail.received.isoformat() if mail.received else ""
+    content = "\x1f".join((source, mail.sender, mail.subject, mail.body, received))
+    return "sha:" + hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()[:40]
+
+
 def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[int]:
-    """Store and triage mail (triage is fast: embeddings and rules unless a model is chosen)."""
-    triages = triage_many(mails, spec)
-    ids = []
+    """Store and triage mail (triage is fast: embeddings and rules unless a model is chosen).
+
+    A mail already in the queue (a rerun after a crash, the same file twice, two people at once)
+    keeps its row, triage and draft: its id comes back and nothing is triaged or paid for again.
+    """
+    identities = [mail_identity(m, source) for m in mails]
     with session_scope() as session:
-        for mail, t in zip(mails, triages):
-            row = EmailMessage(
-                source=source, message_id=mail.message_id, sender=mail.sender, subject=mail.subject, body=mail.body, received=mail.received,
-                language=t.language, intent=t.intent, urgency=t.urgency, sentiment=t.sentiment, needs_reply=t.needs_reply,
-                needs_review=t.needs_review, review_reasons=json.dumps(t.review_reasons), reason=t.reason, triage_source=t.source,
-                status="new" if t.needs_reply else "no_reply",
-            )
-            session.add(row)
-            session.flush()
-            ids.append(row.id)
+        known = set(session.exec(select(EmailMessage.identity).where(EmailMessage.identity.in_(list(set(identities))))))
+    fresh = {identity: mail for identity, mail in zip(identities, mails) if identity not in known}
+    triages = triage_many(list(fresh.values()), spec) if fresh else []
+    with session_scope() as session:
+        insert_ignoring_duplicates(session, EmailMessage, [
+            {
+                "created_at": utcnow(), "identity": identity, "source": source, "message_id": mail.message_id, "sender": mail.sender,
+                "subject": mail.subject, "body": mail.body, "received": mail.received, "language": t.language, "intent": t.intent,
+                "urgency": t.urgency, "sentiment": t.sentiment, "needs_reply": t.needs_reply, "needs_review": t.needs_review,
+                "review_reasons": json.dumps(t.review_reasons), "reason": t.reason, "triage_source": t.source,
+                "status": "new" if t.needs_reply else "no_reply",
+            }
+            for (identity, mail), t in zip(fresh.items(), triages)
+        ])
         session.commit()
-    return ids
+        ids = dict(session.exec(select(EmailMessage.identity, EmailMessage.id).where(EmailMessage.identity.in_(list(set(identities))))).all())
+    return [ids[identity] for identity in identities]
 
 
 def add_review(text: str, *, product: str = "", source: str = "review") -> int:

@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from core.errors import MercuryError
+from core.ingest import read_json_file
 
 GiB = 1024**3
 ASSETS = Path(__file__).parent / "assets"
@@ -59,7 +62,7 @@ FRAGMENTATION = 0.05
 TP_BUFFER_GIB = 0.4
 
 
-class PlannerError(ValueError):
+class PlannerError(MercuryError, ValueError):
     """Bad input to the planner; str(error) is one sentence."""
 
 
@@ -170,16 +173,17 @@ def gpu_catalog() -> dict[str, dict]:
 
 def load_architecture(*, model: str | None = None, config_path: str | None = None, config: dict | None = None) -> Architecture:
     if config_path:
-        try:
-            config = json.loads(Path(config_path).read_text())
-        except OSError as error:
-            raise PlannerError(f"Cannot read {config_path}: {error.strerror or error}.") from error
-        except json.JSONDecodeError as error:
-            raise PlannerError(f"{config_path} is not valid JSON ({error.msg} at line {error.lineno}).") from error
+        config = read_json_file(config_path)
     if config is not None:
         if not isinstance(config, dict):
             raise PlannerError("A config.json holds one JSON object.")
-        return architecture_from_config(config_from_dict(config), name=model or str(config.get("_name_or_path", "")) or "custom")
+        try:
+            return architecture_from_config(config_from_dict(config), name=model or str(config.get("_name_or_path", "")) or "custom")
+        except PlannerError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError, OverflowError) as error:
+            # transformers and int() reject wrong types in many ways; the user needs only which file
+            raise PlannerError(f"The config has a field of the wrong type or value ({type(error).__name__}): check it is a model's config.json.") from error
     models = catalog()
     if model not in models:
         raise PlannerError(f"Unknown model '{model}': choose one of {', '.join(models)}, or give --config.")

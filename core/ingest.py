@@ -6,13 +6,25 @@ import csv
 import io
 import json
 import re
+import stat
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
 
+from core.errors import IngestError, LimitError
+
+# What one file may expand to, checked before it is parsed: a file that is small on the wire must
+# not take a shared server down (an inflating .xlsx, a million columns, JSON nested past the stack).
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # an .xlsx's parts once decompressed, all together
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 1_000
+MAX_LINE_CHARS = 1_000_000  # also the longest cell of a workbook
+MAX_JSON_DEPTH = 64
 SNIFF_BYTES = 64 * 1024
 
 ROLE_NAMES = {
@@ -26,8 +38,135 @@ ROLE_NAMES = {
 ROLES = tuple(ROLE_NAMES)
 
 
-class IngestError(ValueError):
-    """A file we cannot use; str(error) is one sentence for the user."""
+def _mb(limit: int) -> str:
+    return f"{limit // (1024 * 1024):,} MB"
+
+
+def read_input(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file no larger than `limit` (the upload limit by default): never a folder,
+    a device or a pipe that never ends."""
+    path, limit = Path(path), limit or MAX_UPLOAD_BYTES
+    try:
+        info = path.stat()
+    except OSError as error:
+        raise IngestError(f"Cannot read {path}: {error.strerror or error}.") from error
+    if stat.S_ISDIR(info.st_mode):
+        raise IngestError(f"{path} is a folder: give a file inside it.")
+    if not stat.S_ISREG(info.st_mode):
+        raise IngestError(f"{path} is not a regular file (a device or a pipe): save the data to a file first.")
+    if info.st_size > limit:
+        raise IngestError(f"{path.name} is {info.st_size / 1e6:,.0f} MB, over the {_mb(limit)} limit: split it into smaller files.")
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)  # a file that grew after stat() is still bounded
+    except OSError as error:
+        raise IngestError(f"Cannot read {path}: {error.strerror or error}.") from error
+    if len(raw) > limit:
+        raise IngestError(f"{path.name} is over the {_mb(limit)} limit: split it into smaller files.")
+    return raw
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def check_json_depth(text: str, name: str) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH before a parser recurses into it."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:  # the usual case, decided at C speed
+        return
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        mark = token.group()
+        if mark in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise LimitError(f"{name} nests JSON deeper than {MAX_JSON_DEPTH} levels, more than Mercury reads.")
+        elif mark in ("]", "}"):
+            depth -= 1
+
+
+def loads_json(text: str, name: str):
+    """json.loads with the depth checked first and one sentence for anything it cannot read."""
+    check_json_depth(text, name)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise IngestError(f"{name} is not valid JSON ({error.msg} at line {error.lineno}).") from error
+    except RecursionError as error:  # a nesting the pre-check could not see
+        raise LimitError(f"{name} nests JSON deeper than Mercury reads.") from error
+
+
+def read_json_file(path: str | Path, limit: int = 10 * 1024 * 1024):
+    """A small JSON file (a config, a brand profile) read safely: size, encoding and depth checked."""
+    raw = read_input(path, limit)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise IngestError(f"{Path(path).name} is not UTF-8 text: save it as UTF-8 JSON.") from error
+    if "\x00" in text:
+        raise IngestError(f"{Path(path).name} is a binary file, not JSON text.")
+    return loads_json(text, Path(path).name)
+
+
+def check_text_shape(text: str, name: str, delimiter: str | None = None) -> None:
+    """Rows, columns and line length of a text table, checked before a parser allocates for them."""
+    lines = text.count("\n") + 1
+    if lines > MAX_ROWS + 1:
+        raise LimitError(f"{name} has {lines:,} lines, over the limit of {MAX_ROWS:,} rows: split it into smaller files.")
+    longest = max((len(line) for line in io.StringIO(text)), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise LimitError(f"{name} has a line of {longest:,} characters, over the limit of {MAX_LINE_CHARS:,}.")
+    if delimiter:
+        header = text[: text.find("\n")] if "\n" in text else text
+        columns = header.count(delimiter) + 1
+        if columns > MAX_COLUMNS:
+            raise LimitError(f"{name} has {columns:,} columns, over the limit of {MAX_COLUMNS:,}.")
+
+
+_ROW_INDEX = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d{7,})\"")
+_WIDE_CELL = re.compile(rb"\br=\"([A-Z]{3})\d+\"")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def check_xlsx_shape(raw: bytes, name: str) -> None:
+    """Decompress the workbook's parts in chunks, counting, and stop at the first limit crossed."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise IngestError(f"{name} is not a readable Excel workbook (a damaged zip).") from error
+    too_big = LimitError(f"{name} unpacks to more than {_mb(MAX_UNPACKED_BYTES)}, over the limit: save a smaller workbook or a CSV.")
+    if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise too_big
+    unpacked = 0
+    for member in members:
+        sheet = member.filename.startswith("xl/worksheets/")
+        rows, tail = 0, b""
+        try:
+            with archive.open(member) as stream:
+                while chunk := stream.read(1024 * 1024):
+                    unpacked += len(chunk)  # the sizes in the header can lie: count what comes out
+                    if unpacked > MAX_UNPACKED_BYTES:
+                        raise too_big
+                    if len(chunk) == 1024 * 1024 and b"<" not in chunk:
+                        raise LimitError(f"{name} holds a cell longer than {MAX_LINE_CHARS:,} characters, over the limit.")
+                    if sheet:
+                        window = tail + chunk
+                        rows += window.count(b"<row") - window.count(b"<rowBreaks") - tail.count(b"<row")
+                        last = max((int(m) for m in _ROW_INDEX.findall(window)), default=0)
+                        wide = max((_column_number(m) for m in _WIDE_CELL.findall(window)), default=0)
+                        if max(rows, last) > MAX_ROWS + 1:
+                            raise LimitError(f"{name} has more than {MAX_ROWS:,} rows in a sheet, over the limit: split it into smaller files.")
+                        if wide > MAX_COLUMNS:
+                            raise LimitError(f"{name} has {wide:,} columns in a sheet, over the limit of {MAX_COLUMNS:,}.")
+                        tail = chunk[-24:]
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
+            raise IngestError(f"{name} is not a readable Excel workbook (a damaged part).") from error
 
 
 @dataclass
@@ -90,6 +229,7 @@ def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
     if not text.strip():
         raise IngestError(f"{name} is empty.")
     delimiter = _sniff_delimiter(text, suffix)
+    check_text_shape(text, name, delimiter)
     table = Table(frame=pd.DataFrame(), source=name, encoding=encoding, delimiter=delimiter)
     ragged: list[int] = []
 
@@ -120,16 +260,24 @@ def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
 def _read_jsonl(raw: bytes, name: str) -> Table:
     text, encoding = _decode(raw, name)
     records, table = [], Table(frame=pd.DataFrame(), source=name, encoding=encoding, delimiter="jsonl")
-    lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
+    text = text.lstrip("\ufeff")
+    check_text_shape(text, name)
+    lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise IngestError(f"{name} is empty.")
+    keys: set[str] = set()
     for line in lines:
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError:
+            value = loads_json(line, name)
+        except LimitError:
+            raise
+        except IngestError:
             table.skip("line is not valid JSON")
             continue
         if isinstance(value, dict):
+            keys.update(value)
+            if len(keys) > MAX_COLUMNS:
+                raise LimitError(f"{name} has more than {MAX_COLUMNS:,} different keys, over the limit of {MAX_COLUMNS:,} columns.")
             records.append({k: ("" if v is None else str(v)) for k, v in value.items()})
         else:
             table.skip("line is not a JSON object")
@@ -140,6 +288,7 @@ def _read_jsonl(raw: bytes, name: str) -> Table:
 
 
 def _read_xlsx(raw: bytes, name: str) -> Table:
+    check_xlsx_shape(raw, name)
     try:
         frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as error:  # openpyxl raises many types for a damaged workbook
@@ -150,20 +299,13 @@ def _read_xlsx(raw: bytes, name: str) -> Table:
 def read_table(data: bytes | str | Path, name: str | None = None) -> Table:
     """Read CSV, TSV, Excel or JSON lines from a path or bytes; raise IngestError with one sentence."""
     if isinstance(data, (str, Path)):
-        path = Path(data)
-        name = name or path.name
-        try:
-            size = path.stat().st_size
-        except OSError as error:
-            raise IngestError(f"{name} cannot be opened: {error.strerror or error}.") from error
-        if size > MAX_UPLOAD_BYTES:
-            raise IngestError(f"{name} is {size / 1e6:,.0f} MB, over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit: split it into smaller files.")
-        raw = path.read_bytes()
+        name = name or Path(data).name
+        raw = read_input(data)
     else:
         raw = data
         name = name or "upload"
         if len(raw) > MAX_UPLOAD_BYTES:
-            raise IngestError(f"{name} is {len(raw) / 1e6:,.0f} MB, over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit: split it into smaller files.")
+            raise IngestError(f"{name} is {len(raw) / 1e6:,.0f} MB, over the {_mb(MAX_UPLOAD_BYTES)} limit: split it into smaller files.")
     if not raw.strip():
         raise IngestError(f"{name} is empty.")
     suffix = Path(name).suffix.lower()

@@ -21,7 +21,14 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import select
 
-from core.db import Dataset, Review, SentimentCache, session_scope
+from core.db import (
+    Dataset,
+    Review,
+    SentimentCache,
+    insert_ignoring_duplicates,
+    session_scope,
+    utcnow,
+)
 from core.ingest import IngestError, Table, propose_mapping
 
 HEAD_PATH = Path(__file__).parent / "assets" / "sentiment_head.json"
@@ -227,9 +234,10 @@ def classify_cached(texts: Sequence[str], classifier) -> list[Scored]:
     todo = {h: t for h, t in zip(hashes, texts) if h not in known}
     if todo:
         fresh = dict(zip(todo, classifier.classify(list(todo.values()))))
-        with session_scope() as session:
-            session.execute(
-                insert(SentimentCache),
+        with session_scope() as session:  # another run may be storing the same texts right now
+            insert_ignoring_duplicates(
+                session,
+                SentimentCache,
                 [{"model": classifier.model_id, "text_hash": h, "sentiment": s.sentiment, "score": s.score, "confidence": s.confidence} for h, s in fresh.items()],
             )
             session.commit()
@@ -248,8 +256,20 @@ def _parse_rating(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def create_dataset(table: Table, mapping: dict[str, str | None], name: str | None = None) -> int:
-    """Store the file's rows (unscored) so scoring can resume after any interruption."""
+def table_fingerprint(table: Table, mapping: dict[str, str | None], scored_by: str) -> str:
+    """The same rows, read with the same column roles, for the same classifier: one dataset."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([list(map(str, table.frame.columns)), mapping, scored_by], sort_keys=True).encode())
+    digest.update(pd.util.hash_pandas_object(table.frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:40]
+
+
+def create_dataset(table: Table, mapping: dict[str, str | None], name: str | None = None, *, scored_by: str = "") -> int:
+    """Store the file's rows (unscored) so scoring can resume after any interruption.
+
+    The dataset and its rows are written in one transaction, so a crash leaves all or nothing; the
+    same file stored again (by a rerun, or by two people at once) returns the dataset already there.
+    """
     text_column = mapping.get("text")
     if not text_column or text_column not in table.frame.columns:
         raise IngestError(f"{table.source} needs a text column to analyse.")
@@ -262,19 +282,21 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
     if dates is not None:
         table.skip("date not understood (kept, without a date)", int((dates.isna() & keep & (frame[roles['date']].astype(str).str.strip() != "")).sum()))
     other_columns = [c for c in frame.columns if c not in roles.values()]
+    fingerprint = table_fingerprint(table, roles, scored_by)
     with session_scope() as session:
-        dataset = Dataset(
-            name=name or table.source,
-            source=table.source,
-            rows=int(keep.sum()),
-            skipped=table.skipped,
-            skip_reasons=json.dumps(table.skip_reasons),
-            mapping=json.dumps(roles),
-            columns=json.dumps(list(map(str, frame.columns))),
+        added = insert_ignoring_duplicates(
+            session,
+            Dataset,
+            [{
+                "name": name or table.source, "source": table.source, "rows": int(keep.sum()), "skipped": table.skipped,
+                "skip_reasons": json.dumps(table.skip_reasons), "mapping": json.dumps(roles),
+                "columns": json.dumps(list(map(str, frame.columns))), "fingerprint": fingerprint, "created_at": utcnow(),
+            }],
         )
-        session.add(dataset)
-        session.commit()
-        dataset_id = dataset.id
+        dataset_id = session.exec(select(Dataset.id).where(Dataset.fingerprint == fingerprint)).one()
+        if not added:  # stored before: resume it
+            session.commit()
+            return dataset_id
         records = []
         for index in np.flatnonzero(keep.to_numpy()):
             row = frame.iloc[index]
@@ -399,8 +421,8 @@ def analyse_table(table: Table, *, text_column: str | None = None, classifier=No
 
     mapping = propose_mapping(table.frame)
     mapping["text"] = require_text_column(table, text_column)
-    dataset_id = create_dataset(table, mapping, name)
     classifier = classifier or get_classifier()
+    dataset_id = create_dataset(table, mapping, name, scored_by=classifier.model_id)
     started = time.perf_counter()
     run = score_dataset(dataset_id, classifier, progress)
     counts = label_counts(dataset_id)

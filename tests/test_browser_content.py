@@ -1,12 +1,10 @@
 """Generate, edit and save a variant in a real browser."""
 import os
 
-import pytest
-
 from core.content import library_frame
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
-from tests.system_tools import requires
 from tests.openai_server import Reply, ScriptedOpenAIServer
+from tests.system_tools import requires
 
 pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
 

@@ -3,14 +3,13 @@ import io
 import os
 
 import pandas as pd
-import pytest
 
 from core import email
 from core.brand import current_brand
 from core.llm import BackendSpec
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
-from tests.system_tools import requires
 from tests.openai_server import Reply, ScriptedOpenAIServer
+from tests.system_tools import requires
 
 pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
 

@@ -1,8 +1,6 @@
 """The home page in a real browser: it loads, the sidebar works, a prompt streams an answer."""
 import os
 
-import pytest
-
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.system_tools import requires
 

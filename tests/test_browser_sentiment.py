@@ -1,8 +1,6 @@
 """Upload a CSV in a real browser and see the dashboard's charts."""
 import os
 
-import pytest
-
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.system_tools import requires
 

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from core import db
 from core.usage import calls_frame, record_call, totals
+from tests.conftest import ROOT
 from tests.system_tools import requires
 
 POSTGRES_URL = os.environ.get("MERCURY_TEST_POSTGRES_URL", "")
@@ -73,3 +74,25 @@ def test_plain_postgresql_urls_use_psycopg():
     assert db.normalise_url("postgresql://u:p@h/d") == "postgresql+psycopg://u:p@h/d"
     assert db.normalise_url("postgres://u:p@h/d") == "postgresql+psycopg://u:p@h/d"
     assert db.normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_a_database_from_the_previous_schema_upgrades_in_place_with_its_rows(tmp_path, monkeypatch):
+    """tests/data/mercury-schema-6.db was written by Mercury's code at schema 6, before datasets and
+    emails gained their resume keys."""
+    import shutil
+
+    from sqlalchemy import inspect
+
+    path = tmp_path / "old.db"
+    shutil.copy(ROOT / "tests" / "data" / "mercury-schema-6.db", path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    engine = db.get_engine()
+    assert db.schema_version(engine) == db.SCHEMA_VERSION == 7
+    assert "fingerprint" in {c["name"] for c in inspect(engine).get_columns("dataset")}
+    assert "identity" in {c["name"] for c in inspect(engine).get_columns("email_message")}
+    with db.session_scope() as session:
+        reviews = session.exec(select(db.Review).order_by(db.Review.row_index)).all()
+        mail = session.exec(select(db.EmailMessage)).one()
+    assert [(r.text, r.sentiment) for r in reviews] == [("Loved it", "positive"), ("Broke in a week", "negative")]
+    assert mail.approved_text == "Hi Ana, it ships today." and mail.identity is None
+    assert calls_frame()["model"].tolist() == ["SmolLM2"]

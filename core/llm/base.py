@@ -6,13 +6,14 @@ from typing import Callable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from core.config import setting
+from core.errors import MercuryError
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 Progress = Callable[[int, int], None]
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
-class LLMError(RuntimeError):
+class LLMError(MercuryError, RuntimeError):
     """A failure a user can act on; str(error) is one plain sentence."""
 
 

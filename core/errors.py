@@ -1,0 +1,23 @@
+"""One error family: every failure a user can cause or fix is a MercuryError whose str() is one sentence.
+
+The CLI catches MercuryError in one place (exit code 2); pages show str(error). Subclasses say where
+the failure came from; some also derive from a builtin (ValueError, RuntimeError) that callers
+already catch.
+"""
+from __future__ import annotations
+
+
+class MercuryError(Exception):
+    """A failure a user can act on; str(error) is one plain sentence."""
+
+
+class UserError(MercuryError):
+    """Bad input from the person at the keyboard (an option, a path, a period)."""
+
+
+class IngestError(MercuryError, ValueError):
+    """A file we cannot use."""
+
+
+class LimitError(IngestError):
+    """A file that would expand past what the server may spend on it (size, rows, columns, depth)."""
