@@ -11,7 +11,7 @@ import sys
 from typing import Callable
 
 from core.errors import MercuryError, UserError
-from core.exports import write_table
+from core.exports import check_output_path, write_bytes, write_table
 from core.ingest import read_input
 
 EXIT_USER_ERROR = 2
@@ -57,17 +57,21 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     from core.ingest import read_table
     from core.sentiment import analyse_table, export_frame, get_classifier
 
+    if args.out:
+        check_output_path(args.out)
     table = read_table(args.input)
     classifier = get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=None if not args.model else _spec(args))
+    started: list[int] = []
 
     def progress(done: int, total: int) -> None:
         print(f"\rscored {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
 
-    dataset_id, summary = analyse_table(table, text_column=args.text_column, classifier=classifier, progress=progress)
-    print(file=sys.stderr)
-    if args.out:
-        frame = export_frame(dataset_id).drop(columns=["model"])
-        write_table(frame, args.out)
+    try:
+        dataset_id, summary = analyse_table(table, text_column=args.text_column, classifier=classifier, progress=progress, on_stored=started.append)
+    finally:  # a failed run still leaves its --out file: every row, scored as far as it got
+        print(file=sys.stderr)
+        if args.out and started:
+            write_table(export_frame(started[0]).drop(columns=["model"]), args.out)
     print(json.dumps(summary, ensure_ascii=False))
     if not args.json:
         counts = summary["counts"]
@@ -135,6 +139,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from core.sentiment import analyse_table, get_dataset
 
     start, end = _parse_period(args.period)
+    check_output_path(args.out)
     if args.input.isdigit() and not Path(args.input).exists():
         dataset_id = get_dataset(int(args.input)).id
     else:
@@ -144,7 +149,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         report = build_report(dataset_id, start=start, end=end, spec=spec)
     except ValueError as error:
         raise UserError(str(error)) from error
-    Path(args.out).write_bytes(render(report, args.format))
+    write_bytes(args.out, render(report, args.format))
     print(json.dumps({"dataset_id": dataset_id, "out": args.out, "format": args.format, "summary_source": report.summary_source, "reviews": report.facts["reviews"], "notes": report.notes}))
     return 0
 
@@ -169,18 +174,21 @@ def cmd_reply(args: argparse.Namespace) -> int:
     if args.batch:
         if not args.out:
             raise UserError("--batch needs --out DRAFTS.csv for the drafts.")
+        check_output_path(args.out)
         mails, frame = email.parse_table(_read_file(args.batch), Path(args.batch).name)
+        # A rerun after a crash finds its mails by identity: nothing is queued, triaged or drafted twice.
+        ids = email.add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
 
         def progress(done: int, total: int) -> None:
+            write_table(email.batch_frame(frame, ids), args.out)  # the file grows as drafts land
             print(f"\rdrafted {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
 
-        ids = email.add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
-        email.draft_pending(brand, spec=spec, ids=ids, progress=progress)
-        print(file=sys.stderr)
-        from core.exports import write_table
-
-        out = email.batch_frame(frame, ids)
-        write_table(out, args.out)
+        try:
+            email.draft_pending(brand, spec=spec, ids=ids, progress=progress)
+        finally:
+            print(file=sys.stderr)
+            out = email.batch_frame(frame, ids)
+            write_table(out, args.out)
         print(json.dumps({"emails": len(ids), "drafted": int((out["draft"] != "").sum()), "needs_review": int(out["needs_review"].sum()), "out": args.out, "intents": out["intent"].value_counts().to_dict()}))
         return 0
     if not args.email_file:

@@ -131,7 +131,21 @@ def _part_text(part) -> str:
         return payload.decode("latin-1")
 
 
+_HEADER_START = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
+# Real mail nests a handful of MIME parts; the standard library recurses once per level.
+MAX_MIME_PARTS = 500
+
+
 def parse_eml(data: bytes) -> ParsedEmail:
+    if data.lower().count(b"content-type: multipart") > MAX_MIME_PARTS:
+        raise IngestError(f"The email nests more than {MAX_MIME_PARTS} MIME parts, far more than real mail: Mercury does not read it.")
+    try:
+        return _parse_eml(data)
+    except RecursionError as error:
+        raise IngestError("The email nests its MIME parts too deeply for Mercury to read.") from error
+
+
+def _parse_eml(data: bytes) -> ParsedEmail:
     message = BytesParser(policy=policy.default).parsebytes(data)
     parsed = ParsedEmail(
         sender=str(message.get("From", "") or ""),
@@ -211,6 +225,8 @@ def read_emails(data: bytes, name: str) -> list[ParsedEmail]:
         raise IngestError(f"{name} is empty.")
     suffix = Path(name).suffix.lower()
     if suffix == ".eml":
+        if b"\x00" in data[:8192] or not _HEADER_START.match(data.lstrip()[:200]):
+            raise IngestError(f"{name} is not an email: an .eml file is text that starts with headers such as From: and Subject:.")
         emails = [parse_eml(data)]
     elif suffix in (".mbox", ".mbx") or data.startswith(b"From "):
         emails = parse_mbox(data)
@@ -237,7 +253,8 @@ _INJECTION = re.compile(
     r"|disregard\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|your)"
     r"|forget\s+(?:all\s+)?(?:your|previous)\s+(?:instructions|rules)"
     r"|system\s+prompt|internal\s+notes?|developer\s+mode|jailbreak|you\s+are\s+now\s+|act\s+as\s+(?:an?\s+)?"
-    r"|new\s+instructions|(?:reveal|print|repeat|show)\s+(?:me\s+)?(?:your|the)\s+(?:instructions|prompt|rules|notes)"
+    r"|new\s+instructions"
+    r"|(?:reveal|print|repeat|show|output|recite|tell\s+me)\s+(?:me\s+)?(?:(?:all|the|your|of|exact|full|text|words|contents?)\s+){0,5}(?:instructions|prompt|rules|notes|system\s+message)"
     r"|<\|?(?:im_start|system|assistant)\|?>|^\s*(?:system|assistant)\s*:"
     r"|ignoriere\s+(?:alle\s+)?(?:vorherigen\s+)?anweisungen|ignore[zr]?\s+les\s+instructions|ignora\s+las\s+instrucciones",
     re.IGNORECASE | re.MULTILINE,
@@ -249,7 +266,8 @@ _URL = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+", re.IGNORECASE)
 def safety_flags(mail: ParsedEmail) -> list[str]:
     """Why a person should read this mail before any reply: decided by code, never by the model."""
     flags = []
-    if _INJECTION.search(f"{mail.subject}\n{mail.body}\n{mail.hidden_text}"):
+    # the sender's name and the subject are written by the sender too: untrusted like the body
+    if _INJECTION.search(f"{mail.sender}\n{mail.subject}\n{mail.body}\n{mail.hidden_text}"):
         flags.append("contains instructions aimed at the assistant")
     if mail.hidden_text.strip():
         flags.append("hides text from the reader (kept away from the model)")
@@ -474,7 +492,10 @@ def _phrase(key: str, language: str) -> str:
 
 
 def first_name(sender: str) -> str:
+    """The name to greet, or "" when the display name is not a plausible name (it may carry instructions)."""
     display, address = parseaddr(sender or "")
+    if _INJECTION.search(display) or len(display.split()) > 4:
+        return ""
     candidate = (display or "").strip().split(" ")[0].strip(",\"'")
     return candidate if candidate.isalpha() and len(candidate) > 1 else ""
 

@@ -181,7 +181,7 @@ def load_architecture(*, model: str | None = None, config_path: str | None = Non
             return architecture_from_config(config_from_dict(config), name=model or str(config.get("_name_or_path", "")) or "custom")
         except PlannerError:
             raise
-        except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError, OverflowError) as error:
+        except Exception as error:  # noqa: BLE001 - transformers' strict configs raise their own types; the user needs one sentence
             # transformers and int() reject wrong types in many ways; the user needs only which file
             raise PlannerError(f"The config has a field of the wrong type or value ({type(error).__name__}): check it is a model's config.json.") from error
     models = catalog()

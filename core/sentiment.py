@@ -415,14 +415,20 @@ def export_frame(dataset_id: int) -> pd.DataFrame:
     return out
 
 
-def analyse_table(table: Table, *, text_column: str | None = None, classifier=None, name: str | None = None, progress: Progress | None = None) -> tuple[int, dict]:
-    """Store, score and summarise one file in a single call (the CLI and the page's upload path)."""
+def analyse_table(
+    table: Table, *, text_column: str | None = None, classifier=None, name: str | None = None, progress: Progress | None = None,
+    on_stored: Callable[[int], None] | None = None,
+) -> tuple[int, dict]:
+    """Store, score and summarise one file in a single call (the CLI and the page's upload path).
+    `on_stored` hears the dataset's id as soon as its rows are saved, before the scoring that may fail."""
     from core.ingest import require_text_column
 
     mapping = propose_mapping(table.frame)
     mapping["text"] = require_text_column(table, text_column)
     classifier = classifier or get_classifier()
     dataset_id = create_dataset(table, mapping, name, scored_by=classifier.model_id)
+    if on_stored:
+        on_stored(dataset_id)
     started = time.perf_counter()
     run = score_dataset(dataset_id, classifier, progress)
     counts = label_counts(dataset_id)

@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 import jsonschema
 
 from core.config import redact
-from core.llm.base import BackendSpec, Completion, LLMError, Message, Progress, resolve_spec
+from core.llm.base import BackendSpec, Completion, LLMError, Message, PartialBatchError, Progress, resolve_spec
 from core.usage import api_cost_usd, record_call
 
 __all__ = [
@@ -188,6 +188,11 @@ def complete_many(
     started = time.perf_counter()
     try:
         completions = backend.complete_many(fitted_all, max_tokens=max_tokens, temperature=temperature, progress=progress)
+    except PartialBatchError as error:
+        for index, completion in error.finished.items():  # paid for: recorded even though the batch failed
+            _finish(completion, spec, page, notes_all[index])
+        _record_failure(spec, page, started, error)
+        raise
     except LLMError as error:
         _record_failure(spec, page, started, error)
         raise

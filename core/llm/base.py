@@ -17,6 +17,14 @@ class LLMError(MercuryError, RuntimeError):
     """A failure a user can act on; str(error) is one plain sentence."""
 
 
+class PartialBatchError(LLMError):
+    """A bulk call that failed part-way; `finished` maps a conversation's index to its answer."""
+
+    def __init__(self, message: str, finished: dict):
+        super().__init__(message)
+        self.finished = finished
+
+
 @dataclass(frozen=True)
 class BackendSpec:
     """Which backend and model to use. The key is excluded from repr so it never reaches a log."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, Sequence
@@ -10,7 +11,7 @@ import openai
 from openai import OpenAI
 
 from core.config import redact
-from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, Completion, LLMError, Message, Progress
+from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, Completion, LLMError, Message, PartialBatchError, Progress
 
 # Hosted models have windows of 128k tokens or more; compatible servers report nothing, so assume a safe size.
 DEFAULT_CONTEXT_WINDOW = 32_768
@@ -25,6 +26,32 @@ def _is_insufficient_quota(response) -> bool:
         return False
     error = body.get("error") if isinstance(body, dict) else None
     return isinstance(error, dict) and "insufficient_quota" in (error.get("code"), error.get("type"))
+
+
+# Errors worth another try: the server is busy, restarting, or slow. Other errors (a bad key, a
+# missing model, a refused request) fail the same way every time.
+RETRYABLE = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError)
+FAIL_FAST_AFTER = 3
+
+
+class BatchStopped(LLMError):
+    """The server failed several requests in a row; the batch gave up on the rest."""
+
+
+class _Breaker:
+    """Counts failures in a row across the requests of one batch."""
+
+    def __init__(self, limit: int):
+        self.limit, self.in_a_row, self._lock = limit, 0, threading.Lock()
+
+    def success(self) -> None:
+        with self._lock:
+            self.in_a_row = 0
+
+    def failure(self) -> bool:
+        with self._lock:
+            self.in_a_row += 1
+            return self.in_a_row >= self.limit
 
 
 class _QuotaAwareOpenAI(OpenAI):
@@ -93,9 +120,9 @@ class OpenAIBackend:
         # No tokenizer for an arbitrary remote model: four characters a token is the usual estimate.
         return max(1, len(text) // 4)
 
-    def _request(self, messages, max_tokens: int, temperature: float, **extra):
+    def _request(self, messages, max_tokens: int, temperature: float, *, client=None, **extra):
         try:
-            return self.client.chat.completions.create(
+            return (client or self.client).chat.completions.create(
                 model=self.model,
                 messages=list(messages),
                 max_tokens=max_tokens,
@@ -104,10 +131,13 @@ class OpenAIBackend:
             )
         except openai.OpenAIError as error:
             raise LLMError(explain(error, self.spec)) from error
+        except ValueError as error:  # a body that is not the JSON the protocol promises
+            where = self.spec.base_url or OPENAI_DEFAULT_BASE_URL
+            raise LLMError(f"The API at {where} answered with something that is not a chat completion: check the base URL.") from error
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Completion:
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, client=None) -> Completion:
         started = time.perf_counter()
-        response = self._request(messages, max_tokens, temperature)
+        response = self._request(messages, max_tokens, temperature, client=client)
         choice = response.choices[0] if response.choices else None
         text = (choice.message.content or "") if choice else ""
         usage = response.usage
@@ -128,17 +158,56 @@ class OpenAIBackend:
         temperature: float,
         progress: Progress | None = None,
     ) -> list[Completion]:
-        # A remote server batches on its side (vLLM does continuous batching); we keep a few requests in flight.
+        """A few requests in flight (a remote server batches on its side, as vLLM does).
+
+        Fails fast: after FAIL_FAST_AFTER connection failures or timeouts in a row the batch stops,
+        instead of every request waiting out its own timeout and retries. The error carries the
+        completions that did arrive, so the caller can record and keep them.
+        """
         results: list[Completion | None] = [None] * len(conversations)
+        # Bulk requests retry here, not in the client, so that a dead server stops the whole batch.
+        client = self.client.with_options(max_retries=0)
+        stop = threading.Event()
+        breaker = _Breaker(FAIL_FAST_AFTER)
+
+        def one(index: int) -> None:
+            for attempt in range(self.spec.max_retries + 1):
+                if stop.is_set():
+                    return
+                try:
+                    results[index] = self.complete(conversations[index], max_tokens=max_tokens, temperature=temperature, client=client)
+                    breaker.success()
+                    return
+                except LLMError as error:
+                    cause = error.__cause__
+                    if not isinstance(cause, RETRYABLE):
+                        raise
+                    if isinstance(cause, (openai.APIConnectionError, openai.APITimeoutError)) and breaker.failure():
+                        stop.set()
+                        why = f"no answer within {self.spec.timeout:g} s" if isinstance(cause, openai.APITimeoutError) else "could not connect"
+                        where = self.spec.base_url or OPENAI_DEFAULT_BASE_URL
+                        raise BatchStopped(f"The API at {where} failed {FAIL_FAST_AFTER} requests in a row ({why}), so the batch stopped") from cause
+                    if attempt == self.spec.max_retries:
+                        raise
+                    time.sleep(min(8.0, 0.5 * 2**attempt))
+
         with ThreadPoolExecutor(max_workers=BULK_CONCURRENCY) as pool:
-            futures = {
-                pool.submit(self.complete, messages, max_tokens=max_tokens, temperature=temperature): index
-                for index, messages in enumerate(conversations)
-            }
+            futures = [pool.submit(one, index) for index in range(len(conversations))]
+            failure: LLMError | None = None
             for done, future in enumerate(futures, start=1):
-                results[futures[future]] = future.result()
-                if progress:
+                try:
+                    future.result()
+                except LLMError as error:
+                    stop.set()
+                    failure = failure or error
+                    continue
+                if progress and failure is None:
                     progress(done, len(conversations))
+        if failure is not None:
+            finished = {i: r for i, r in enumerate(results) if r is not None}
+            raise PartialBatchError(
+                f"{str(failure).rstrip('.')}: {len(finished):,} of {len(conversations):,} answers arrived and are kept.", finished
+            ) from failure
         return [r for r in results if r is not None]
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
