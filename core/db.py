@@ -137,17 +137,16 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         yield session
 
 
-def insert_ignoring_duplicates(session: Session, table: type[SQLModel], rows: list[dict]) -> int:
+def insert_ignoring_duplicates(session: Session, table: type[SQLModel], rows: list[dict], *, returning=None):
     """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL): two runs writing the same key
-    both succeed and one row stays. Returns how many rows this call added (exact for one row;
-    drivers may not count a many-row insert, then it is 0 or more)."""
-    if not rows:
-        return 0
+    both succeed and one row stays. With `returning` (a column) and one row, the result's
+    scalar() is that column of the new row, or None when the row was already there."""
     connection = session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).on_conflict_do_nothing()
-    result = connection.execute(statement, rows[0] if len(rows) == 1 else rows)
-    return max(result.rowcount, 0)
+    if returning is not None:
+        statement = statement.returning(returning)
+    return connection.execute(statement, rows[0] if len(rows) == 1 else rows) if rows else None
 
 
 def delete_row(table: type[SQLModel], row_id: int) -> None:

@@ -284,7 +284,7 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
     other_columns = [c for c in frame.columns if c not in roles.values()]
     fingerprint = table_fingerprint(table, roles, scored_by)
     with session_scope() as session:
-        added = insert_ignoring_duplicates(
+        dataset_id = insert_ignoring_duplicates(
             session,
             Dataset,
             [{
@@ -292,11 +292,11 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
                 "skip_reasons": json.dumps(table.skip_reasons), "mapping": json.dumps(roles),
                 "columns": json.dumps(list(map(str, frame.columns))), "fingerprint": fingerprint, "created_at": utcnow(),
             }],
-        )
-        dataset_id = session.exec(select(Dataset.id).where(Dataset.fingerprint == fingerprint)).one()
-        if not added:  # stored before: resume it
-            session.commit()
-            return dataset_id
+            returning=Dataset.id,
+        ).scalar()
+        if dataset_id is None:  # stored before (or by another run just now): resume it
+            session.rollback()
+            return session.exec(select(Dataset.id).where(Dataset.fingerprint == fingerprint)).one()
         records = []
         for index in np.flatnonzero(keep.to_numpy()):
             row = frame.iloc[index]
