@@ -9,7 +9,7 @@ from typing import Iterator, Optional
 from sqlalchemy import event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
@@ -116,7 +116,15 @@ def _migrate(engine: Engine) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    for attempt in range(3):
+        try:
+            SQLModel.metadata.create_all(engine)
+            break
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # Two processes opening a new database at once both see a table missing and both create
+            # it; the slower one fails. Looking again finds the table there.
+            if attempt == 2:
+                raise
     _migrate(engine)
     with Session(engine) as session:
         current = session.exec(select(SchemaVersion).order_by(SchemaVersion.version.desc())).first()

@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(database_url: str, extra_env: dict | None = None):
+def streamlit_server(database_url: str, extra_env: dict | None = None, with_process: bool = False):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
     process = subprocess.Popen(
@@ -45,7 +45,7 @@ def streamlit_server(database_url: str, extra_env: dict | None = None):
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("streamlit did not start")
                 time.sleep(0.5)
-        yield url
+        yield url if not with_process else (url, process)
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -63,3 +63,40 @@ def chromium_page(width: int = 1400, height: int = 900):
             yield page
         finally:
             browser.close()
+
+
+def first_render_seconds(url: str, sessions: int, timeout_s: float = 120) -> list[float]:
+    """Open `sessions` browser sessions on the home page at once; seconds until each showed its content.
+
+    One Chromium, a fresh context (its own cookies, so its own Streamlit session) per visitor.
+    """
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async def visit(browser) -> float:
+        context = await browser.new_context(viewport={"width": 1200, "height": 800})
+        try:
+            page = await context.new_page()
+            started = time.perf_counter()
+            await page.goto(url, timeout=timeout_s * 1000)
+            await page.get_by_text("Active backend:").wait_for(timeout=timeout_s * 1000)
+            return time.perf_counter() - started
+        finally:
+            await context.close()
+
+    async def run() -> list[float]:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                return list(await asyncio.wait_for(asyncio.gather(*(visit(browser) for _ in range(sessions))), timeout_s))
+            finally:
+                await browser.close()
+
+    return asyncio.run(run())
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

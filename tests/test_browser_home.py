@@ -19,3 +19,12 @@ def test_home_generates_with_the_embedded_model_and_usage_counts_it(tmp_path):
         page.get_by_role("link", name="Usage").click()
         page.get_by_text("Every call").wait_for()
         assert page.get_by_text("home", exact=True).first.is_visible()
+
+
+def test_twenty_visitors_at_once_all_see_the_home_page(tmp_path):
+    from tests.browser import first_render_seconds
+
+    with streamlit_server(f"sqlite:///{tmp_path / 'browser.db'}") as url:
+        first_render_seconds(url, 1)  # the first visit imports the pages; the crowd comes after
+        seconds = first_render_seconds(url, 20, timeout_s=180)
+    assert len(seconds) == 20 and all(s > 0 for s in seconds)

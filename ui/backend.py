@@ -39,8 +39,8 @@ def render_sidebar() -> None:
                 type="password",
                 key="backend_api_key",
                 placeholder="set in the environment" if has_configured_key else "sk-...",
-                help="Kept for this browser session only; never saved. OPENAI_API_KEY in the environment or "
-                ".streamlit/secrets.toml is used when this is empty.",
+                help="Kept for this browser session only; never saved. When this is empty, the server's own "
+                "OPENAI_API_KEY is used, and only for the base URL the server was configured with.",
             )
             options["base_url"] = st.text_input(
                 "Base URL",
