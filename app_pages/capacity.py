@@ -1,13 +1,13 @@
-import json
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.errors import MercuryError
 from core.gpu import (
     GiB, KV_BYTES, WEIGHT_FORMATS, PlannerError, Workload, architecture_from_config, breakeven_table, catalog, cuda_available,
     estimate, finetune_cost, gpu_catalog, gpus_needed, load_architecture, measure_generation, monthly_cost, roofline,
 )
+from core.ingest import loads_json
 from ui.backend import current_spec
 
 KEY = "capacity_"
@@ -29,11 +29,7 @@ try:
         if not raw.strip():
             st.info("Upload or paste the config.json of any causal language model.")
             st.stop()
-        try:
-            values = json.loads(raw)
-        except json.JSONDecodeError as error:
-            raise PlannerError(f"That is not valid JSON ({error.msg} at line {error.lineno}).") from error
-        arch = load_architecture(config=values, model="pasted config")
+        arch = load_architecture(config=loads_json(raw, "That"), model="pasted config")
     else:
         spec = current_spec()
         if not spec or spec.kind != "local":
@@ -46,7 +42,7 @@ try:
         except (OSError, ValueError) as error:
             raise PlannerError(f"Could not read the config of '{spec.model}' from local files.") from error
         arch = architecture_from_config(config, name=spec.model)
-except PlannerError as error:
+except MercuryError as error:
     st.error(str(error))
     st.stop()
 

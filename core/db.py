@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator, Optional
@@ -16,6 +17,7 @@ from core.config import database_url
 
 SCHEMA_VERSION = 7
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SCHEMA_CREATE_TRIES = 20
 
 
 def utcnow() -> datetime:
@@ -116,15 +118,16 @@ def _migrate(engine: Engine) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    for attempt in range(3):
+    for attempt in range(SCHEMA_CREATE_TRIES):
         try:
             SQLModel.metadata.create_all(engine)
             break
         except (OperationalError, ProgrammingError, IntegrityError):
             # Two processes opening a new database at once both see a table missing and both create
-            # it; the slower one fails. Looking again finds the table there.
-            if attempt == 2:
+            # it; the slower one fails. Once the faster one is done, looking again finds every table.
+            if attempt == SCHEMA_CREATE_TRIES - 1:
                 raise
+            time.sleep(0.05 * (attempt + 1))
     _migrate(engine)
     with Session(engine) as session:
         current = session.exec(select(SchemaVersion).order_by(SchemaVersion.version.desc())).first()

@@ -45,3 +45,11 @@ def test_broken_config_is_one_sentence():
     at.text_area(key="capacity_config_text").input("{nope").run()
     assert not at.exception
     assert at.error[0].value.startswith("That is not valid JSON")
+
+
+def test_a_pasted_config_nested_without_end_is_one_sentence():
+    at = open_page()
+    at.radio(key="capacity_source").set_value("config.json").run()
+    at.text_area(key="capacity_config_text").input('{"model_type": ' + "[" * 50_000 + "]" * 50_000 + "}").run()
+    assert not at.exception
+    assert at.error[0].value == "That nests JSON deeper than 64 levels, more than Mercury reads."

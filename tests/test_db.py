@@ -96,3 +96,17 @@ def test_a_database_from_the_previous_schema_upgrades_in_place_with_its_rows(tmp
     assert [(r.text, r.sentiment) for r in reviews] == [("Loved it", "positive"), ("Broke in a week", "negative")]
     assert mail.approved_text == "Hi Ana, it ships today." and mail.identity is None
     assert calls_frame()["model"].tolist() == ["SmolLM2"]
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    opening = [
+        subprocess.Popen([sys.executable, "-c", "from core import db; db.get_engine()"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    for process in opening:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr

@@ -135,3 +135,26 @@ def test_hosted_openai_calls_are_priced_from_genai_prices():
     # gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens.
     assert api_cost_usd("gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.75)
     assert api_cost_usd("a-model-nobody-prices", 1000, 1000) == 0.0
+
+
+def test_a_body_that_is_not_json_is_one_sentence():
+    with ScriptedOpenAIServer([Reply(raw=b"{this is not json")]) as server:
+        with pytest.raises(LLMError) as error:
+            complete(MESSAGES, spec=spec_for(server, max_retries=0))
+    assert str(error.value) == f"The API at {server.base_url} answered with something that is not a chat completion: check the base URL."
+
+
+def test_a_dead_server_stops_a_batch_after_three_failures_and_keeps_what_arrived():
+    conversations = [[{"role": "user", "content": f"question {i}"}] for i in range(40)]
+    with ScriptedOpenAIServer([Reply(text="fine")] * 5 + [Reply(delay_s=3)]) as server:
+        with pytest.raises(LLMError) as error:
+            complete_many(conversations, spec=spec_for(server, timeout=0.5, max_retries=2))
+    assert str(error.value) == (
+        f"The API at {server.base_url} failed 3 requests in a row (no answer within 0.5 s), so the batch stopped: "
+        "5 of 40 answers arrived and are kept."
+    )
+    assert len(server.requests) < 20  # not 40 requests, each waiting out its timeout three times
+    calls = calls_frame()
+    assert calls["ok"].sum() == 5 and (~calls["ok"]).sum() == 1  # the answers that arrived are paid for and recorded
+    with pytest.raises(LLMError, match=r"failed 3 requests in a row \(could not connect\)"):
+        complete_many(conversations, spec=spec_for(server, base_url="http://127.0.0.1:9/v1"))

@@ -91,6 +91,10 @@ def _explain(error: Exception, spec: BackendSpec) -> str:
     return f"The API call failed: {error}"
 
 
+def not_a_completion(spec: BackendSpec) -> str:
+    return f"The API at {spec.base_url or OPENAI_DEFAULT_BASE_URL} answered with something that is not a chat completion: check the base URL."
+
+
 class OpenAIBackend:
     kind = "openai"
 
@@ -132,8 +136,7 @@ class OpenAIBackend:
         except openai.OpenAIError as error:
             raise LLMError(explain(error, self.spec)) from error
         except ValueError as error:  # a body that is not the JSON the protocol promises
-            where = self.spec.base_url or OPENAI_DEFAULT_BASE_URL
-            raise LLMError(f"The API at {where} answered with something that is not a chat completion: check the base URL.") from error
+            raise LLMError(not_a_completion(self.spec)) from error
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, client=None) -> Completion:
         started = time.perf_counter()
@@ -226,6 +229,8 @@ class OpenAIBackend:
                         yield piece
         except openai.OpenAIError as error:
             raise LLMError(explain(error, self.spec)) from error
+        except ValueError as error:  # a stream chunk that is not JSON
+            raise LLMError(not_a_completion(self.spec)) from error
         text = "".join(pieces)
         return Completion(
             text=text.strip(),
