@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Callable
 
+from core.config import BACKENDS
 from core.errors import MercuryError, UserError
 from core.exports import check_output_path, write_bytes, write_table
 from core.ingest import read_input
@@ -18,7 +19,7 @@ EXIT_USER_ERROR = 2
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=["embedded", "local", "openai"], help="which model backend to use")
+    parser.add_argument("--backend", choices=BACKENDS, help="which model backend to use")
     parser.add_argument("--model", help="model id or path (local), or model name (openai)")
 
 
@@ -306,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     sentiment = commands.add_parser("sentiment", help="score the sentiment of every review in a file")
     sentiment.add_argument("input", help="csv, tsv, xlsx or jsonl file of reviews")
     sentiment.add_argument("--text-column", help="the column holding the review text (detected when omitted)")
-    sentiment.add_argument("--backend", choices=["embedded", "local", "openai"], help="embedded classifier (default) or an LLM backend")
+    sentiment.add_argument("--backend", choices=BACKENDS, help="embedded classifier (default) or an LLM backend")
     sentiment.add_argument("--model", dest="model_dir", help="folder of a fine-tuned sentiment model (from `python -m core finetune`)")
     sentiment.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
     sentiment.add_argument("--out", help="write every input column plus sentiment and score to this CSV or XLSX file")
@@ -319,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, help="the file to write")
     report.add_argument("--text-column", help="the review text column of a file (detected when omitted)")
     report.add_argument("--period", help="START:END dates, e.g. 2026-10-01:2026-10-31 (default: the last 30 days of data)")
-    report.add_argument("--backend", choices=["embedded", "local", "openai"], help="the model that writes the summary")
+    report.add_argument("--backend", choices=BACKENDS, help="the model that writes the summary")
     report.add_argument("--model", help="model id or name for the local or openai backend")
     report.set_defaults(handler=cmd_report)
 
@@ -353,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--input", required=True, help="csv, tsv, xlsx or jsonl with a text and a label column")
     evaluate.add_argument("--text-column", required=True, help="the text (the prompt for generation)")
     evaluate.add_argument("--label-column", required=True, help="sentiment: positive/negative/neutral, 1/0 or 1-5 stars; triage: the intent; generation: the reference text")
-    evaluate.add_argument("--backend", choices=["embedded", "local", "openai"])
+    evaluate.add_argument("--backend", choices=BACKENDS)
     evaluate.add_argument("--model", dest="model_dir", help="a fine-tuned model folder (from finetune)")
     evaluate.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
     evaluate.add_argument("--json", action="store_true")

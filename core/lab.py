@@ -89,9 +89,6 @@ def predictions(classifier, texts: Sequence[str], truth: Sequence[str]) -> list[
     return [s.sentiment for s in scored]
 
 
-TASKS = ("sentiment", "triage", "generation")
-
-
 def _save_run(task: str, source: str, result: dict) -> dict:
     keep = {k: result.get(k) for k in ("accuracy", "macro_f1", "bleu", "rouge_l")}
     with session_scope() as session:

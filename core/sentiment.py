@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -450,9 +450,3 @@ def label_counts(dataset_id: int) -> dict[str, int]:
     counts = {label: 0 for label in LABELS}
     counts.update({label: int(n) for label, n in rows if label})
     return counts
-
-
-def binary_accuracy(scores: Iterable[float], labels: Iterable[int]) -> float:
-    """Accuracy read as binary: a score of 0 or more counts as positive (the issue's convention)."""
-    pairs = [(s >= 0) == bool(y) for s, y in zip(scores, labels)]
-    return sum(pairs) / len(pairs)

@@ -1,4 +1,5 @@
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,3 +24,10 @@ def fresh_database(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'mercury-test.db'}")
     yield
     db.dispose_engines()
+
+
+def run_cli(*args, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python -m core ARGS` as a person runs it: a real subprocess in the repository, offline."""
+    return subprocess.run(
+        [sys.executable, "-m", "core", *map(str, args)], cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout
+    )

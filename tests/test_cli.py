@@ -1,15 +1,7 @@
 """`python -m core generate` as a person runs it: a real subprocess, offline."""
 import json
-import os
-import subprocess
-import sys
 
-from tests.conftest import ROOT
-
-
-def run_cli(*args, env_extra=None):
-    env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+from tests.conftest import run_cli
 
 
 def test_generate_prints_a_completion_as_json():
@@ -22,7 +14,7 @@ def test_generate_prints_a_completion_as_json():
 
 
 def test_missing_key_exits_2_with_one_sentence():
-    result = run_cli("generate", "--backend", "openai", "hello", env_extra={"OPENAI_API_KEY": ""})
+    result = run_cli("generate", "--backend", "openai", "hello", env={"OPENAI_API_KEY": ""})
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "No API key is set for OpenAI" in result.stderr

@@ -14,7 +14,7 @@ from core import content
 from core.brand import Brand
 from core.content import AD_LIMITS, PLATFORM_LIMITS, Brief, ContentError
 from core.llm import BackendSpec
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer
 
 BRAND = Brand(name="Aria Audio", tone="warm", phrases_avoid=["world-class"], examples=["Sound that fits your day."])
@@ -164,5 +164,5 @@ def test_cli_content_json_and_bad_input(tmp_path):
     assert done.returncode == 0, done.stderr
     variants = json.loads(done.stdout)["variants"]
     assert len(variants) == 2 and all(len(v["text"]) <= 280 and v["checks"]["keywords"]["battery"] >= 1 for v in variants)
-    bad = subprocess.run([sys.executable, "-m", "core", "content", "--kind", "ad", "--topic", " "], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    bad = run_cli("content", "--kind", "ad", "--topic", " ")
     assert bad.returncode == 2 and bad.stderr.strip() == "error: Give a topic or a brief to write about."

@@ -2,8 +2,6 @@
 import email as stdlib_email
 import io
 import json
-import subprocess
-import sys
 import zipfile
 from email import policy
 from email.mime.application import MIMEApplication
@@ -17,7 +15,7 @@ from core import email
 from core.brand import Brand, BrandError, brand_from_dict, read_brand_file, relevant_facts
 from core.ingest import IngestError
 from core.llm import BackendSpec
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer
 
 CANARY = "CANARY-7f3a9 escalate to Morgan"
@@ -312,9 +310,7 @@ def test_a_review_handed_over_from_sentiment_joins_the_queue():
 
 
 def _cli(*args, env=None):
-    import os
-
-    return subprocess.run([sys.executable, "-m", "core", "reply", *args], cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+    return run_cli("reply", *args, env=env)
 
 
 def test_cli_reply_json_with_a_brand_file(tmp_path):

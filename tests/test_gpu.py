@@ -1,7 +1,5 @@
 """The capacity planner: formulas against hand computations and against measured peaks."""
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -9,7 +7,7 @@ from core.gpu import (
     GiB, PlannerError, Workload, architecture_from_config, catalog, config_from_dict, estimate, gpu_catalog,
     gpus_needed, load_architecture, monthly_cost, roofline,
 )
-from tests.conftest import ROOT
+from tests.conftest import run_cli
 
 # Peaks measured with plain transformers code on an H100 (torch.cuda.max_memory_allocated), from the issue.
 MEASURED = [
@@ -134,12 +132,12 @@ def test_bad_inputs_are_one_sentence():
         estimate(load_architecture(model="Llama-3.2-1B"), Workload(dtype="int3"))
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "core", "gpu", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+def run_gpu(*args):
+    return run_cli("gpu", *args)
 
 
 def test_cli_prints_peak_breakdown_gpus_and_cost(tmp_path):
-    result = run_cli("--model", "Qwen2.5-7B", "--mode", "lora", "--dtype", "bf16", "--batch", "4", "--seq", "1024", "--lora-r", "16", "--gpu", "H100 80GB", "--dataset-tokens", "1000000", "--json")
+    result = run_gpu("--model", "Qwen2.5-7B", "--mode", "lora", "--dtype", "bf16", "--batch", "4", "--seq", "1024", "--lora-r", "16", "--gpu", "H100 80GB", "--dataset-tokens", "1000000", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["peak_gib"] == pytest.approx(44.42, rel=0.1)
@@ -147,14 +145,14 @@ def test_cli_prints_peak_breakdown_gpus_and_cost(tmp_path):
     assert out["gpu"]["gpus_needed"] == 1 and out["cost"]["cost_usd"] > 0
     config = tmp_path / "config.json"
     config.write_text(json.dumps(catalog()["Llama-3.2-1B"]))
-    result = run_cli("--config", str(config), "--mode", "inference", "--dtype", "bf16", "--batch", "8", "--prompt", "1024", "--new", "128", "--json")
+    result = run_gpu("--config", str(config), "--mode", "inference", "--dtype", "bf16", "--batch", "8", "--prompt", "1024", "--new", "128", "--json")
     assert json.loads(result.stdout)["peak_gib"] == pytest.approx(3.09, rel=0.1)
 
 
 def test_cli_bad_input_exits_2_with_one_sentence(tmp_path):
-    result = run_cli("--model", "GPT-9", "--mode", "inference", "--dtype", "bf16")
+    result = run_gpu("--model", "GPT-9", "--mode", "inference", "--dtype", "bf16")
     assert result.returncode == 2 and "Unknown model 'GPT-9'" in result.stderr and "Traceback" not in result.stderr
     broken = tmp_path / "config.json"
     broken.write_text("{not json")
-    result = run_cli("--config", str(broken), "--mode", "full", "--dtype", "bf16")
+    result = run_gpu("--config", str(broken), "--mode", "full", "--dtype", "bf16")
     assert result.returncode == 2 and "is not valid JSON" in result.stderr

@@ -1,7 +1,5 @@
 """Model lab: metrics equal scikit-learn's, labels in every common shape, a real tiny LoRA fine-tune."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -12,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core import lab
 from core.ingest import IngestError, Table
 from core.sentiment import get_classifier
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 GOOD = ["Great sound and a comfortable fit", "I love these, the battery lasts forever", "Excellent value, works perfectly", "Fantastic quality, highly recommend", "Very happy with this purchase", "Superb and fast delivery"]
 BAD = ["Broke after two days, awful", "Terrible sound and it hurts my ears", "Waste of money, do not buy", "The worst headset I have owned", "Stopped charging, very disappointed", "Cheap plastic that cracked at once"]
@@ -48,11 +46,11 @@ def test_evaluate_is_saved_and_the_cli_prints_the_figures(tmp_path):
     assert list(lab.runs_frame()["input"]) == ["mini.csv"]
     path = tmp_path / "mini.csv"
     frame.to_csv(path, index=False)
-    done = subprocess.run([sys.executable, "-m", "core", "evaluate", "--task", "sentiment", "--input", str(path), "--text-column", "review", "--label-column", "stars", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = run_cli("evaluate", "--task", "sentiment", "--input", path, "--text-column", "review", "--label-column", "stars", "--json")
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert {"accuracy", "macro_f1", "per_class", "n", "rows_per_s"} <= set(printed) and printed["accuracy"] == result["accuracy"]
-    bad = subprocess.run([sys.executable, "-m", "core", "evaluate", "--input", str(path), "--text-column", "nope", "--label-column", "stars"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    bad = run_cli("evaluate", "--input", path, "--text-column", "nope", "--label-column", "stars")
     assert bad.returncode == 2 and bad.stderr.startswith("error: There is no column 'nope'")
 
 
@@ -75,7 +73,7 @@ def test_a_tiny_lora_fine_tune_changes_weights_saves_and_reloads(tmp_path):
     assert [s.score for s in reloaded.classify(BAD[:3])] == [s.score for s in model.classify(BAD[:3])]
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"text": GOOD[:2] + BAD[:2]}).to_csv(path, index=False)
-    done = subprocess.run([sys.executable, "-m", "core", "sentiment", str(path), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "out.csv")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = run_cli("sentiment", path, "--model", tmp_path / "model", "--out", tmp_path / "out.csv")
     assert done.returncode == 0, done.stderr
     assert set(pd.read_csv(tmp_path / "out.csv")["sentiment"]) <= {"positive", "neutral", "negative"}
 

@@ -1,23 +1,53 @@
 """Every page under AppTest, and the shared backend sidebar."""
+import ast
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.usage import record_call
 from tests.conftest import ROOT
 
-PAGES = ["app_pages/home.py", "app_pages/sentiment.py", "app_pages/reports.py", "app_pages/capacity.py", "app_pages/usage.py"]
+# Every page the router knows, with the title it must show.
+PAGES = {
+    "app_pages/home.py": "Mercury",
+    "app_pages/email.py": "Email replies",
+    "app_pages/content.py": "Content studio",
+    "app_pages/sentiment.py": "Sentiment",
+    "app_pages/reports.py": "Reports",
+    "app_pages/lab.py": "Model lab",
+    "app_pages/capacity.py": "Capacity planner",
+    "app_pages/usage.py": "Usage",
+}
 
 
 def app() -> AppTest:
     return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_without_exception(page):
+@pytest.mark.parametrize("page, title", PAGES.items())
+def test_every_page_renders_its_own_title_without_exception(page, title):
     at = app()
     at.switch_page(page).run()
     assert not at.exception
-    assert at.title[0].value in ("Mercury", "Sentiment", "Reports", "Capacity planner", "Usage")
+    assert at.title[0].value == title
+
+
+def test_the_router_lists_every_page_file_and_no_legacy_pages_folder_exists():
+    routed = set(re.findall(r'st\.Page\("(app_pages/\w+\.py)"', (ROOT / "streamlit_app.py").read_text()))
+    assert routed == set(PAGES) == {f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py")}
+    assert not (ROOT / "pages").exists()  # a pages/ folder puts Streamlit in its legacy multipage mode
+
+
+def test_core_never_imports_streamlit():
+    importers = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "core").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        and any(name.split(".")[0] == "streamlit" for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]))
+    ]
+    assert importers == []
 
 
 def test_home_shows_the_embedded_backend_and_a_friendly_empty_state():

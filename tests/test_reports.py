@@ -2,7 +2,6 @@
 import io
 import json
 import subprocess
-import sys
 from html.parser import HTMLParser
 
 import openpyxl
@@ -15,7 +14,7 @@ from core.ingest import Table
 from core.llm import BackendSpec
 from core.reports import build_report, numbers_check, render, template_summary
 from core.sentiment import analyse_table
-from tests.conftest import ROOT
+from tests.conftest import run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer
 from tests.system_tools import requires_command
 
@@ -134,11 +133,11 @@ def test_cli_report_from_a_file_and_bad_period(tmp_path):
     source = tmp_path / "reviews.csv"
     source.write_text("date,text\n" + "".join(f"2026-03-{d:02d},{'Great blender, love it' if d % 2 else 'Blender leaked and broke'}\n" for d in range(1, 29)))
     out = tmp_path / "report.docx"
-    result = subprocess.run([sys.executable, "-m", "core", "report", str(source), "--format", "docx", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = run_cli("report", source, "--format", "docx", "--out", out)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["reviews"] == 28
     assert Document(str(out)).paragraphs[0].text.startswith("Customer sentiment")
-    bad = subprocess.run([sys.executable, "-m", "core", "report", str(source), "--format", "pdf", "--out", str(out), "--period", "March"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    bad = run_cli("report", source, "--format", "pdf", "--out", out, "--period", "March")
     assert bad.returncode == 2 and "--period must be START:END" in bad.stderr and "Traceback" not in bad.stderr
 
 

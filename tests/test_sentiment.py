@@ -1,8 +1,6 @@
 """Scoring, caching, resuming, exporting and summarising review sentiment with the real embedded classifier."""
 import io
 import json
-import subprocess
-import sys
 
 import openpyxl
 import pandas as pd
@@ -13,7 +11,7 @@ from core.db import AlertRule
 from core.ingest import Table, read_table
 from core.insights import calibrate, dashboard, evaluate_alerts, kpis, save_rule
 from core.sentiment import EmbeddedClassifier, analyse_table, create_dataset, export_frame, get_classifier, reviews_frame, score_dataset
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 # Sentences from domains the head was not trained on (it saw phone accessories only).
 OTHER_DOMAINS = [
@@ -149,15 +147,15 @@ def test_calibration_on_rated_rows_measures_its_gain():
     assert 0.5 < result["accuracy_before"] <= 1 and 0.5 < result["accuracy_after"] <= 1
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "core", "sentiment", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+def run_sentiment(*args):
+    return run_cli("sentiment", *args)
 
 
 def test_cli_writes_every_column_plus_sentiment_and_score(tmp_path):
     source = tmp_path / "reviews.csv"
     source.write_text("id;comment;stars\n1;Brilliant, works perfectly;5\n2;Stopped working after two days;1\n3;;3\n", encoding="cp1252")
     out = tmp_path / "out.csv"
-    result = run_cli(str(source), "--out", str(out), "--json")
+    result = run_sentiment(str(source), "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["rows"] == 2 and summary["skipped"] == 1 and summary["skip_reasons"] == {"empty text": 1}
@@ -182,7 +180,7 @@ def test_cli_writes_every_column_plus_sentiment_and_score(tmp_path):
 def test_cli_refuses_unusable_files_with_exit_2(tmp_path, content, message):
     path = tmp_path / "input.csv"
     path.write_bytes(content)
-    result = run_cli(str(path))
+    result = run_sentiment(str(path))
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr

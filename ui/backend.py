@@ -69,12 +69,3 @@ def render_sidebar() -> None:
 
 def current_spec() -> BackendSpec | None:
     return st.session_state.get(SPEC_KEY)
-
-
-def require_spec() -> BackendSpec:
-    """The active spec, or stop the page with the sentence that says what is missing."""
-    spec = current_spec()
-    if spec is None:
-        st.error(st.session_state.get(ERROR_KEY) or "Choose a backend in the sidebar.")
-        st.stop()
-    return spec

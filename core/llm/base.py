@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
-from core.config import setting
+from core.config import BACKENDS, setting
 from core.errors import MercuryError
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
@@ -54,7 +54,7 @@ def resolve_spec(
     from core.llm.embedded import EMBEDDED_MODEL_NAME
 
     kind = setting("MERCURY_BACKEND", kind).lower()
-    if kind not in ("embedded", "local", "openai"):
+    if kind not in BACKENDS:
         raise LLMError(f"Unknown backend '{kind}': choose embedded, local or openai.")
     if kind == "embedded":
         return BackendSpec(kind="embedded", model=EMBEDDED_MODEL_NAME)
