@@ -36,8 +36,7 @@ def pick_classifier(choice: str):
     return get_classifier()
 
 
-def run_scoring(dataset_id: int, choice: str) -> None:
-    classifier = pick_classifier(choice)
+def run_scoring(dataset_id: int, classifier) -> None:
     bar = st.progress(0.0, text="Scoring reviews...")
     try:
         score_dataset(dataset_id, classifier, lambda done, total: bar.progress(done / max(total, 1), text=f"Scored {done:,} of {total:,} reviews"))
@@ -95,10 +94,11 @@ with st.expander("Add reviews", expanded=datasets.empty):
                 st.error("Pick the column that holds the review text.")
                 st.stop()
             # the same file, columns and classifier again resume the dataset already stored
-            dataset_id = create_dataset(table, mapping, name, scored_by=pick_classifier(classifier_choice).model_id)
+            classifier = pick_classifier(classifier_choice)
+            dataset_id = create_dataset(table, mapping, name, scored_by=classifier.model_id)
             st.session_state[KEY + "dataset"] = dataset_id
             st.session_state[KEY + "use_sample"] = False
-            run_scoring(dataset_id, classifier_choice)
+            run_scoring(dataset_id, classifier)
             st.rerun()
 
 datasets = list_datasets()
@@ -152,7 +152,7 @@ if board.unscored:
     st.warning(f"{board.unscored:,} reviews are not scored yet (the run was interrupted).")
     if st.button("Resume scoring", key=KEY + "resume"):
         used = dataset.classifier or "embedded"
-        run_scoring(dataset_id, "embedded" if used.startswith("embedded") else used if used.startswith("lora:") else LLM_CHOICE)
+        run_scoring(dataset_id, pick_classifier("embedded" if used.startswith("embedded") else used if used.startswith("lora:") else LLM_CHOICE))
         st.rerun()
 
 k = board.kpis

@@ -161,10 +161,6 @@ def _read_brand(path: str | None):
     return read_brand_file(path) if path else current_brand()
 
 
-def _read_file(path: str) -> bytes:
-    return read_input(path)
-
-
 def cmd_reply(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -176,7 +172,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
         if not args.out:
             raise UserError("--batch needs --out DRAFTS.csv for the drafts.")
         check_output_path(args.out)
-        mails, frame = email.parse_table(_read_file(args.batch), Path(args.batch).name)
+        mails, frame = email.parse_table(read_input(args.batch), Path(args.batch).name)
         # A rerun after a crash finds its mails by identity: nothing is queued, triaged or drafted twice.
         ids = email.add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
 
@@ -194,7 +190,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
         return 0
     if not args.email_file:
         raise UserError("Give an email file (.eml or .txt), or --batch EMAILS.csv --out DRAFTS.csv.")
-    mails = email.read_emails(_read_file(args.email_file), Path(args.email_file).name)
+    mails = email.read_emails(read_input(args.email_file), Path(args.email_file).name)
     if len(mails) > 1:
         raise UserError(f"{args.email_file} holds {len(mails)} emails: use --batch for more than one.")
     result = email.reply_to(mails[0], brand, spec=spec)
@@ -217,7 +213,7 @@ def cmd_content(args: argparse.Namespace) -> int:
     brief = Brief(
         kind=args.kind, topic=args.topic, platform=args.platform or "", keywords=(args.keywords or "").split(","), language=args.language,
         audience=args.audience or "", goal=args.goal or "", words=args.words, variants=args.variants,
-        reference=_read_file(args.reference).decode("utf-8", "replace") if args.reference else "",
+        reference=read_input(args.reference).decode("utf-8", "replace") if args.reference else "",
     )
     variants = generate(brief, _read_brand(args.brand), spec=_spec(args) if args.backend else None)
     if args.json:

@@ -708,8 +708,9 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
     keeps its row, triage and draft: its id comes back and nothing is triaged or paid for again.
     """
     identities = [mail_identity(m, source) for m in mails]
+    stored = select(EmailMessage.identity, EmailMessage.id).where(EmailMessage.identity.in_(list(set(identities))))
     with session_scope() as session:
-        known = set(session.exec(select(EmailMessage.identity).where(EmailMessage.identity.in_(list(set(identities))))))
+        known = dict(session.exec(stored).all())
     fresh = {identity: mail for identity, mail in zip(identities, mails) if identity not in known}
     triages = triage_many(list(fresh.values()), spec) if fresh else []
     with session_scope() as session:
@@ -724,7 +725,7 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
             for (identity, mail), t in zip(fresh.items(), triages)
         ])
         session.commit()
-        ids = dict(session.exec(select(EmailMessage.identity, EmailMessage.id).where(EmailMessage.identity.in_(list(set(identities))))).all())
+        ids = dict(session.exec(stored).all()) if fresh else known
     return [ids[identity] for identity in identities]
 
 

@@ -42,6 +42,10 @@ def _mb(limit: int) -> str:
     return f"{limit // (1024 * 1024):,} MB"
 
 
+def _too_big(name: str, size: int, limit: int) -> IngestError:
+    return IngestError(f"{name} is {size / 1e6:,.0f} MB, over the {_mb(limit)} limit: split it into smaller files.")
+
+
 def read_input(path: str | Path, limit: int | None = None) -> bytes:
     """The bytes of a regular file no larger than `limit` (the upload limit by default): never a folder,
     a device or a pipe that never ends."""
@@ -55,7 +59,7 @@ def read_input(path: str | Path, limit: int | None = None) -> bytes:
     if not stat.S_ISREG(info.st_mode):
         raise IngestError(f"{path} is not a regular file (a device or a pipe): save the data to a file first.")
     if info.st_size > limit:
-        raise IngestError(f"{path.name} is {info.st_size / 1e6:,.0f} MB, over the {_mb(limit)} limit: split it into smaller files.")
+        raise _too_big(path.name, info.st_size, limit)
     try:
         with path.open("rb") as handle:
             raw = handle.read(limit + 1)  # a file that grew after stat() is still bounded
@@ -305,7 +309,7 @@ def read_table(data: bytes | str | Path, name: str | None = None) -> Table:
         raw = data
         name = name or "upload"
         if len(raw) > MAX_UPLOAD_BYTES:
-            raise IngestError(f"{name} is {len(raw) / 1e6:,.0f} MB, over the {_mb(MAX_UPLOAD_BYTES)} limit: split it into smaller files.")
+            raise _too_big(name, len(raw), MAX_UPLOAD_BYTES)
     if not raw.strip():
         raise IngestError(f"{name} is empty.")
     suffix = Path(name).suffix.lower()

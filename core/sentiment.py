@@ -21,14 +21,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import select
 
-from core.db import (
-    Dataset,
-    Review,
-    SentimentCache,
-    insert_ignoring_duplicates,
-    session_scope,
-    utcnow,
-)
+from core.db import Dataset, Review, SentimentCache, insert_ignoring_duplicates, session_scope, utcnow
 from core.ingest import IngestError, Table, propose_mapping
 
 HEAD_PATH = Path(__file__).parent / "assets" / "sentiment_head.json"

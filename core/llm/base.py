@@ -37,6 +37,11 @@ class BackendSpec:
     max_retries: int = 2
 
     @property
+    def address(self) -> str:
+        """The server this spec calls, as the user should read it."""
+        return self.base_url or OPENAI_DEFAULT_BASE_URL
+
+    @property
     def label(self) -> str:
         names = {"embedded": "Embedded", "local": "Local model", "openai": "OpenAI-compatible"}
         return f"{names.get(self.kind, self.kind)} · {self.model}" if self.model else names.get(self.kind, self.kind)

@@ -34,10 +34,6 @@ RETRYABLE = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimit
 FAIL_FAST_AFTER = 3
 
 
-class BatchStopped(LLMError):
-    """The server failed several requests in a row; the batch gave up on the rest."""
-
-
 class _Breaker:
     """Counts failures in a row across the requests of one batch."""
 
@@ -69,7 +65,7 @@ def explain(error: Exception, spec: BackendSpec) -> str:
 
 
 def _explain(error: Exception, spec: BackendSpec) -> str:
-    where = spec.base_url or OPENAI_DEFAULT_BASE_URL
+    where = spec.address
     if isinstance(error, openai.AuthenticationError):
         return f"The API at {where} rejected the key (401): check OPENAI_API_KEY or the key typed in the sidebar."
     if isinstance(error, openai.PermissionDeniedError):
@@ -92,7 +88,7 @@ def _explain(error: Exception, spec: BackendSpec) -> str:
 
 
 def not_a_completion(spec: BackendSpec) -> str:
-    return f"The API at {spec.base_url or OPENAI_DEFAULT_BASE_URL} answered with something that is not a chat completion: check the base URL."
+    return f"The API at {spec.address} answered with something that is not a chat completion: check the base URL."
 
 
 class OpenAIBackend:
@@ -188,8 +184,7 @@ class OpenAIBackend:
                     if isinstance(cause, (openai.APIConnectionError, openai.APITimeoutError)) and breaker.failure():
                         stop.set()
                         why = f"no answer within {self.spec.timeout:g} s" if isinstance(cause, openai.APITimeoutError) else "could not connect"
-                        where = self.spec.base_url or OPENAI_DEFAULT_BASE_URL
-                        raise BatchStopped(f"The API at {where} failed {FAIL_FAST_AFTER} requests in a row ({why}), so the batch stopped") from cause
+                        raise LLMError(f"The API at {self.spec.address} failed {FAIL_FAST_AFTER} requests in a row ({why}), so the batch stopped") from cause
                     if attempt == self.spec.max_retries:
                         raise
                     time.sleep(min(8.0, 0.5 * 2**attempt))
