@@ -2,11 +2,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.capacity.memory import KV_BYTES, WEIGHT_FORMATS, GiB, Workload, architecture_from_pretrained, catalog, estimate, gpu_catalog, load_architecture
+from core.capacity.planner import breakeven_table, cheapest_fit, cuda_available, finetune_cost, fit_table, gpus_needed, measure_generation, monthly_cost, roofline
 from core.errors import MercuryError
-from core.gpu import (
-    GiB, KV_BYTES, WEIGHT_FORMATS, PlannerError, Workload, architecture_from_config, breakeven_table, catalog, cuda_available,
-    estimate, finetune_cost, gpu_catalog, gpus_needed, load_architecture, measure_generation, monthly_cost, roofline,
-)
 from core.ingest import loads_json
 from ui.backend import current_spec
 
@@ -35,13 +33,7 @@ try:
         if not spec or spec.kind != "local":
             st.info("Choose *Local model* in the sidebar first; its model's config is read from your local files.")
             st.stop()
-        from transformers import AutoConfig
-
-        try:
-            config = AutoConfig.from_pretrained(spec.model)
-        except (OSError, ValueError) as error:
-            raise PlannerError(f"Could not read the config of '{spec.model}' from local files.") from error
-        arch = architecture_from_config(config, name=spec.model)
+        arch = architecture_from_pretrained(spec.model)
 except MercuryError as error:
     st.error(str(error))
     st.stop()
@@ -79,7 +71,7 @@ else:
 
 try:
     est = estimate(arch, workload)
-except PlannerError as error:
+except MercuryError as error:
     st.error(str(error))
     st.stop()
 
@@ -103,17 +95,16 @@ for name, spec in gpus.items():
 figure.update_layout(barmode="stack", yaxis_title="GiB", height=520, margin=dict(t=20, r=140), title="Memory at the peak against each GPU")
 right.plotly_chart(figure, width="stretch", key=KEY + "memory_chart")
 
-fits = pd.DataFrame(
-    [{"gpu": name, "memory_gib": spec["memory_gib"], "gpus_needed (tensor parallel)": gpus_needed(est, spec) or "does not fit on 8", "per_gpu_need_gib": round(est.gpu_need_gib(gpus_needed(est, spec) or 1), 2)} for name, spec in gpus.items()]
-)
-st.dataframe(fits, hide_index=True, width="stretch")
+fits = pd.DataFrame(fit_table(est, gpus))
+fits["gpus_needed"] = fits["gpus_needed"].map(lambda n: "does not fit on 8" if pd.isna(n) else int(n))
+st.dataframe(fits.rename(columns={"gpus_needed": "gpus_needed (tensor parallel)"}), hide_index=True, width="stretch")
 
 # --- speed and cost ----------------------------------------------------------------------------
-usable = [name for name, spec in gpus.items() if gpus_needed(est, spec)]
-if not usable:
+cheapest = cheapest_fit(est, gpus)
+if cheapest is None:
     st.warning("No GPU in the catalog holds this workload, even eight of them: try a smaller precision or batch.")
     st.stop()
-cheapest = min(usable, key=lambda name: gpus[name]["price_per_hour"] * gpus_needed(est, gpus[name]))
+usable = [row["gpu"] for row in fit_table(est, gpus) if row["gpus_needed"]]
 gpu_name = st.selectbox("GPU for speed and cost (the cheapest fit first)", usable, index=usable.index(cheapest), key=KEY + "gpu")
 gpu, tp = gpus[gpu_name], gpus_needed(est, gpus[gpu_name])
 efficiency = st.slider("Serving engine efficiency (share of peak bandwidth and FLOPs achieved)", 0.1, 1.0, 0.6, 0.05, key=KEY + "efficiency",

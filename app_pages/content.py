@@ -1,9 +1,12 @@
 import streamlit as st
 
 from core.brand import current_brand
-from core.content import KINDS, PLATFORM_NAMES, Brief, ContentError, ab_frame, checks_for, delete_piece, export_docx, export_markdown, generate, library_frame, personalise, save_ab_pair, save_piece
-from core.ingest import IngestError, read_table
-from core.llm import LLMError
+from core.content.brief import KINDS, PLATFORM_NAMES, Brief
+from core.content.checks import checks_for
+from core.content.library import ab_frame, delete_piece, export_docx, export_markdown, library_frame, save_ab_pair, save_piece
+from core.content.writing import generate, personalise
+from core.errors import MercuryError
+from core.ingest import read_table
 from ui.backend import current_spec
 from ui.brand import brand_form
 from ui.download import csv_download
@@ -38,7 +41,7 @@ def brief_form(prefix: str, *, variants: bool = True) -> Brief | None:
         return None
     try:
         return Brief(kind=kind, topic=topic, platform=platform if kind == "social" else "", audience=audience, goal=goal, keywords=keywords.split(","), tone=tone, language=language, words=int(words), reference=reference, variants=count)
-    except ContentError as error:
+    except MercuryError as error:
         st.error(str(error))
         return None
 
@@ -76,7 +79,7 @@ with create:
         try:
             with st.spinner(f"Writing {brief.variants} variant(s)..."):
                 st.session_state[KEY + "result"] = (brief, generate(brief, current_brand(), spec=spec, library=library_frame(), on_token=show))
-        except LLMError as error:
+        except MercuryError as error:
             st.error(str(error))
         live.empty()
     if KEY + "result" in st.session_state:
@@ -109,7 +112,7 @@ with personal:
         try:
             customers = read_table(upload.getvalue(), upload.name).frame
             result = personalise(customers, personal_brief, current_brand(), spec=spec, progress=lambda done, total: bar.progress(done / total, text=f"Written {done:,} of {total:,}"))
-        except (IngestError, ContentError, LLMError) as error:
+        except MercuryError as error:
             st.error(str(error))
         else:
             st.session_state[KEY + "personalised"] = result

@@ -1,5 +1,7 @@
 import streamlit as st
 
+from core.errors import MercuryError
+from core.llm import stream
 from core.stats import team_figures
 from ui.backend import current_spec
 
@@ -43,9 +45,7 @@ if submitted:
     if spec is None:
         st.error("Choose a backend in the sidebar first.")
     else:
-        from core.llm import LLMError, stream
-
         try:
             st.write_stream(stream([{"role": "user", "content": prompt}], spec=spec, page="home", max_tokens=120))
-        except LLMError as error:
+        except MercuryError as error:
             st.error(str(error))

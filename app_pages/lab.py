@@ -1,19 +1,17 @@
-import re
 import time
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.ingest import IngestError, read_table
-from core.lab import evaluate, evaluate_generation, evaluate_triage, finetune, finetune_causal, instruction_pairs, labelled_rows, models_dir, perplexity, runs_frame, saved_models
-from core.llm import LLMError
-from core.sentiment import get_classifier
-from core.usage import calls_frame
+from core.errors import MercuryError
+from core.ingest import read_table
+from core.lab.evaluate import evaluate_choice, evaluate_generation, guess_columns, labelled_rows, perplexity, runs_frame
+from core.lab.finetune import finetune, finetune_causal, instruction_pairs
+from core.models.sentiment import LLM_CHOICE, classifier_choices, model_folder
 from ui.backend import current_spec
 
 KEY = "lab_"
-LLM = "llm"
 
 st.title("Model lab")
 st.caption(
@@ -28,12 +26,11 @@ def labelled_upload(prefix: str):
         return None, None, None
     try:
         table = read_table(upload.getvalue(), upload.name)
-    except IngestError as error:
+    except MercuryError as error:
         st.error(str(error))
         return None, None, None
     columns = list(map(str, table.frame.columns))
-    guess_text = next((c for c in columns if re.search(r"text|review|sentence|comment", c, re.I)), columns[0])
-    guess_label = next((c for c in columns if re.search(r"label|sentiment|rating|stars|class", c, re.I)), columns[-1])
+    guess_text, guess_label = guess_columns(columns)
     left, right = st.columns(2)
     text = left.selectbox("Text column", columns, index=columns.index(guess_text), key=prefix + "text")
     label = right.selectbox("Label column", columns, index=columns.index(guess_label), key=prefix + "label")
@@ -49,17 +46,14 @@ with evaluate_tab:
     task = st.radio("Task", list(TASK_LABELS), format_func=TASK_LABELS.get, horizontal=True, key=KEY + "task")
     table, text_column, label_column = labelled_upload(KEY + "eval_")
     spec = current_spec()
-    fine_tuned = saved_models()
-    options = {"embedded": "Embedded (MiniLM + VADER)", **{m: f"Fine-tuned {m}" for m in fine_tuned}}
-    if spec and spec.kind != "embedded":
-        options[LLM] = f"LLM: {spec.label}"
+    options = classifier_choices(spec)
     if task == "generation":
         st.caption(f"The text column holds prompts and the label column reference texts; {spec.label if spec else 'the sidebar backend'} answers each prompt, scored by BLEU and ROUGE.")
         if table is not None and spec and st.button("Evaluate", type="primary", key=KEY + "evaluate_generation"):
             try:
                 with st.spinner("Generating..."):
                     generated = evaluate_generation(table, text_column, label_column, spec=spec)
-            except (IngestError, LLMError) as error:
+            except MercuryError as error:
                 st.error(str(error))
             else:
                 cols = st.columns(4)
@@ -72,29 +66,20 @@ with evaluate_tab:
                 try:
                     value = perplexity(sample, spec=spec)
                     st.metric(f"Perplexity · {value['model']}", value["perplexity"], help=f"over {value['tokens']} tokens; lower reads as more expected text")
-                except (IngestError, LLMError) as error:
+                except MercuryError as error:
                     st.error(str(error))
     else:
         if task == "triage":
-            options = {"embedded": "Embeddings + rules (embedded)", **({LLM: f"LLM: {spec.label}"} if spec and spec.kind != "embedded" else {})}
+            options = {"embedded": "Embeddings + rules (embedded)", **({LLM_CHOICE: f"LLM: {spec.label}"} if spec and spec.kind != "embedded" else {})}
         chosen = st.multiselect("Classifiers, run on the same rows", list(options), default=list(options)[:2], format_func=options.get, key=f"{KEY}chosen_{task}")
         if table is not None and chosen and st.button("Evaluate", type="primary", key=KEY + "evaluate"):
             results = []
             for choice in chosen:
                 with st.spinner(f"Running {options[choice]}..."):
-                    started = pd.Timestamp.now(tz="UTC")
                     try:
-                        if task == "triage":
-                            result = evaluate_triage(table, text_column, label_column, spec=spec if choice == LLM else None)
-                        else:
-                            classifier = get_classifier(spec.kind, spec=spec) if choice == LLM else get_classifier(model_dir=str(fine_tuned[choice])) if choice in fine_tuned else get_classifier()
-                            result = evaluate(table, text_column, label_column, classifier)
-                    except (IngestError, LLMError) as error:
+                        results.append(evaluate_choice(table, text_column, label_column, task=task, choice=choice, spec=spec))
+                    except MercuryError as error:
                         st.error(str(error))
-                        continue
-                    calls = calls_frame(since=started.to_pydatetime())
-                    result["cost_per_1000_usd"] = round(float(calls["cost_usd"].sum()) * 1000 / result["n"], 4) if len(calls) else 0.0
-                    results.append(result)
             st.session_state[KEY + "results"] = results
         results = st.session_state.get(KEY + "results", [])
         if results:
@@ -125,7 +110,7 @@ with tune_tab:
     if table is not None and st.button("Fine-tune", type="primary", key=KEY + "tune"):
         try:
             texts, labels = labelled_rows(table, text_column, label_column)
-        except IngestError as error:
+        except MercuryError as error:
             st.error(str(error))
             st.stop()
         chart, status = st.empty(), st.empty()
@@ -139,11 +124,11 @@ with tune_tab:
             else:
                 status.info(f"Epoch {row['epoch']}: validation macro F1 {row['val_macro_f1']:.3f}, accuracy {row['val_accuracy']:.3f}")
 
-        folder = models_dir() / re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")
+        folder = model_folder(name)
         try:
             with st.spinner(f"Fine-tuning on {len(texts):,} rows..."):
                 st.session_state[KEY + "tuned"] = finetune(texts, labels, folder, epochs=epochs, lora_r=rank, learning_rate=learning_rate, on_step=on_step)
-        except IngestError as error:
+        except MercuryError as error:
             st.error(str(error))
     tuned = st.session_state.get(KEY + "tuned")
     if tuned is not None:
@@ -181,8 +166,8 @@ with tune_tab:
 
         try:
             with st.spinner("Fine-tuning the language model..."):
-                lm = finetune_causal(pairs, models_dir() / f"lm-{time.strftime('%Y%m%d-%H%M')}", spec=current_spec(), on_step=on_lm_step)
-        except (IngestError, LLMError) as error:
+                lm = finetune_causal(pairs, model_folder(f"lm-{time.strftime('%Y%m%d-%H%M')}"), spec=current_spec(), on_step=on_lm_step)
+        except MercuryError as error:
             st.error(str(error))
         else:
             st.success(f"Saved the adapter to {lm['adapter']} in {lm['seconds']:.0f} s: test perplexity {lm['test_perplexity']}. Choose Local in the sidebar with that folder as the model to use it.")

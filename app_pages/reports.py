@@ -1,14 +1,12 @@
-import json
-from datetime import timedelta
-
 import streamlit as st
 import streamlit.components.v1 as components
 
-from core.db import ReportDefinition
-from core.insights import date_range
-from core.reports import FORMATS, build_report, definitions, history, run_definition, save_definition, store_run, stored_file
-from core.sentiment import list_datasets
+from core.errors import MercuryError
+from core.reports.build import build_report
+from core.reports.render import FORMATS
+from core.reports.store import definitions, history, run_definition, save_definition, store_run, stored_file
 from ui.backend import current_spec
+from ui.pickers import pick_dataset, pick_period
 
 KEY = "reports_"
 MIME = {
@@ -24,29 +22,20 @@ st.caption(
     "computed figures; a summary that fails is rewritten once, then replaced by one written from the figures."
 )
 
-datasets = list_datasets()
-if datasets.empty:
+dataset = pick_dataset(KEY)
+if dataset is None:
     st.info("No datasets yet: analyse reviews on the Sentiment page first.")
     st.page_link("app_pages/sentiment.py", label="Open Sentiment", icon=":material/reviews:")
     st.stop()
-
-names = {row.id: f"{row.name} · {row.rows:,} reviews · #{row.id}" for row in datasets.itertuples()}
-dataset_id = st.selectbox("Dataset", list(names), format_func=names.get, key=KEY + "dataset")
-low, high = date_range(dataset_id)
+dataset_id = dataset.id
 cols = st.columns([2, 2, 2])
-start = end = None
-if low is not None:
-    period = cols[0].date_input(
-        "Period", value=(max(low.date(), high.date() - timedelta(days=29)), high.date()), min_value=low.date(), max_value=high.date(), key=KEY + "period"
-    )
-    if isinstance(period, tuple) and len(period) == 2:
-        start, end = period
+start, end = pick_period(dataset_id, KEY, cols[0])
 reviews_products = cols[1].text_input("Products (comma-separated, empty for all)", key=KEY + "products")
 reviews_channels = cols[2].text_input("Channels (comma-separated, empty for all)", key=KEY + "channels")
 products = [p.strip() for p in reviews_products.split(",") if p.strip()]
 channels = [c.strip() for c in reviews_channels.split(",") if c.strip()]
 include_usage = st.toggle("Include LLM usage and spend", value=True, key=KEY + "usage")
-title = st.text_input("Title", value=f"Customer sentiment: {datasets.set_index('id').loc[dataset_id, 'name']}", key=KEY + "title")
+title = st.text_input("Title", value=f"Customer sentiment: {dataset.name}", key=KEY + "title")
 
 left, right = st.columns(2)
 if left.button("Build report", type="primary", key=KEY + "build"):
@@ -54,7 +43,7 @@ if left.button("Build report", type="primary", key=KEY + "build"):
         st.write("Computing the figures and asking the model for a summary")
         try:
             report = build_report(dataset_id, start=start, end=end, products=products, channels=channels, spec=current_spec(), include_usage=include_usage, title=title)
-        except ValueError as error:
+        except MercuryError as error:
             status.update(label=str(error), state="error")
             st.stop()
         st.write("Rendering PDF, DOCX, HTML and Excel")
@@ -63,19 +52,14 @@ if left.button("Build report", type="primary", key=KEY + "build"):
     st.session_state[KEY + "run"] = run.id
     st.session_state[KEY + "notes"] = report.notes
 if right.button("Save as a report definition", key=KEY + "save"):
-    save_definition(
-        ReportDefinition(
-            name=title, dataset_id=dataset_id, period_days=((end - start).days + 1) if start and end else 30,
-            products=json.dumps(products), channels=json.dumps(channels), include_usage=include_usage,
-        )
-    )
+    save_definition(title, dataset_id, start=start, end=end, products=products, channels=channels, include_usage=include_usage)
     st.success("Saved: re-run it below for the latest period in one click.")
 
 runs = history()
 current = runs[runs["id"] == st.session_state.get(KEY + "run")]
 if not current.empty:
     run = current.iloc[0]
-    files = json.loads(run["files"])
+    files = run["files"]
     for note in st.session_state.get(KEY + "notes", []):
         st.caption(note)
     st.subheader(run["title"])

@@ -1,5 +1,3 @@
-import json
-from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -7,33 +5,23 @@ import plotly.express as px
 import streamlit as st
 
 from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
-from core.db import AlertRule
+from core.errors import MercuryError
 from core.exports import to_csv_bytes, to_xlsx_bytes
-from core.ingest import ROLES, IngestError, combine, propose_mapping, read_table
-from core.insights import ALERT_KINDS, PERIOD_NAMES, apply_calibration, calibrate, dashboard, date_range, delete_rule, describe_rule, rules_for, save_rule
-from core.lab import saved_models
-from core.sentiment import create_dataset, delete_dataset, export_frame, get_classifier, get_dataset, list_datasets, rename_dataset, score_dataset
+from core.ingest import ROLES, combine, propose_mapping, read_table
+from core.mail.queue import add_review
+from core.models.sentiment import choice_for, classifier_for
+from core.sentiment.alerts import ALERT_KINDS, PERIOD_NAMES, add_rule, delete_rule, describe_rule, rules_for
+from core.sentiment.calibration import apply_calibration, calibrate
+from core.sentiment.datasets import create_dataset, delete_dataset, describe_dataset, export_frame, list_datasets, rename_dataset, score_dataset
+from core.sentiment.insights import dashboard, reviews_behind
 from ui.backend import current_spec
+from ui.pickers import pick_classifier, pick_dataset, pick_period
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
 KEY = "sentiment_"
 
 st.title("Sentiment")
 st.caption("Upload reviews, score every one, and see what changed and why. Scores are saved as they are computed.")
-
-
-LLM_CHOICE = "llm"
-
-
-def pick_classifier(choice: str):
-    """The choice: "embedded", a fine-tuned model's id, or the sidebar's LLM backend."""
-    spec = current_spec()
-    fine_tuned = saved_models()
-    if choice == LLM_CHOICE and spec:
-        return get_classifier(spec.kind, spec=spec)
-    if choice in fine_tuned:
-        return get_classifier(model_dir=str(fine_tuned[choice]))
-    return get_classifier()
 
 
 def run_scoring(dataset_id: int, classifier) -> None:
@@ -61,7 +49,7 @@ with st.expander("Add reviews", expanded=datasets.empty):
     for upload in uploads or []:
         try:
             tables.append(read_table(upload.getvalue(), upload.name))
-        except IngestError as error:
+        except MercuryError as error:
             problems.append(str(error))
     if not tables and st.session_state.get(KEY + "use_sample"):
         tables = [read_table(SAMPLE)]
@@ -84,35 +72,26 @@ with st.expander("Add reviews", expanded=datasets.empty):
             picked = col.selectbox(role.capitalize(), choices, index=choices.index(guess) if guess in choices else 0, key=f"{KEY}map_{role}")
             mapping[role] = None if picked == "(none)" else picked
         name = st.text_input("Dataset name", value=Path(table.source).stem, key=KEY + "name")
-        spec = current_spec()
-        choices = {"embedded": "Embedded (MiniLM + VADER, CPU, no key)", **{model_id: f"Fine-tuned: {model_id} (Model lab)" for model_id in saved_models()}}
-        if spec and spec.kind != "embedded":
-            choices[LLM_CHOICE] = f"The sidebar's LLM backend ({spec.label}), batched, JSON output"
-        classifier_choice = st.selectbox("Classifier", list(choices), format_func=choices.get, key=KEY + "classifier", help="Fine-tune your own on the Model lab page; choose Local or OpenAI in the sidebar to classify with an LLM.")
+        classifier_choice = pick_classifier(KEY, current_spec())
         if st.button("Analyse", type="primary", key=KEY + "analyse"):
             if not mapping["text"]:
                 st.error("Pick the column that holds the review text.")
                 st.stop()
             # the same file, columns and classifier again resume the dataset already stored
-            classifier = pick_classifier(classifier_choice)
+            classifier = classifier_for(classifier_choice, current_spec())
             dataset_id = create_dataset(table, mapping, name, scored_by=classifier.model_id)
             st.session_state[KEY + "dataset"] = dataset_id
             st.session_state[KEY + "use_sample"] = False
             run_scoring(dataset_id, classifier)
             st.rerun()
 
-datasets = list_datasets()
-if datasets.empty:
-    st.info("No reviews yet. Upload a file above, or try the sample.")
-    st.stop()
-
 # --- the chosen dataset ------------------------------------------------------------------------
 
-labels = {row.id: f"{row.name} · {row.rows:,} reviews · #{row.id}" for row in datasets.itertuples()}
-ids = list(labels)
-default = st.session_state.get(KEY + "dataset")
-dataset_id = st.selectbox("Dataset", ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=KEY + "pick")
-dataset = get_dataset(dataset_id)
+dataset = pick_dataset(KEY, default=st.session_state.get(KEY + "dataset"))
+if dataset is None:
+    st.info("No reviews yet. Upload a file above, or try the sample.")
+    st.stop()
+dataset_id = dataset.id
 
 with st.expander("Manage this dataset"):
     new_name = st.text_input("Rename", value=dataset.name, key=KEY + "rename")
@@ -124,21 +103,10 @@ with st.expander("Manage this dataset"):
         delete_dataset(dataset_id)
         st.session_state.pop(KEY + "dataset", None)
         st.rerun()
-    reasons = json.loads(dataset.skip_reasons)
-    st.caption(
-        f"Source: {dataset.source}. Classifier: {dataset.classifier or 'not run yet'}. "
-        + (f"Skipped when reading: {', '.join(f'{n:,} {r}' for r, n in reasons.items())}." if reasons else "No rows skipped.")
-    )
+    st.caption(describe_dataset(dataset))
 
-low, high = date_range(dataset_id)
-start = end = None
 controls = st.columns([2, 1, 2, 2])
-if low is not None:
-    low_date, high_date = low.date(), high.date()
-    default_start = max(low_date, high_date - timedelta(days=29))
-    period = controls[0].date_input("Period", value=(default_start, high_date), min_value=low_date, max_value=high_date, key=KEY + "period")
-    if isinstance(period, tuple) and len(period) == 2:
-        start, end = period
+start, end = pick_period(dataset_id, KEY, controls[0])
 every = controls[1].selectbox("Trend by", ["day", "week", "month"], index=1, key=KEY + "every")
 board = dashboard(dataset_id, start=start, end=end, every=every)
 products = sorted(p for p in board.reviews["product"].unique() if p)
@@ -151,8 +119,7 @@ if chosen_products or chosen_channels:
 if board.unscored:
     st.warning(f"{board.unscored:,} reviews are not scored yet (the run was interrupted).")
     if st.button("Resume scoring", key=KEY + "resume"):
-        used = dataset.classifier or "embedded"
-        run_scoring(dataset_id, pick_classifier("embedded" if used.startswith("embedded") else used if used.startswith("lora:") else LLM_CHOICE))
+        run_scoring(dataset_id, classifier_for(choice_for(dataset.classifier), current_spec()))
         st.rerun()
 
 k = board.kpis
@@ -218,7 +185,7 @@ with tab_alerts:
         period_code = cols[3].selectbox("Per", list(PERIOD_NAMES), index=1, format_func=PERIOD_NAMES.get, key=KEY + "alert_period")
         scope = cols[4].selectbox("Scope", ["", "product", "channel"], format_func=lambda s: s or "all reviews", key=KEY + "alert_scope")
         if st.form_submit_button("Add rule"):
-            save_rule(AlertRule(dataset_id=dataset_id, name=rule_name.strip() or "Alert", kind=kind, threshold=threshold, period=period_code, scope_column=scope))
+            add_rule(dataset_id, name=rule_name, kind=kind, threshold=threshold, period=period_code, scope=scope)
             st.rerun()
     for rule in rules_for(dataset_id):
         left, right = st.columns([6, 1])
@@ -240,7 +207,7 @@ with tab_ratings:
         if st.button("Calibrate on my rated reviews", key=KEY + "calibrate"):
             try:
                 result = calibrate(board.reviews)
-            except ValueError as error:
+            except MercuryError as error:
                 st.error(str(error))
             else:
                 apply_calibration(dataset_id, result)
@@ -255,18 +222,7 @@ st.subheader("Reviews")
 shown = board.reviews
 if selection:
     dimension, value = selection["dimension"], selection["value"]
-    if dimension == "period":
-        begins = pd.Timestamp(value, tz="UTC")
-        ends = (begins.tz_localize(None).to_period({"day": "D", "week": "W", "month": "M"}[every]).end_time + pd.Timedelta(microseconds=1)).tz_localize("UTC")
-        shown = shown[(shown["date"] >= begins) & (shown["date"] < ends)]
-    elif dimension in ("product", "channel"):
-        shown = shown[shown[dimension] == value]
-    elif dimension == "theme":
-        shown = shown[shown["themes"].str.contains(str(value), regex=False)]
-    elif dimension == "term":
-        shown = shown[shown["text"].str.contains(str(value).split()[0], case=False, regex=False)]
-    if selection.get("label"):
-        shown = shown[shown["sentiment"] == selection["label"]]
+    shown = reviews_behind(shown, dimension, value, label=selection.get("label"), every=every)
     st.caption(f"Showing the {len(shown):,} reviews behind the selection: {dimension} {value}" + (f", {selection['label']}" if selection.get("label") else "") + ". Click elsewhere on the chart to clear.")
 else:
     label_filter = st.segmented_control("Show", ["negative", "neutral", "positive"], selection_mode="multi", key=KEY + "label_filter")
@@ -281,8 +237,6 @@ picked = st.dataframe(
 if picked and picked.selection.rows:
     review = listed.iloc[picked.selection.rows[0]]
     if st.button("Draft a reply to this review", key=KEY + "reply", help="Adds the review to the Email replies queue, where it is drafted from the Brand profile and waits for approval."):
-        from core.email import add_review
-
         st.session_state["email_selected"] = add_review(review["text"], product=review["product"] if pd.notna(review["product"]) else "", source=f"review: {dataset.name}")
         st.switch_page("app_pages/email.py")
 else:

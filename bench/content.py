@@ -36,9 +36,10 @@ def main() -> None:
     import numpy as np
 
     from core.brand import read_brand_file
-    from core.content import Brief, generate
+    from core.content.brief import Brief
+    from core.content.writing import generate
     from core.llm import get_backend, resolve_spec
-    from core.sentiment import encoder
+    from core.models.encoders import encoder
 
     brand = read_brand_file(ROOT / "sample_data" / "brand.json")
     started = time.perf_counter()

@@ -35,7 +35,9 @@ DRAFT_MAILS = [
 def triage_figures(spec) -> dict:
     from sklearn.metrics import accuracy_score, classification_report, f1_score
 
-    from core.email import INTENTS, ParsedEmail, triage_many
+    from core.mail.reading import ParsedEmail
+    from core.mail.triage import triage_many
+    from core.models.intents import INTENTS
 
     rows = list(csv.DictReader((ROOT / "bench" / "data" / "emails.tsv").open(encoding="utf-8"), delimiter="\t"))
     mails = [ParsedEmail(subject=r["subject"], body=r["body"]) for r in rows]
@@ -62,7 +64,8 @@ def triage_figures(spec) -> dict:
 
 def drafting_figures() -> dict:
     from core.brand import read_brand_file, relevant_facts
-    from core.email import ParsedEmail, draft_messages, draft_reply
+    from core.mail.drafting import draft_messages, draft_reply
+    from core.mail.reading import ParsedEmail
     from core.llm import BackendSpec, get_backend, stream
 
     spec = BackendSpec(kind="embedded", model="SmolLM2-135M-Instruct")

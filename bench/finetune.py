@@ -31,8 +31,10 @@ def main() -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.db"
     import torch
 
-    from core.lab import LoraClassifier, finetune, metrics, predictions
-    from core.sentiment import get_classifier
+    from core.lab.evaluate import metrics, predictions
+    from core.lab.finetune import finetune
+    from core.models.sentiment import LoraClassifier
+    from core.models.sentiment import get_classifier
 
     texts, labels = load_labelled(DATA)
     names = ["positive" if y else "negative" for y in labels]

@@ -54,7 +54,8 @@ def run(args: list[str], env: dict) -> tuple[float, str]:
 IN_PROCESS = """
 import json, sys, time
 from datetime import date
-from core.reports import build_report, render, FORMATS
+from core.reports.build import build_report
+from core.reports.render import FORMATS, render
 start, end = (date.fromisoformat(x) for x in sys.argv[2].split(":"))
 t0 = time.perf_counter()
 report = build_report(int(sys.argv[1]), start=start, end=end)

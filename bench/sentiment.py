@@ -71,7 +71,8 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    from core.sentiment import features, get_classifier, vader_features
+    from core.models.encoders import features, vader_features
+    from core.models.sentiment import get_classifier
 
     figures: dict = {}
     texts, labels = load_labelled()

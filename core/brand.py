@@ -14,8 +14,9 @@ import numpy as np
 from sqlmodel import select
 
 from core.db import BrandProfile, session_scope, utcnow
-from core.errors import MercuryError
+from core.errors import UserError
 from core.ingest import IngestError, read_json_file
+from core.models.encoders import encoder
 
 LIST_FIELDS = ("phrases_use", "phrases_avoid", "facts", "examples")
 # Cosine similarity (MiniLM) above which a fact is taken to bear on a customer's question;
@@ -23,10 +24,6 @@ LIST_FIELDS = ("phrases_use", "phrases_avoid", "facts", "examples")
 FACT_THRESHOLD = 0.33
 FACT_MARGIN = 0.12  # a fact far behind the best match is noise, even above the threshold
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-class BrandError(MercuryError, ValueError):
-    """A brand file or form the app cannot use; the message is one sentence for the user."""
 
 
 @dataclass
@@ -58,12 +55,12 @@ class Brand:
 
 def brand_from_dict(data: dict) -> Brand:
     if not isinstance(data, dict) or not str(data.get("name", "")).strip():
-        raise BrandError("A brand needs at least a name.")
+        raise UserError("A brand needs at least a name.")
     values = {"name": str(data["name"]).strip()}
     for key in ("tone", "sign_off", "reply_from", "internal_notes"):
         if data.get(key) is not None:
             if not isinstance(data[key], str):
-                raise BrandError(f"The brand's {key} must be text.")
+                raise UserError(f"The brand's {key} must be text.")
             values[key] = data[key].strip()
     for key in LIST_FIELDS:
         if data.get(key) is not None:
@@ -71,18 +68,18 @@ def brand_from_dict(data: dict) -> Brand:
             if isinstance(items, str):
                 items = [line for line in items.splitlines()]
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise BrandError(f"The brand's {key} must be a list of strings.")
+                raise UserError(f"The brand's {key} must be a list of strings.")
             values[key] = [i.strip() for i in items if i.strip()]
     return Brand(**values)
 
 
 def read_brand_file(path: str | Path) -> Brand:
     if not Path(path).exists():
-        raise BrandError(f"There is no brand file at {path}.")
+        raise UserError(f"There is no brand file at {path}.")
     try:
         data = read_json_file(path)
-    except IngestError as error:  # the same sentence, as the brand's own error
-        raise BrandError(f"The brand file: {error}") from None
+    except IngestError as error:
+        raise UserError(f"The brand file: {error}") from None
     return brand_from_dict(data)
 
 
@@ -136,8 +133,6 @@ def relevant_facts(brand: Brand, text: str, *, top: int = 3, threshold: float = 
     closest sentence of the text, kept above `threshold` and within FACT_MARGIN of the best."""
     if not brand.facts or not text.strip():
         return []
-    from core.sentiment import encoder
-
     vectors = encoder().encode(brand.facts + _sentences(text))
     facts, sentences = vectors[: len(brand.facts)], vectors[len(brand.facts):]
     best = (facts @ sentences.T).max(axis=1)

@@ -10,10 +10,27 @@ import json
 import sys
 from typing import Callable
 
+from core.brand import current_brand, read_brand_file
+from core.capacity.memory import Workload, load_architecture
+from core.capacity.planner import plan
 from core.config import BACKENDS
+from core.content.brief import Brief
+from core.content.writing import generate
+from core.db import get_engine, ping
 from core.errors import MercuryError, UserError
 from core.exports import check_output_path, write_bytes, write_table
-from core.ingest import read_input
+from core.ingest import read_input, read_table
+from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, labelled_rows
+from core.lab.finetune import finetune, finetune_causal, instruction_pairs
+from core.llm import complete, resolve_spec
+from core.llm.embedded import prepare_embedded_model
+from core.mail.export import batch_frame
+from core.mail.queue import add_emails, draft_pending, reply_to
+from core.mail.reading import parse_table, read_emails
+from core.models.sentiment import get_classifier
+from core.reports.build import build_report
+from core.reports.render import render
+from core.sentiment.datasets import analyse_table, export_frame, get_dataset
 
 EXIT_USER_ERROR = 2
 
@@ -24,8 +41,6 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from core.llm import complete, resolve_spec
-
     spec = resolve_spec(args.backend, model=args.model)
     completion = complete(
         [{"role": "user", "content": args.prompt}],
@@ -45,9 +60,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     """Prepare what the app needs offline: the converted embedded model and the database."""
-    from core.db import get_engine, ping
-    from core.llm.embedded import prepare_embedded_model
-
     path = prepare_embedded_model()
     get_engine()
     print(f"embedded model ready in {path}; database: {ping()}")
@@ -55,9 +67,6 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    from core.ingest import read_table
-    from core.sentiment import analyse_table, export_frame, get_classifier
-
     if args.out:
         check_output_path(args.out)
     table = read_table(args.input)
@@ -85,8 +94,6 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
 
 def cmd_gpu(args: argparse.Namespace) -> int:
-    from core.gpu import Workload, load_architecture, plan
-
     arch = load_architecture(model=args.model, config_path=args.config)
     workload = Workload(
         mode=args.mode,
@@ -135,9 +142,7 @@ def _parse_period(text: str | None):
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from core.ingest import read_table
-    from core.reports import build_report, render
-    from core.sentiment import analyse_table, get_dataset
+    from core.sentiment.datasets import analyse_table
 
     start, end = _parse_period(args.period)
     check_output_path(args.out)
@@ -156,15 +161,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _read_brand(path: str | None):
-    from core.brand import current_brand, read_brand_file
-
     return read_brand_file(path) if path else current_brand()
 
 
 def cmd_reply(args: argparse.Namespace) -> int:
     from pathlib import Path
-
-    from core import email
 
     brand = _read_brand(args.brand)
     spec = _spec(args) if args.backend else None
@@ -172,28 +173,28 @@ def cmd_reply(args: argparse.Namespace) -> int:
         if not args.out:
             raise UserError("--batch needs --out DRAFTS.csv for the drafts.")
         check_output_path(args.out)
-        mails, frame = email.parse_table(read_input(args.batch), Path(args.batch).name)
+        mails, frame = parse_table(read_input(args.batch), Path(args.batch).name)
         # A rerun after a crash finds its mails by identity: nothing is queued, triaged or drafted twice.
-        ids = email.add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
+        ids = add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
 
         def progress(done: int, total: int) -> None:
-            write_table(email.batch_frame(frame, ids), args.out)  # the file grows as drafts land
+            write_table(batch_frame(frame, ids), args.out)  # the file grows as drafts land
             print(f"\rdrafted {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
 
         try:
-            email.draft_pending(brand, spec=spec, ids=ids, progress=progress)
+            draft_pending(brand, spec=spec, ids=ids, progress=progress)
         finally:
             print(file=sys.stderr)
-            out = email.batch_frame(frame, ids)
+            out = batch_frame(frame, ids)
             write_table(out, args.out)
         print(json.dumps({"emails": len(ids), "drafted": int((out["draft"] != "").sum()), "needs_review": int(out["needs_review"].sum()), "out": args.out, "intents": out["intent"].value_counts().to_dict()}))
         return 0
     if not args.email_file:
         raise UserError("Give an email file (.eml or .txt), or --batch EMAILS.csv --out DRAFTS.csv.")
-    mails = email.read_emails(read_input(args.email_file), Path(args.email_file).name)
+    mails = read_emails(read_input(args.email_file), Path(args.email_file).name)
     if len(mails) > 1:
         raise UserError(f"{args.email_file} holds {len(mails)} emails: use --batch for more than one.")
-    result = email.reply_to(mails[0], brand, spec=spec)
+    result = reply_to(mails[0], brand, spec=spec)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
@@ -208,8 +209,6 @@ def cmd_reply(args: argparse.Namespace) -> int:
 
 
 def cmd_content(args: argparse.Namespace) -> int:
-    from core.content import Brief, generate
-
     brief = Brief(
         kind=args.kind, topic=args.topic, platform=args.platform or "", keywords=(args.keywords or "").split(","), language=args.language,
         audience=args.audience or "", goal=args.goal or "", words=args.words, variants=args.variants,
@@ -227,10 +226,6 @@ def cmd_content(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from core.ingest import read_table
-    from core.lab import evaluate, evaluate_generation, evaluate_triage
-    from core.sentiment import get_classifier
-
     table = read_table(args.input)
     spec = _spec(args) if args.backend and args.backend != "embedded" else None
     if args.task == "triage":
@@ -252,9 +247,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_finetune(args: argparse.Namespace) -> int:
     from dataclasses import asdict
-
-    from core.ingest import read_table
-    from core.lab import finetune, finetune_causal, instruction_pairs, labelled_rows
 
     if args.task == "lm":
         summary = finetune_causal(instruction_pairs(), args.out, spec=_spec(args) if args.backend else None, epochs=args.epochs, lora_r=args.lora_r)
@@ -283,8 +275,6 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 
 def _spec(args: argparse.Namespace):
-    from core.llm import resolve_spec
-
     return resolve_spec(args.backend, model=args.model)
 
 

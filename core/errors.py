@@ -11,8 +11,8 @@ class MercuryError(Exception):
     """A failure a user can act on; str(error) is one plain sentence."""
 
 
-class UserError(MercuryError):
-    """Bad input from the person at the keyboard (an option, a path, a period)."""
+class UserError(MercuryError, ValueError):
+    """Bad input from the person at the keyboard: an option, a path, a period, a brief, a brand, a config."""
 
 
 class IngestError(MercuryError, ValueError):
@@ -21,3 +21,15 @@ class IngestError(MercuryError, ValueError):
 
 class LimitError(IngestError):
     """A file that would expand past what the server may spend on it (size, rows, columns, depth)."""
+
+
+class LLMError(MercuryError, RuntimeError):
+    """A model or API that failed: unreachable, refusing, timing out, or answering nonsense."""
+
+
+class PartialBatchError(LLMError):
+    """A bulk call that failed part-way; `finished` maps a conversation's index to its answer."""
+
+    def __init__(self, message: str, finished: dict):
+        super().__init__(message)
+        self.finished = finished

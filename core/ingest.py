@@ -188,7 +188,7 @@ class Table:
             self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + count
 
 
-def _decode(raw: bytes, name: str) -> tuple[str, str]:
+def decode(raw: bytes, name: str) -> tuple[str, str]:
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if raw.startswith(bom):
             return raw.decode(encoding, errors="replace"), encoding
@@ -228,7 +228,7 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
 
 
 def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
-    text, encoding = _decode(raw, name)
+    text, encoding = decode(raw, name)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise IngestError(f"{name} is empty.")
@@ -262,7 +262,7 @@ def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
 
 
 def _read_jsonl(raw: bytes, name: str) -> Table:
-    text, encoding = _decode(raw, name)
+    text, encoding = decode(raw, name)
     records, table = [], Table(frame=pd.DataFrame(), source=name, encoding=encoding, delimiter="jsonl")
     text = text.lstrip("\ufeff")
     check_text_shape(text, name)

@@ -21,6 +21,7 @@ HTML_TAG = re.compile(r"<[^>]+>")
 WORD = re.compile(r"^[^\W\d_][\w'-]*$")
 # Kept out of the stop words: "not good" and "never again" carry the sentiment.
 NEGATIONS = {"not", "no", "never", "nor", "nothing", "nobody", "none", "cannot", "without", "neither", "nowhere", "pas", "nicht", "kein", "nie", "nunca", "non", "niet", "ne"}
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "nl": "Dutch", "pt": "Portuguese"}
 LANG_CODES = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian", "nl": "dutch", "pt": "portuguese", "sv": "swedish", "da": "danish", "fi": "finnish", "no": "norwegian", "ro": "romanian", "ru": "russian", "hu": "hungarian"}
 
 _tokenizer = TweetTokenizer(preserve_case=False, reduce_len=True, strip_handles=True)

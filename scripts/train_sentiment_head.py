@@ -40,7 +40,8 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
 
-    from core.sentiment import HEAD_PATH, features
+    from core.models.encoders import features
+    from core.models.intents import HEAD_PATH
 
     texts, labels = load_labelled(args.input)
     target = args.out / "sentiment_head.json" if args.out else HEAD_PATH

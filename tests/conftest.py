@@ -31,3 +31,13 @@ def run_cli(*args, env: dict | None = None, timeout: float = 600) -> subprocess.
     return subprocess.run(
         [sys.executable, "-m", "core", *map(str, args)], cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout
     )
+
+
+def drain(generator) -> tuple[list, object]:
+    """Every item a generator yields, and the value it returns."""
+    items = []
+    try:
+        while True:
+            items.append(next(generator))
+    except StopIteration as finished:
+        return items, finished.value

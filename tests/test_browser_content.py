@@ -1,7 +1,7 @@
 """Generate, edit and save a variant in a real browser."""
 import os
 
-from core.content import library_frame
+from core.content.library import library_frame
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.openai_server import Reply, ScriptedOpenAIServer
 from tests.system_tools import requires

@@ -4,7 +4,9 @@ import os
 
 import pandas as pd
 
-from core import email
+from core.mail.queue import add_emails, draft_email, get_email
+
+from core.mail.reading import parse_text
 from core.brand import current_brand
 from core.llm import BackendSpec
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
@@ -15,11 +17,11 @@ pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by script
 
 
 def test_edit_approve_and_download_a_reply(tmp_path):
-    mail = email.parse_text("From: Tom Becker <tom@example.org>\nSubject: Where is my refund?\n\nI sent my headset back. When will I get my money?\n")
-    (email_id,) = email.add_emails([mail], "test")
+    mail = parse_text("From: Tom Becker <tom@example.org>\nSubject: Where is my refund?\n\nI sent my headset back. When will I get my money?\n")
+    (email_id,) = add_emails([mail], "test")
     answer = "Hi Tom,\n\nRefunds reach the original payment method within 5 working days after the return arrives at our warehouse."
     with ScriptedOpenAIServer([Reply(text=answer)]) as server:
-        email.draft_email(email_id, current_brand(), spec=BackendSpec(kind="openai", model="m", base_url=server.base_url, api_key="k", timeout=5.0))
+        draft_email(email_id, current_brand(), spec=BackendSpec(kind="openai", model="m", base_url=server.base_url, api_key="k", timeout=5.0))
     with streamlit_server(os.environ["DATABASE_URL"]) as url, chromium_page(1400, 1400) as page:
         page.goto(url)
         page.get_by_role("link", name="Email replies").click()
@@ -37,4 +39,4 @@ def test_edit_approve_and_download_a_reply(tmp_path):
         frame = pd.read_csv(io.BytesIO(open(download.value.path(), "rb").read()), encoding="utf-8-sig")
         page.screenshot(path=str(tmp_path / "email.png"))
     assert frame.loc[0, "reply"].startswith("Dear Tom,") and bool(frame.loc[0, "edited"])
-    assert email.get_email(email_id).status == "approved"
+    assert get_email(email_id).status == "approved"

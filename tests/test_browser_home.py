@@ -1,5 +1,6 @@
 """The home page in a real browser: it loads, the sidebar works, a prompt streams an answer."""
 import os
+import sqlite3
 
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.system_tools import requires
@@ -19,6 +20,12 @@ def test_home_generates_with_the_embedded_model_and_usage_counts_it(tmp_path):
         page.get_by_role("link", name="Usage").click()
         page.get_by_text("Every call").wait_for()
         assert page.get_by_text("home", exact=True).first.is_visible()
+    # the one call the page made is stored with its tokens: the answer really came from the model
+    with sqlite3.connect(tmp_path / "browser.db") as connection:
+        calls = connection.execute("select page, backend, ok, tokens_in, tokens_out from llm_call").fetchall()
+    assert len(calls) == 1
+    page_name, backend, ok, tokens_in, tokens_out = calls[0]
+    assert (page_name, backend, ok) == ("home", "embedded", 1) and tokens_in > 5 and tokens_out > 0
 
 
 def test_twenty_visitors_at_once_all_see_the_home_page(tmp_path):

@@ -3,7 +3,7 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from core.gpu import catalog
+from core.capacity.memory import catalog
 from tests.conftest import ROOT
 
 

@@ -10,9 +10,16 @@ import sacrebleu
 from docx import Document
 from rouge_score import rouge_scorer
 
-from core import content
+from core.content.brief import Variant, ad_fields, trim_to
+
+from core.content.checks import checks_for, flesch_reading_ease, overlap_scores
+
+from core.content.library import ab_frame, export_docx, export_markdown, library_frame, save_ab_pair, save_piece
+
+from core.content.writing import generate, personalise
 from core.brand import Brand
-from core.content import AD_LIMITS, PLATFORM_LIMITS, Brief, ContentError
+from core.content.brief import AD_LIMITS, Brief, PLATFORM_LIMITS
+from core.errors import UserError
 from core.llm import BackendSpec
 from tests.conftest import ROOT, run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer
@@ -34,32 +41,32 @@ def spec_for(server) -> BackendSpec:
     ],
 )
 def test_flesch_reading_ease_on_reference_sentences(text, expected):
-    assert content.flesch_reading_ease(text) == pytest.approx(expected, abs=0.1)
+    assert flesch_reading_ease(text) == pytest.approx(expected, abs=0.1)
 
 
 def test_bleu_and_rouge_equal_the_reference_packages():
     candidate, reference = "the new earbuds last thirty hours on one charge", "our new earbuds run for thirty hours on a single charge"
-    scores = content.overlap_scores(candidate, reference)
+    scores = overlap_scores(candidate, reference)
     rouge = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True).score(reference, candidate)
     assert scores["bleu"] == round(sacrebleu.sentence_bleu(candidate, [reference]).score, 2)
     assert scores["rouge1"] == round(rouge["rouge1"].fmeasure, 4) and scores["rougeL"] == round(rouge["rougeL"].fmeasure, 4)
-    assert content.overlap_scores(reference, reference)["bleu"] == 100.0
+    assert overlap_scores(reference, reference)["bleu"] == 100.0
 
 
 def test_trim_on_a_word_boundary():
-    assert content.trim_to("short", 10) == "short"
-    trimmed = content.trim_to("Thirty hours of battery in a pocket-size case", 20)
+    assert trim_to("short", 10) == "short"
+    trimmed = trim_to("Thirty hours of battery in a pocket-size case", 20)
     assert len(trimmed) <= 20 and trimmed == "Thirty hours of…"
 
 
 def test_checks_keywords_banned_phrases_and_similarity():
     brief = Brief(kind="product", topic="Pulse earbuds", keywords=["battery", "pocket case", "noise"])
-    checks = content.checks_for("A world-class battery. The pocket case is small. Battery for days.", brief, BRAND)
+    checks = checks_for("A world-class battery. The pocket case is small. Battery for days.", brief, BRAND)
     assert checks["keywords"] == {"battery": 2, "pocket case": 1, "noise": 0}
     assert checks["keyword_coverage"] == 0.67 and checks["keyword_density_pct"] == round(100 * 4 / 11, 1)
     assert checks["banned_phrases"] == ["world-class"]
     library = pd.DataFrame({"id": [7, 8], "text": ["Pulse earbuds: a long battery life in a tiny pocket case.", "Our spring sale on garden furniture ends Sunday."]})
-    assert content.checks_for("Earbuds with a battery that lasts, in a case for your pocket.", brief, BRAND, library=library)["most_similar"]["id"] == 7
+    assert checks_for("Earbuds with a battery that lasts, in a case for your pocket.", brief, BRAND, library=library)["most_similar"]["id"] == 7
 
 
 @pytest.mark.parametrize("platform", list(PLATFORM_LIMITS))
@@ -67,14 +74,14 @@ def test_no_social_variant_ever_exceeds_its_platform(platform):
     limit = PLATFORM_LIMITS[platform]
     text = (LONG + " ") * (1 + limit // len(LONG))
     with ScriptedOpenAIServer([Reply(text=text)]) as server:
-        variants = content.generate(Brief(kind="social", platform=platform, topic="Pulse earbuds", variants=2), BRAND, spec=spec_for(server))
+        variants = generate(Brief(kind="social", platform=platform, topic="Pulse earbuds", variants=2), BRAND, spec=spec_for(server))
     assert all(len(v.text) <= limit and v.checks["within_limit"] for v in variants)
     assert all(any("trimmed" in n for n in v.notes) for v in variants)
 
 
 def test_a_far_too_long_post_is_regenerated_before_it_is_trimmed():
     with ScriptedOpenAIServer([Reply(text=LONG), Reply(text=LONG), Reply(text="Thirty hours of battery. #Pulse"), Reply(text="Pocket-size, all-day sound. #Pulse")]) as server:
-        variants = content.generate(Brief(kind="social", platform="x", topic="Pulse earbuds", variants=2), BRAND, spec=spec_for(server))
+        variants = generate(Brief(kind="social", platform="x", topic="Pulse earbuds", variants=2), BRAND, spec=spec_for(server))
     assert {v.text for v in variants} == {"Thirty hours of battery. #Pulse", "Pocket-size, all-day sound. #Pulse"}
     assert all(v.notes == ["regenerated shorter"] for v in variants)
 
@@ -82,8 +89,8 @@ def test_a_far_too_long_post_is_regenerated_before_it_is_trimmed():
 def test_search_ads_keep_every_field_within_its_limit():
     reply = "Headline: Thirty hours of music in your pocket today\nHeadline: Pulse earbuds\nDescription: " + "Long battery, small case, " * 8
     with ScriptedOpenAIServer([Reply(text=reply)]) as server:
-        (variant,) = content.generate(Brief(kind="ad", topic="Pulse earbuds", keywords=["wireless earbuds"], variants=1), BRAND, spec=spec_for(server))
-    fields = content.ad_fields(variant.text)
+        (variant,) = generate(Brief(kind="ad", topic="Pulse earbuds", keywords=["wireless earbuds"], variants=1), BRAND, spec=spec_for(server))
+    fields = ad_fields(variant.text)
     assert [k for k, _ in fields] == ["Headline"] * 3 + ["Description"] * 2
     assert all(len(v) <= AD_LIMITS[k] for k, v in fields) and variant.checks["within_limit"]
     assert ("Headline", "Pulse earbuds") in fields
@@ -91,13 +98,13 @@ def test_search_ads_keep_every_field_within_its_limit():
 
 def test_repeated_variants_are_rewritten():
     with ScriptedOpenAIServer([Reply(text="Same post about earbuds."), Reply(text="Same post about earbuds."), Reply(text="Same post about earbuds."), Reply(text="A different take: music for the whole commute.")]) as server:
-        variants = content.generate(Brief(kind="social", platform="linkedin", topic="Pulse earbuds", variants=3), BRAND, spec=spec_for(server))
+        variants = generate(Brief(kind="social", platform="linkedin", topic="Pulse earbuds", variants=3), BRAND, spec=spec_for(server))
     assert len({v.text for v in variants}) >= 2
     assert sum("rewritten: it repeated another variant" in v.notes for v in variants) == 2
 
 
 def test_embedded_x_variants_stay_within_280_and_differ():
-    variants = content.generate(Brief(kind="social", platform="x", topic="Pulse earbuds: 30 hours of battery", variants=3), BRAND)
+    variants = generate(Brief(kind="social", platform="x", topic="Pulse earbuds: 30 hours of battery", variants=3), BRAND)
     assert len(variants) == 3 and all(len(v.text) <= 280 for v in variants)
     assert len({v.text for v in variants}) == 3
 
@@ -106,18 +113,18 @@ def test_blog_is_written_section_by_section_and_streams():
     outline = "Why battery matters\nThe case\nGetting started\nThe bottom line"
     with ScriptedOpenAIServer([Reply(text=outline), Reply(text="A paragraph of the section.")]) as server:
         pieces = []
-        (variant,) = content.generate(Brief(kind="blog", topic="Pulse earbuds", variants=1), BRAND, spec=spec_for(server), on_token=lambda i, p: pieces.append(p))
+        (variant,) = generate(Brief(kind="blog", topic="Pulse earbuds", variants=1), BRAND, spec=spec_for(server), on_token=lambda i, p: pieces.append(p))
         assert len(server.requests) == 5  # the outline, then one call per section
     assert variant.text.count("## ") == 4 and "## The case" in variant.text
     assert "".join(pieces).count("A paragraph") == 4
 
 
 def test_bad_briefs_are_one_sentence():
-    with pytest.raises(ContentError, match="Unknown content kind"):
+    with pytest.raises(UserError, match="Unknown content kind"):
         Brief(kind="poem", topic="x")
-    with pytest.raises(ContentError, match="Unknown platform"):
+    with pytest.raises(UserError, match="Unknown platform"):
         Brief(kind="social", platform="myspace", topic="x")
-    with pytest.raises(ContentError, match="Give a topic"):
+    with pytest.raises(UserError, match="Give a topic"):
         Brief(kind="ad", topic=" ")
 
 
@@ -125,34 +132,34 @@ def test_personalise_keeps_columns_and_names_every_customer():
     customers = pd.DataFrame({"Name": ["Ana Lopez", "Ben Okafor", "Chloé Martin"], "Segment": ["student", "commuter", "gamer"], "Last purchase": ["Volt", "Pulse", "Aria"], "city": ["Leeds", "York", "Paris"]})
     progress = []
     with ScriptedOpenAIServer([Reply(text="Subject: A treat for you\n\nHi Ana, thanks for choosing the Volt.")]) as server:
-        out = content.personalise(customers, Brief(kind="email", topic="spring offer", variants=1), BRAND, spec=spec_for(server), progress=lambda d, t: progress.append((d, t)), chunk=2)
+        out = personalise(customers, Brief(kind="email", topic="spring offer", variants=1), BRAND, spec=spec_for(server), progress=lambda d, t: progress.append((d, t)), chunk=2)
         prompts = json.dumps([r["body"]["messages"] for r in server.requests])
     assert list(out.columns) == ["Name", "Segment", "Last purchase", "city", "personalised"]
     assert "Ben Okafor" in prompts and "commuter" in prompts and "Pulse" in prompts
     assert all(name.split()[0] in text for name, text in zip(out["Name"], out["personalised"]))
     assert progress == [(2, 3), (3, 3)]
-    with pytest.raises(ContentError, match="name column"):
-        content.personalise(pd.DataFrame({"email": ["a@b.c"]}), Brief(kind="email", topic="x"), BRAND)
+    with pytest.raises(UserError, match="name column"):
+        personalise(pd.DataFrame({"email": ["a@b.c"]}), Brief(kind="email", topic="x"), BRAND)
 
 
 def test_library_search_ab_pairs_and_exports():
     brief = Brief(kind="social", platform="x", topic="Pulse launch")
-    first = content.Variant("Thirty hours of battery. #Pulse", {}, "a")
-    second = content.Variant("=HYPERLINK(\"x\") pocket-size, all-day sound", {}, "b")
-    content.save_piece(Brief(kind="product", topic="Volt charger"), "Charges two devices at once.", checks={})
-    group = content.save_ab_pair(brief, first, second)
-    assert len(content.library_frame()) == 3
-    assert list(content.library_frame("volt")["topic"]) == ["Volt charger"]
-    assert len(content.library_frame(kind="social")) == 2
-    pairs = content.ab_frame()
+    first = Variant("Thirty hours of battery. #Pulse", {}, "a")
+    second = Variant("=HYPERLINK(\"x\") pocket-size, all-day sound", {}, "b")
+    save_piece(Brief(kind="product", topic="Volt charger"), "Charges two devices at once.", checks={})
+    group = save_ab_pair(brief, first, second)
+    assert len(library_frame()) == 3
+    assert list(library_frame("volt")["topic"]) == ["Volt charger"]
+    assert len(library_frame(kind="social")) == 2
+    pairs = ab_frame()
     assert pairs.iloc[0]["ab_group"] == group and pairs.iloc[0]["variant_a"] == first.text and pairs.iloc[0]["variant_b"] == second.text
-    markdown = content.export_markdown(content.library_frame()).decode()
+    markdown = export_markdown(library_frame()).decode()
     assert "## product: Volt charger" in markdown and "Thirty hours" in markdown
-    document = Document(io.BytesIO(content.export_docx(content.library_frame())))
+    document = Document(io.BytesIO(export_docx(library_frame())))
     assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"][-1] == "product: Volt charger"
     from core.exports import to_csv_bytes
 
-    assert "'=HYPERLINK" in to_csv_bytes(content.library_frame()).decode("utf-8-sig")
+    assert "'=HYPERLINK" in to_csv_bytes(library_frame()).decode("utf-8-sig")
 
 
 def test_cli_content_json_and_bad_input(tmp_path):

@@ -1,7 +1,7 @@
 """The Content studio under AppTest: generate, edit, save, find it in the library."""
 from streamlit.testing.v1 import AppTest
 
-from core.content import library_frame
+from core.content.library import library_frame
 from tests.conftest import ROOT
 
 

@@ -110,3 +110,31 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
     for process in opening:
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
+
+
+def test_a_database_written_by_mercury_before_the_redesign_opens_with_every_row(tmp_path, monkeypatch):
+    """tests/data/mercury-schema-7.db was written by the code on main before core/ was reorganised
+    into packages (commit 8fc8276): one row in every table, text in Polish, Chinese and Romanian."""
+    import shutil
+
+    path = tmp_path / "v7.db"
+    shutil.copy(ROOT / "tests" / "data" / "mercury-schema-7.db", path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    from core.brand import current_brand
+    from core.lab.evaluate import runs_frame
+    from core.mail.queue import facts_of, get_email, queue_frame
+    from core.reports.store import definitions, history
+    from core.sentiment.alerts import rules_for
+    from core.sentiment.datasets import export_frame, list_datasets
+
+    assert db.schema_version(db.get_engine()) == db.SCHEMA_VERSION
+    (dataset_id,) = list_datasets()["id"].tolist()
+    exported = export_frame(dataset_id)
+    assert exported["review"].tolist() == ["Ładny i szybki", "坏了"] and exported["sentiment"].tolist() == ["positive", "negative"]
+    assert [r.name for r in rules_for(dataset_id)] == ["Negative spike"]
+    assert [d.name for d in definitions()] == ["Monthly"] and history()["title"].tolist() == ["Monthly"]
+    mail = get_email(int(queue_frame()["id"].iloc[0]))
+    assert mail.body == "Unde este comanda mea?" and mail.approved_text == "Salut Ana, comanda pleacă azi." and facts_of(mail) == []
+    assert current_brand().facts == ["Delivery takes 2-4 days."]
+    assert runs_frame()["macro_f1"].tolist() == [0.88]
+    assert calls_frame()["model"].tolist() == ["SmolLM2"]

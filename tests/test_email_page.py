@@ -1,7 +1,7 @@
 """The Email replies page under AppTest: sample mail in, a draft, an edit, approval, export."""
 from streamlit.testing.v1 import AppTest
 
-from core import email
+from core.mail.queue import get_email, queue_frame
 from tests.conftest import ROOT
 
 
@@ -12,20 +12,20 @@ def test_sample_mail_draft_edit_approve_and_export():
     assert "The queue is empty" in at.info[0].value
     at.button(key="email_sample").click().run()
     assert not at.exception
-    queue = email.queue_frame()
+    queue = queue_frame()
     assert len(queue) == 12 and queue.iloc[0]["urgency"] == "high"
     assert at.selectbox(key="email_pick").value in queue["id"].tolist()
     first = int(queue[queue["status"] == "new"].iloc[0]["id"])
     at.selectbox(key="email_pick").set_value(first).run()
     at.button(key="email_draft_one").click().run()
     assert not at.exception
-    row = email.get_email(first)
+    row = get_email(first)
     assert row.status == "drafted" and row.draft
     (area,) = [t for t in at.text_area if (t.key or "").startswith(f"email_draft_{first}_")]
     area.set_value(row.draft + "\nP.S. Thank you for your patience.").run()
     at.button(key="email_approve").click().run()
     assert not at.exception
-    approved = email.get_email(first)
+    approved = get_email(first)
     assert approved.status == "approved" and approved.edited and "P.S." in approved.approved_text
     assert at.metric[3].value == "0%"
     labels = {b.label for b in at.get("download_button")}

@@ -1,9 +1,9 @@
 """The embedded model really generates, offline, through the shared interface."""
 import pytest
 
-from core.llm import BackendSpec, complete, complete_many, get_backend, stream
-from core.llm import fit_to_window, resolve_spec
+from core.llm import BackendSpec, complete, complete_many, fit_to_window, get_backend, resolve_spec, stream
 from core.usage import calls_frame
+from tests.conftest import drain
 
 EMBEDDED = BackendSpec(kind="embedded", model="SmolLM2-135M-Instruct")
 
@@ -41,12 +41,7 @@ def test_complete_many_answers_each_prompt_in_order():
 
 def test_stream_yields_text_as_it_is_generated():
     generator = stream([{"role": "user", "content": "Count from one to five."}], spec=EMBEDDED, max_tokens=20, temperature=0)
-    pieces = []
-    try:
-        while True:
-            pieces.append(next(generator))
-    except StopIteration as finished:
-        completion = finished.value
+    pieces, completion = drain(generator)
     assert len(pieces) > 2
     assert completion.text == "".join(pieces).strip()
 

@@ -3,10 +3,9 @@ import json
 
 import pytest
 
-from core.gpu import (
-    GiB, PlannerError, Workload, architecture_from_config, catalog, config_from_dict, estimate, gpu_catalog,
-    gpus_needed, load_architecture, monthly_cost, roofline,
-)
+from core.capacity.memory import GiB, Workload, architecture_from_config, catalog, config_from_dict, estimate, gpu_catalog, load_architecture
+from core.capacity.planner import gpus_needed, monthly_cost, roofline
+from core.errors import UserError
 from tests.conftest import run_cli
 
 # Peaks measured with plain transformers code on an H100 (torch.cuda.max_memory_allocated), from the issue.
@@ -124,11 +123,11 @@ def test_a_pasted_config_with_a_nested_text_config_works():
 
 
 def test_bad_inputs_are_one_sentence():
-    with pytest.raises(PlannerError, match="Unknown model"):
+    with pytest.raises(UserError, match="Unknown model"):
         load_architecture(model="GPT-9")
-    with pytest.raises(PlannerError, match="not one transformers knows"):
+    with pytest.raises(UserError, match="not one transformers knows"):
         load_architecture(config={"model_type": "toaster"})
-    with pytest.raises(PlannerError, match="Unknown precision"):
+    with pytest.raises(UserError, match="Unknown precision"):
         estimate(load_architecture(model="Llama-3.2-1B"), Workload(dtype="int3"))
 
 

@@ -7,9 +7,13 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from streamlit.testing.v1 import AppTest
 
-from core import lab
+from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, metrics, normalise_labels, perplexity, runs_frame
+
+from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.ingest import IngestError, Table
-from core.sentiment import get_classifier
+from core.models.sentiment import LoraClassifier, get_classifier
+from core.mail.queue import add_emails, approve, draft_email
+from core.mail.reading import ParsedEmail
 from tests.conftest import ROOT, run_cli
 
 GOOD = ["Great sound and a comfortable fit", "I love these, the battery lasts forever", "Excellent value, works perfectly", "Fantastic quality, highly recommend", "Very happy with this purchase", "Superb and fast delivery"]
@@ -21,7 +25,7 @@ def test_metrics_equal_scikit_learns():
     labels = ["negative", "neutral", "positive"]
     truth = list(rng.choice(labels, 200))
     predicted = [t if rng.random() < 0.7 else rng.choice(labels) for t in truth]
-    result = lab.metrics(truth, predicted)
+    result = metrics(truth, predicted)
     assert result["accuracy"] == round(accuracy_score(truth, predicted), 4)
     assert result["macro_f1"] == round(f1_score(truth, predicted, average="macro"), 4)
     precision, recall, _, support = precision_recall_fscore_support(truth, predicted, labels=labels)
@@ -32,18 +36,18 @@ def test_metrics_equal_scikit_learns():
 
 
 def test_labels_in_words_numbers_and_stars():
-    assert list(lab.normalise_labels(pd.Series(["Positive", "neg", "neutral"]))) == ["positive", "negative", "neutral"]
-    assert list(lab.normalise_labels(pd.Series([1, 0, 1]))) == ["positive", "negative", "positive"]
-    assert list(lab.normalise_labels(pd.Series([5, 3, 1, 2]))) == ["positive", "neutral", "negative", "negative"]
+    assert list(normalise_labels(pd.Series(["Positive", "neg", "neutral"]))) == ["positive", "negative", "neutral"]
+    assert list(normalise_labels(pd.Series([1, 0, 1]))) == ["positive", "negative", "positive"]
+    assert list(normalise_labels(pd.Series([5, 3, 1, 2]))) == ["positive", "neutral", "negative", "negative"]
     with pytest.raises(IngestError, match="'maybe' is not one Mercury reads"):
-        lab.normalise_labels(pd.Series(["maybe"]))
+        normalise_labels(pd.Series(["maybe"]))
 
 
 def test_evaluate_is_saved_and_the_cli_prints_the_figures(tmp_path):
     frame = pd.DataFrame({"review": GOOD + BAD, "stars": [5] * 6 + [1] * 6})
-    result = lab.evaluate(Table(frame=frame, source="mini.csv"), "review", "stars", get_classifier())
+    result = evaluate(Table(frame=frame, source="mini.csv"), "review", "stars", get_classifier())
     assert result["n"] == 12 and result["accuracy"] >= 0.9 and set(result["per_class"]) == {"negative", "positive"}
-    assert list(lab.runs_frame()["input"]) == ["mini.csv"]
+    assert list(runs_frame()["input"]) == ["mini.csv"]
     path = tmp_path / "mini.csv"
     frame.to_csv(path, index=False)
     done = run_cli("evaluate", "--task", "sentiment", "--input", path, "--text-column", "review", "--label-column", "stars", "--json")
@@ -57,7 +61,7 @@ def test_evaluate_is_saved_and_the_cli_prints_the_figures(tmp_path):
 def test_a_tiny_lora_fine_tune_changes_weights_saves_and_reloads(tmp_path):
     texts, labels = (GOOD + BAD) * 2, (["positive"] * 6 + ["negative"] * 6) * 2
     steps = []
-    result = lab.finetune(texts, labels, tmp_path / "model", epochs=2, max_steps=3, batch_size=8, on_step=steps.append)
+    result = finetune(texts, labels, tmp_path / "model", epochs=2, max_steps=3, batch_size=8, on_step=steps.append)
     assert [s["step"] for s in steps if "loss" in s] == [1, 2, 3] and result.split == {"train": 16, "validation": 4, "test": 4}
     import torch
 
@@ -69,7 +73,7 @@ def test_a_tiny_lora_fine_tune_changes_weights_saves_and_reloads(tmp_path):
     assert lora_b and any(torch.count_nonzero(w) > 0 for w in lora_b), "LoRA B starts at zero: training must move it"
     reloaded = get_classifier(model_dir=str(tmp_path / "model"))
     assert reloaded.model_id == result.model_id
-    model = lab.LoraClassifier(tmp_path / "model")
+    model = LoraClassifier(tmp_path / "model")
     assert [s.score for s in reloaded.classify(BAD[:3])] == [s.score for s in model.classify(BAD[:3])]
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"text": GOOD[:2] + BAD[:2]}).to_csv(path, index=False)
@@ -80,11 +84,11 @@ def test_a_tiny_lora_fine_tune_changes_weights_saves_and_reloads(tmp_path):
 
 def test_fine_tune_refuses_too_few_rows(tmp_path):
     with pytest.raises(IngestError, match="at least four rows"):
-        lab.finetune(GOOD[:3] + BAD[:3], ["positive"] * 3 + ["negative"] * 3, tmp_path)
+        finetune(GOOD[:3] + BAD[:3], ["positive"] * 3 + ["negative"] * 3, tmp_path)
 
 
 def test_lab_page_shows_history():
-    lab.evaluate(Table(frame=pd.DataFrame({"t": GOOD + BAD, "l": [1] * 6 + [0] * 6}), source="mini.csv"), "t", "l", get_classifier())
+    evaluate(Table(frame=pd.DataFrame({"t": GOOD + BAD, "l": [1] * 6 + [0] * 6}), source="mini.csv"), "t", "l", get_classifier())
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.switch_page("app_pages/lab.py").run()
     assert not at.exception
@@ -98,10 +102,10 @@ def test_lab_page_shows_history():
 
 def test_triage_evaluation_scores_intents():
     frame = pd.DataFrame({"email": ["How much is the headset?", "Where is my parcel? Tracking shows nothing.", "I want a refund for my broken earbuds."], "intent": ["pricing", "order_status", "refund_return"]})
-    result = lab.evaluate_triage(Table(frame=frame, source="mails.csv"), "email", "intent")
+    result = evaluate_triage(Table(frame=frame, source="mails.csv"), "email", "intent")
     assert result["accuracy"] == 1.0 and result["model"] == "embeddings + rules"
     with pytest.raises(IngestError, match="'gossip' is not an intent"):
-        lab.evaluate_triage(Table(frame=frame.assign(intent="gossip"), source="m.csv"), "email", "intent")
+        evaluate_triage(Table(frame=frame.assign(intent="gossip"), source="m.csv"), "email", "intent")
 
 
 def test_generation_evaluation_against_references_and_perplexity():
@@ -113,14 +117,14 @@ def test_generation_evaluation_against_references_and_perplexity():
     frame = pd.DataFrame({"prompt": ["Describe the earbuds.", "Describe the case."], "reference": ["the earbuds last thirty hours", "the case fits in a pocket"]})
     with ScriptedOpenAIServer([Reply(text="the earbuds last thirty hours")]) as server:
         spec = BackendSpec(kind="openai", model="m", base_url=server.base_url, api_key="k", timeout=5.0, max_retries=0)
-        result = lab.evaluate_generation(Table(frame=frame, source="gen.csv"), "prompt", "reference", spec=spec)
+        result = evaluate_generation(Table(frame=frame, source="gen.csv"), "prompt", "reference", spec=spec)
         with pytest.raises(LLMError, match="Perplexity needs a model Mercury runs itself"):
-            lab.perplexity("Some text.", spec=spec)
+            perplexity("Some text.", spec=spec)
     outputs = ["the earbuds last thirty hours"] * 2
     assert result["bleu"] == round(sacrebleu.corpus_bleu(outputs, [list(frame["reference"])]).score, 2)
     assert result["rouge1"] == round((1.0 + lab_rouge1(outputs[1], frame["reference"][1])) / 2, 4)
-    fluent = lab.perplexity("Thank you for your order. It will arrive on Monday.")
-    scrambled = lab.perplexity("order Monday you arrive. Thank will on your It for")
+    fluent = perplexity("Thank you for your order. It will arrive on Monday.")
+    scrambled = perplexity("order Monday you arrive. Thank will on your It for")
     assert 1 < fluent["perplexity"] < scrambled["perplexity"] and fluent["tokens"] > 5
 
 
@@ -131,20 +135,21 @@ def lab_rouge1(candidate, reference):
 
 
 def test_causal_lm_lora_on_approved_replies_and_content(tmp_path):
-    from core import content, email
+    from core.content.brief import Brief
+    from core.content.library import save_piece
     from core.brand import Brand
     from core.llm.transformers_backend import TransformersBackend
 
-    ids = email.add_emails([email.ParsedEmail(subject=f"Order {n}", body=f"Where is order {n}?") for n in range(4)], "test")
+    ids = add_emails([ParsedEmail(subject=f"Order {n}", body=f"Where is order {n}?") for n in range(4)], "test")
     for n, email_id in enumerate(ids):
-        email.draft_email(email_id, Brand(name="Aria", facts=["Orders ship within 2 working days."]))
-        email.approve(email_id, f"Hi,\n\nOrder {n} ships within 2 working days.\n\nAria")
+        draft_email(email_id, Brand(name="Aria", facts=["Orders ship within 2 working days."]))
+        approve(email_id, f"Hi,\n\nOrder {n} ships within 2 working days.\n\nAria")
     for n in range(4):
-        content.save_piece(content.Brief(kind="social", platform="x", topic=f"Launch {n}"), f"Pulse {n}: thirty hours of battery.", checks={})
-    pairs = lab.instruction_pairs()
+        save_piece(Brief(kind="social", platform="x", topic=f"Launch {n}"), f"Pulse {n}: thirty hours of battery.", checks={})
+    pairs = instruction_pairs()
     assert len(pairs) == 8 and "Where is order 0?" in pairs[0]["instruction"] and pairs[0]["response"].startswith("Hi,")
     steps = []
-    summary = lab.finetune_causal(pairs, tmp_path / "lm", epochs=1, max_steps=2, batch_size=2, on_step=steps.append)
+    summary = finetune_causal(pairs, tmp_path / "lm", epochs=1, max_steps=2, batch_size=2, on_step=steps.append)
     assert summary["split"] == {"train": 6, "validation": 1, "test": 1} and [s["step"] for s in steps if "loss" in s] == [1, 2]
     from safetensors.torch import load_file
 

@@ -3,6 +3,7 @@ import pytest
 
 from core.llm import BackendSpec, LLMError, check_connection, complete, complete_json, complete_many, stream
 from core.usage import calls_frame
+from tests.conftest import drain
 from tests.openai_server import Reply, ScriptedOpenAIServer
 
 MESSAGES = [{"role": "user", "content": "Say hello."}]
@@ -28,12 +29,7 @@ def test_success_returns_text_tokens_and_records_usage():
 def test_streaming_yields_pieces_and_returns_the_completion():
     with ScriptedOpenAIServer([Reply(text="one two three")]) as server:
         generator = stream(MESSAGES, spec=spec_for(server))
-        pieces = []
-        try:
-            while True:
-                pieces.append(next(generator))
-        except StopIteration as finished:
-            completion = finished.value
+        pieces, completion = drain(generator)
     assert len(pieces) == 3
     assert completion.text == "one two three"
     assert server.requests[0]["body"]["stream"] is True

@@ -110,7 +110,7 @@ def test_home_counts_reviews_analysed():
     import pandas as pd
 
     from core.ingest import Table
-    from core.sentiment import analyse_table
+    from core.sentiment.datasets import analyse_table
 
     analyse_table(Table(frame=pd.DataFrame({"review": ["Lovely", "Awful", "Fine I guess"]}), source="three.csv"))
     at = app()

@@ -12,8 +12,10 @@ from pypdf import PdfReader
 
 from core.ingest import Table
 from core.llm import BackendSpec
-from core.reports import build_report, numbers_check, render, template_summary
-from core.sentiment import analyse_table
+from core.grounding import figures_not_in
+from core.reports.build import build_report, template_summary
+from core.reports.render import render
+from core.sentiment.datasets import analyse_table
 from tests.conftest import run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer
 from tests.system_tools import requires_command
@@ -50,7 +52,7 @@ def test_summary_with_a_wrong_number_is_rewritten_then_replaced(dataset_id):
     assert len(server.requests) == 2  # the first answer and one rewrite
     assert report.summary_source == "template"
     assert report.summary == template_summary(report.facts)
-    assert numbers_check(report.summary, report.facts, report.period) == []
+    assert figures_not_in(report.summary, report.facts, report.period) == []
     assert "9,999" in report.notes[0]
 
 
@@ -142,15 +144,16 @@ def test_cli_report_from_a_file_and_bad_period(tmp_path):
 
 
 def test_email_activity_joins_the_report_once_there_is_mail(dataset_id):
-    from core import email
+    from core.mail.queue import add_emails, approve, draft_email
+    from core.mail.reading import ParsedEmail
 
     assert build_report(dataset_id).email is None
-    ids = email.add_emails(
-        [email.ParsedEmail(subject="Refund", body="When will my refund for the returned kettle arrive?"), email.ParsedEmail(subject="Out of office", body="I am out of the office. No need to reply.")],
+    ids = add_emails(
+        [ParsedEmail(subject="Refund", body="When will my refund for the returned kettle arrive?"), ParsedEmail(subject="Out of office", body="I am out of the office. No need to reply.")],
         "test",
     )
     with ScriptedOpenAIServer([Reply(text="Hi,\n\nRefunds arrive within 5 working days of the return reaching us.")]) as server:
-        email.approve(email.draft_email(ids[0], email_brand(), spec=summary_backend(server)).id)
+        approve(draft_email(ids[0], email_brand(), spec=summary_backend(server)).id)
     workbook = openpyxl.load_workbook(io.BytesIO(render(build_report(dataset_id), "xlsx")))
     rows = {row[0]: row[1:] for row in workbook["Email replies"].iter_rows(min_row=2, values_only=True)}
     assert rows["all"] == (2, 1, 1, 0, 0) and rows["refund_return"] == (1, 1, 1, 0, 0)

@@ -3,8 +3,8 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from core.ingest import Table
-from core.reports import definitions, history
-from core.sentiment import analyse_table
+from core.reports.store import definitions, history
+from core.sentiment.datasets import analyse_table
 from tests.conftest import ROOT
 
 

@@ -6,11 +6,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core import sentiment
+from core.sentiment import datasets
 from core.db import AlertRule
 from core.ingest import Table, read_table
-from core.insights import calibrate, dashboard, evaluate_alerts, kpis, save_rule
-from core.sentiment import EmbeddedClassifier, analyse_table, create_dataset, export_frame, get_classifier, reviews_frame, score_dataset
+from core.sentiment.alerts import evaluate_alerts, save_rule
+from core.sentiment.calibration import calibrate
+from core.sentiment.insights import dashboard, kpis
+from core.models.sentiment import EmbeddedClassifier, get_classifier
+from core.sentiment.datasets import analyse_table, create_dataset, export_frame, reviews_frame, score_dataset
 from tests.conftest import ROOT, run_cli
 
 # Sentences from domains the head was not trained on (it saw phone accessories only).
@@ -58,7 +61,7 @@ class CountingClassifier(EmbeddedClassifier):
 
 
 def test_interrupted_scoring_keeps_what_was_done_and_resumes(monkeypatch):
-    monkeypatch.setattr(sentiment, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(datasets, "CHUNK_ROWS", 10)
     table = sample_table(35)
     mapping = {"text": "review", "date": "date", "product": "product", "channel": "channel", "rating": "rating", "id": "review_id"}
     dataset_id = create_dataset(table, mapping, "interrupted")

@@ -3,7 +3,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from core.ingest import Table, read_table
-from core.sentiment import analyse_table, list_datasets
+from core.sentiment.datasets import analyse_table, list_datasets
 from tests.conftest import ROOT
 
 

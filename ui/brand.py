@@ -6,7 +6,8 @@ import json
 
 import streamlit as st
 
-from core.brand import Brand, BrandError, brand_from_dict, current_brand, save_brand
+from core.brand import Brand, brand_from_dict, current_brand, save_brand
+from core.errors import MercuryError
 
 
 def _lines(items: list[str]) -> str:
@@ -30,7 +31,7 @@ def brand_form(key: str) -> Brand:
             loaded = brand_from_dict(json.loads(upload.getvalue().decode("utf-8-sig")))
         except (UnicodeDecodeError, json.JSONDecodeError):
             st.error("That file is not valid JSON.")
-        except BrandError as error:
+        except MercuryError as error:
             st.error(str(error))
         else:
             loaded.id = brand.id
@@ -60,7 +61,7 @@ def brand_form(key: str) -> Brand:
                 {"name": name, "tone": tone, "sign_off": sign_off, "reply_from": reply_from, "phrases_use": phrases_use,
                  "phrases_avoid": phrases_avoid, "facts": facts, "examples": examples, "internal_notes": notes}
             )
-        except BrandError as error:
+        except MercuryError as error:
             st.error(str(error))
         else:
             edited.id = brand.id

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
+from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 import jsonschema
 
 from core.config import redact
 from core.llm.base import BackendSpec, Completion, LLMError, Message, PartialBatchError, Progress, resolve_spec
+from core.llm.embedded import load_embedded
+from core.llm.guarded import guard
+from core.llm.openai_backend import OpenAIBackend
+from core.llm.transformers_backend import TransformersBackend
+from core.models import shared
 from core.usage import api_cost_usd, record_call
 
 __all__ = [
@@ -31,8 +36,6 @@ __all__ = [
     "stream",
 ]
 
-_backends: dict[tuple, object] = {}
-_backends_lock = threading.Lock()
 # Room kept free in the window beside the answer itself: chat-template tokens and the truncation note.
 CONTEXT_MARGIN_TOKENS = 64
 
@@ -45,27 +48,15 @@ def _cache_key(spec: BackendSpec) -> tuple:
 def get_backend(spec: BackendSpec | None = None):
     """The loaded backend for a spec; models and clients are created once per process and shared."""
     spec = spec or resolve_spec()
-    key = _cache_key(spec)
-    with _backends_lock:
-        backend = _backends.get(key)
-        if backend is None:
-            backend = _load(spec)
-            _backends[key] = backend
-        return backend
+    return shared(("llm",) + _cache_key(spec), lambda: _load(spec))
 
 
 def _load(spec: BackendSpec):
     if spec.kind == "embedded":
-        from core.llm.embedded import load_embedded
-
         return load_embedded()
     if spec.kind == "local":
-        from core.llm.transformers_backend import TransformersBackend
-
         return TransformersBackend(spec.model, kind="local")
     if spec.kind == "openai":
-        from core.llm.openai_backend import OpenAIBackend
-
         return OpenAIBackend(spec)
     raise LLMError(f"Unknown backend '{spec.kind}': choose embedded, local or openai.")
 
@@ -114,17 +105,18 @@ def _finish(completion: Completion, spec: BackendSpec, page: str, notes: list[st
     return completion
 
 
-def _record_failure(spec: BackendSpec, page: str, started: float, error: Exception) -> None:
-    record_call(
-        page=page,
-        backend=spec.kind,
-        model=spec.model,
-        tokens_in=0,
-        tokens_out=0,
-        latency_s=time.perf_counter() - started,
-        ok=False,
-        error=redact(str(error), spec.api_key),
-    )
+@contextmanager
+def _failures_recorded(spec: BackendSpec, page: str) -> Iterator[None]:
+    """A failed call is recorded as a usage row (no tokens, the error) before its LLMError goes on."""
+    started = time.perf_counter()
+    try:
+        yield
+    except LLMError as error:
+        record_call(
+            page=page, backend=spec.kind, model=spec.model, tokens_in=0, tokens_out=0, latency_s=time.perf_counter() - started,
+            ok=False, error=redact(str(error), spec.api_key),
+        )
+        raise
 
 
 def complete(
@@ -138,12 +130,8 @@ def complete(
     spec = spec or resolve_spec()
     backend = get_backend(spec)
     fitted, notes = fit_to_window(backend, messages, max_tokens)
-    started = time.perf_counter()
-    try:
+    with _failures_recorded(spec, page):
         completion = backend.complete(fitted, max_tokens=max_tokens, temperature=temperature)
-    except LLMError as error:
-        _record_failure(spec, page, started, error)
-        raise
     return _finish(completion, spec, page, notes)
 
 
@@ -159,12 +147,8 @@ def stream(
     spec = spec or resolve_spec()
     backend = get_backend(spec)
     fitted, notes = fit_to_window(backend, messages, max_tokens)
-    started = time.perf_counter()
-    try:
+    with _failures_recorded(spec, page):
         completion = yield from backend.stream(fitted, max_tokens=max_tokens, temperature=temperature)
-    except LLMError as error:
-        _record_failure(spec, page, started, error)
-        raise
     return _finish(completion, spec, page, notes)
 
 
@@ -185,16 +169,12 @@ def complete_many(
         fitted, notes = fit_to_window(backend, messages, max_tokens)
         fitted_all.append(fitted)
         notes_all.append(notes)
-    started = time.perf_counter()
     try:
-        completions = backend.complete_many(fitted_all, max_tokens=max_tokens, temperature=temperature, progress=progress)
+        with _failures_recorded(spec, page):
+            completions = backend.complete_many(fitted_all, max_tokens=max_tokens, temperature=temperature, progress=progress)
     except PartialBatchError as error:
         for index, completion in error.finished.items():  # paid for: recorded even though the batch failed
             _finish(completion, spec, page, notes_all[index])
-        _record_failure(spec, page, started, error)
-        raise
-    except LLMError as error:
-        _record_failure(spec, page, started, error)
         raise
     return [_finish(c, spec, page, notes) for c, notes in zip(completions, notes_all)]
 
@@ -219,6 +199,24 @@ def parse_json_reply(text: str, schema: dict) -> dict:
     return value
 
 
+def json_problems(text: str, schema: dict) -> list[str]:
+    """Why a reply is not a JSON object matching schema (empty when it is)."""
+    try:
+        parse_json_reply(text, schema)
+    except ValueError as problem:
+        return [str(problem)]
+    return []
+
+
+def json_repair(conversation: Sequence[Message], text: str, problems: list[str]) -> list[Message]:
+    """The conversation asking the model to correct a reply that failed json_problems."""
+    return [
+        *conversation,
+        {"role": "assistant", "content": text},
+        {"role": "user", "content": f"That was not valid: {problems[0]}. Reply with the corrected JSON object only."},
+    ]
+
+
 def complete_json(
     messages: Sequence[Message],
     schema: dict,
@@ -233,22 +231,17 @@ def complete_json(
         "Answer with one JSON object only, no prose, matching this JSON schema:\n" + json.dumps(schema, separators=(",", ":"))
     )
     conversation = [{"role": "system", "content": instruction}, *messages]
-    completion = complete(conversation, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature)
-    try:
-        return parse_json_reply(completion.text, schema), completion
-    except ValueError as first_problem:
-        repair = [
-            *conversation,
-            {"role": "assistant", "content": completion.text},
-            {"role": "user", "content": f"That was not valid: {first_problem}. Reply with the corrected JSON object only."},
-        ]
-        completion = complete(repair, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature)
-        try:
-            return parse_json_reply(completion.text, schema), completion
-        except ValueError as second_problem:
-            raise LLMError(
-                f"The model did not return valid JSON after one repair attempt: {second_problem}."
-            ) from second_problem
+    completions = [complete(conversation, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature)]
+
+    def repair(text: str, problems: list[str]) -> str:
+        completions.append(complete(json_repair(conversation, text, problems), spec=spec, page=page, max_tokens=max_tokens, temperature=temperature))
+        return completions[-1].text
+
+    def give_up(text: str, problems: list[str]) -> dict:
+        raise LLMError(f"The model did not return valid JSON after one repair attempt: {problems[0]}.")
+
+    result = guard(completions[0].text, lambda text: json_problems(text, schema), give_up, repair=repair, accept=lambda text: parse_json_reply(text, schema))
+    return result.value, completions[-1]
 
 
 def check_connection(spec: BackendSpec) -> tuple[bool, str]:

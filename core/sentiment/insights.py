@@ -1,15 +1,19 @@
-"""What a sentiment dataset says: shares and their change, trends, drivers, themes, alerts, calibration."""
+"""What a sentiment dataset says: shares and their change, trends, by product and channel, agreement
+with the stars, drivers and themes, all for one period and filter (the dashboard and the reports)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 from sqlmodel import select
 
-from core.db import AlertRule, Dataset, Review, delete_row, session_scope
-from core.sentiment import LABELS, label_for
+from sqlalchemy import func
+
+from core.db import Review, session_scope
+from core.models.sentiment import LABELS, rating_classes
+from core.sentiment.alerts import evaluate_alerts, rules_for
+from core.sentiment.datasets import reviews_frame
 from core.text import THEMES, detect_language, keywords_by_group, themes_of
 
 FREQUENCIES = {"day": "D", "week": "W", "month": "M"}
@@ -89,11 +93,9 @@ def rating_agreement(frame: pd.DataFrame) -> dict | None:
     if rated.empty:
         return None
     low, high = rated["rating"].min(), rated["rating"].max()
-    scale_top = 10 if high > 5 else 5
-    positive = rated["rating"] >= 0.8 * scale_top
-    negative = rated["rating"] <= 0.4 * scale_top
-    clear = rated[positive | negative]
-    agree = ((clear["score"] >= 0) == positive[clear.index]).mean() if len(clear) else float("nan")
+    classes = rating_classes(rated["rating"])
+    clear = rated[classes.notna()]
+    agree = ((clear["score"] >= 0) == (classes[clear.index] == "positive")).mean() if len(clear) else float("nan")
     by_rating = rated.groupby("rating").agg(volume=("score", "size"), mean_score=("score", "mean"), negative_share=("sentiment", lambda s: 100 * (s == "negative").mean())).reset_index()
     return {"agreement": float(agree), "rated": int(len(rated)), "clear": int(len(clear)), "by_rating": by_rating, "scale": (float(low), float(high))}
 
@@ -129,129 +131,6 @@ def theme_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return table.sort_values("volume", ascending=False).reset_index(drop=True), tagged
 
 
-# --- alerts ------------------------------------------------------------------------------------
-
-
-ALERT_KINDS = {
-    "negative_share_above": "negative share above {threshold:g}% in a {period}",
-    "negative_share_up": "negative share up {threshold:g} points against the previous {period}",
-}
-PERIOD_NAMES = {"D": "day", "W": "week", "M": "month"}
-
-
-def describe_rule(rule: AlertRule) -> str:
-    text = ALERT_KINDS[rule.kind].format(threshold=rule.threshold, period=PERIOD_NAMES[rule.period])
-    return f"{rule.name}: {text}" + (f", per {rule.scope_column}" if rule.scope_column else "")
-
-
-def save_rule(rule: AlertRule) -> AlertRule:
-    if rule.kind not in ALERT_KINDS or rule.period not in PERIOD_NAMES or rule.scope_column not in ("", "product", "channel"):
-        raise ValueError("That alert rule is not one Mercury knows.")
-    with session_scope() as session:
-        session.add(rule)
-        session.commit()
-        session.refresh(rule)
-    return rule
-
-
-def rules_for(dataset_id: int) -> list[AlertRule]:
-    with session_scope() as session:
-        return list(session.exec(select(AlertRule).where((AlertRule.dataset_id == dataset_id) | (AlertRule.dataset_id.is_(None)))))
-
-
-def delete_rule(rule_id: int) -> None:
-    delete_row(AlertRule, rule_id)
-
-
-def evaluate_alerts(frame: pd.DataFrame, rules: list[AlertRule], min_volume: int = 5) -> pd.DataFrame:
-    """Every (rule, period, scope) where a rule fired, newest first. Periods with fewer than
-    `min_volume` reviews are left out: two bad reviews out of three is noise, not news."""
-    fired = []
-    dated = frame[frame["date"].notna() & frame["sentiment"].notna()]
-    for rule in rules:
-        if dated.empty:
-            break
-        scopes = [("", dated)] if not rule.scope_column else [(value, group) for value, group in dated.groupby(rule.scope_column) if value != ""]
-        for scope, group in scopes:
-            periods = group["date"].dt.tz_localize(None).dt.to_period(rule.period)
-            table = group.groupby(periods).agg(volume=("sentiment", "size"), negative=("sentiment", lambda s: int((s == "negative").sum())))
-            table = table.reindex(pd.period_range(table.index.min(), table.index.max(), freq=rule.period), fill_value=0)
-            table["share"] = 100 * table["negative"] / table["volume"].replace(0, np.nan)
-            table["change"] = table["share"].diff()
-            for period, row in table.iterrows():
-                if row["volume"] < min_volume:
-                    continue
-                value = row["share"] if rule.kind == "negative_share_above" else row["change"]
-                if pd.notna(value) and value > rule.threshold:
-                    fired.append(
-                        {
-                            "rule": rule.name,
-                            "period_start": period.start_time.date(),
-                            "scope": f"{rule.scope_column}: {scope}" if scope else "all reviews",
-                            "negative_share": round(float(row["share"]), 1),
-                            "change_points": None if pd.isna(row["change"]) else round(float(row["change"]), 1),
-                            "volume": int(row["volume"]),
-                        }
-                    )
-    out = pd.DataFrame(fired, columns=["rule", "period_start", "scope", "negative_share", "change_points", "volume"])
-    return out.sort_values("period_start", ascending=False).reset_index(drop=True)
-
-
-# --- calibration on the user's own rated rows --------------------------------------------------
-
-
-def rating_labels(frame: pd.DataFrame) -> pd.Series:
-    """1 for clearly positive ratings, 0 for clearly negative ones, NaN for the middle and unrated."""
-    top = 10 if frame["rating"].max() > 5 else 5
-    labels = pd.Series(np.nan, index=frame.index)
-    labels[frame["rating"] >= 0.8 * top] = 1
-    labels[frame["rating"] <= 0.4 * top] = 0
-    return labels
-
-
-def calibrate(frame: pd.DataFrame, seed: int = 0) -> dict:
-    """Refit the score's slope and offset on half of the rated rows; measure on the other half.
-
-    The classifier's direction is kept; only how its score maps to positive and negative moves,
-    which is what differs between domains (what a '3 out of 5' review sounds like, say)."""
-    from sklearn.linear_model import LogisticRegression
-
-    labels = rating_labels(frame)
-    usable = frame[labels.notna() & frame["score"].notna()]
-    y = labels[usable.index].astype(int).to_numpy()
-    if len(usable) < 20 or len(set(y)) < 2:
-        raise ValueError("Calibration needs at least 20 rated reviews, some clearly positive (4-5 stars) and some clearly negative (1-2).")
-    p = np.clip((usable["score"].to_numpy() + 1) / 2, 1e-4, 1 - 1e-4)
-    logit = np.log(p / (1 - p)).reshape(-1, 1)
-    order = np.random.default_rng(seed).permutation(len(usable))
-    fit, test = order[: len(order) // 2], order[len(order) // 2 :]
-    model = LogisticRegression().fit(logit[fit], y[fit])
-    before = float(((logit[test, 0] >= 0).astype(int) == y[test]).mean())
-    after = float((model.predict(logit[test]) == y[test]).mean())
-    return {"slope": float(model.coef_[0][0]), "intercept": float(model.intercept_[0]), "accuracy_before": before, "accuracy_after": after, "fit_rows": int(len(fit)), "test_rows": int(len(test))}
-
-
-def apply_calibration(dataset_id: int, calibration: dict) -> None:
-    """Re-map the dataset's current scores through a calibration fitted on them, and record it."""
-    from sqlalchemy import update
-
-    with session_scope() as session:
-        dataset = session.get(Dataset, dataset_id)
-        rows = session.exec(select(Review.id, Review.score).where(Review.dataset_id == dataset_id, Review.score.is_not(None))).all()
-        updates = []
-        for rid, score in rows:
-            p = min(max((score + 1) / 2, 1e-4), 1 - 1e-4)
-            logit = np.log(p / (1 - p))
-            q = 1 / (1 + np.exp(-(calibration["slope"] * logit + calibration["intercept"])))
-            new = round(float(2 * q - 1), 4)
-            updates.append({"id": rid, "score": new, "sentiment": label_for(new), "confidence": round(float(max(q, 1 - q)), 4)})
-        if updates:
-            session.execute(update(Review), updates)
-        dataset.calibration = json.dumps(calibration)
-        session.add(dataset)
-        session.commit()
-
-
 @dataclass
 class Dashboard:
     reviews: pd.DataFrame  # the filtered reviews, with a `themes` column
@@ -268,8 +147,6 @@ class Dashboard:
 
 def dashboard(dataset_id: int, *, start=None, end=None, every: str = "week", products=(), channels=()) -> Dashboard:
     """Everything the Sentiment page and the reports show for one dataset, period and filter."""
-    from core.sentiment import reviews_frame
-
     everything = reviews_frame(dataset_id)
     if products:
         everything = everything[everything["product"].isin(products)]
@@ -292,9 +169,31 @@ def dashboard(dataset_id: int, *, start=None, end=None, every: str = "week", pro
     )
 
 
-def date_range(dataset_id: int):
-    from sqlalchemy import func
+def reviews_behind(reviews: pd.DataFrame, dimension: str, value, *, label: str | None = None, every: str = "week") -> pd.DataFrame:
+    """The reviews behind one clicked chart element: a period (of `every`), a product or channel,
+    a theme or a driver term; narrowed to one sentiment label when the element was one."""
+    if dimension == "period":
+        begins = pd.Timestamp(value, tz="UTC")
+        ends = (begins.tz_localize(None).to_period(FREQUENCIES[every]).end_time + pd.Timedelta(microseconds=1)).tz_localize("UTC")
+        reviews = reviews[(reviews["date"] >= begins) & (reviews["date"] < ends)]
+    elif dimension in ("product", "channel"):
+        reviews = reviews[reviews[dimension] == value]
+    elif dimension == "theme":
+        reviews = reviews[reviews["themes"].str.contains(str(value), regex=False)]
+    elif dimension == "term":
+        reviews = reviews[reviews["text"].str.contains(str(value).split()[0], case=False, regex=False)]
+    return reviews[reviews["sentiment"] == label] if label else reviews
 
+
+def default_period(dataset_id: int, days: int = 30) -> tuple[date | None, date | None]:
+    """The last `days` days of the dataset's dates (the pages' and reports' first view)."""
+    low, high = date_range(dataset_id)
+    if high is None:
+        return None, None
+    return max(low.date(), high.date() - timedelta(days=days - 1)), high.date()
+
+
+def date_range(dataset_id: int):
     with session_scope() as session:
         low, high = session.exec(select(func.min(Review.date), func.max(Review.date)).where(Review.dataset_id == dataset_id)).one()
     return low, high

@@ -23,15 +23,14 @@ H100 (transformers 5.17, torch 2.11); tests/test_gpu.py checks the estimate agai
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import MercuryError
+from core.errors import UserError
 from core.ingest import read_json_file
 
 GiB = 1024**3
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 # Bytes per parameter of the quantised linear layers (scales and zero points included) and whether
 # embeddings and the LM head stay in 16-bit, as the quantisation libraries leave them.
@@ -60,10 +59,6 @@ CUDA_CONTEXT_GIB = 0.6
 FRAGMENTATION = 0.05
 # Tensor parallelism: communication buffers each extra GPU needs.
 TP_BUFFER_GIB = 0.4
-
-
-class PlannerError(MercuryError, ValueError):
-    """Bad input to the planner; str(error) is one sentence."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +121,7 @@ def architecture_from_config(config, name: str = "") -> Architecture:
         intermediate = int(getattr(cfg, "intermediate_size", None) or getattr(cfg, "ffn_dim", None) or 4 * hidden)
         vocab = int(cfg.vocab_size)
     except (AttributeError, TypeError) as error:
-        raise PlannerError(f"The config lacks a field every causal LM has ({error}).") from error
+        raise UserError(f"The config lacks a field every causal LM has ({error}).") from error
     kv_heads = int(getattr(cfg, "num_key_value_heads", None) or heads)
     head_dim = int(getattr(cfg, "head_dim", None) or hidden // heads)
     layer_types = list(getattr(cfg, "layer_types", None) or [])
@@ -159,7 +154,7 @@ def config_from_dict(values: dict):
 
     model_type = values.get("model_type")
     if model_type not in CONFIG_MAPPING:
-        raise PlannerError(f"The config's model_type {model_type!r} is not one transformers knows.")
+        raise UserError(f"The config's model_type {model_type!r} is not one transformers knows.")
     return CONFIG_MAPPING[model_type].from_dict({k: v for k, v in values.items() if k != "model_type"})
 
 
@@ -171,22 +166,33 @@ def gpu_catalog() -> dict[str, dict]:
     return {name: spec for name, spec in json.loads((ASSETS / "gpus.json").read_text()).items() if not name.startswith("_")}
 
 
+def architecture_from_pretrained(model: str) -> Architecture:
+    """The architecture of a model whose config transformers finds locally (a folder or a cached id)."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(model)
+    except (OSError, ValueError) as error:
+        raise UserError(f"Could not read the config of '{model}' from local files.") from error
+    return architecture_from_config(config, name=model)
+
+
 def load_architecture(*, model: str | None = None, config_path: str | None = None, config: dict | None = None) -> Architecture:
     if config_path:
         config = read_json_file(config_path)
     if config is not None:
         if not isinstance(config, dict):
-            raise PlannerError("A config.json holds one JSON object.")
+            raise UserError("A config.json holds one JSON object.")
         try:
             return architecture_from_config(config_from_dict(config), name=model or str(config.get("_name_or_path", "")) or "custom")
-        except PlannerError:
+        except UserError:
             raise
         except Exception as error:  # noqa: BLE001 - transformers' strict configs raise their own types; the user needs one sentence
             # transformers and int() reject wrong types in many ways; the user needs only which file
-            raise PlannerError(f"The config has a field of the wrong type or value ({type(error).__name__}): check it is a model's config.json.") from error
+            raise UserError(f"The config has a field of the wrong type or value ({type(error).__name__}): check it is a model's config.json.") from error
     models = catalog()
     if model not in models:
-        raise PlannerError(f"Unknown model '{model}': choose one of {', '.join(models)}, or give --config.")
+        raise UserError(f"Unknown model '{model}': choose one of {', '.join(models)}, or give --config.")
     return architecture_from_config(config_from_dict(models[model]), name=model)
 
 
@@ -206,15 +212,15 @@ class Workload:
 
     def validate(self) -> None:
         if self.mode not in ("inference", "full", "lora", "qlora"):
-            raise PlannerError(f"Unknown mode '{self.mode}': choose inference, full, lora or qlora.")
+            raise UserError(f"Unknown mode '{self.mode}': choose inference, full, lora or qlora.")
         if self.dtype not in WEIGHT_FORMATS:
-            raise PlannerError(f"Unknown precision '{self.dtype}': choose one of {', '.join(WEIGHT_FORMATS)}.")
+            raise UserError(f"Unknown precision '{self.dtype}': choose one of {', '.join(WEIGHT_FORMATS)}.")
         if self.kv_dtype not in KV_BYTES:
-            raise PlannerError(f"Unknown KV cache dtype '{self.kv_dtype}': choose one of {', '.join(KV_BYTES)}.")
+            raise UserError(f"Unknown KV cache dtype '{self.kv_dtype}': choose one of {', '.join(KV_BYTES)}.")
         if self.mode in ("full", "lora") and self.dtype not in ("fp32", "bf16", "fp16"):
-            raise PlannerError("Training runs in fp32, bf16 or fp16; for 4-bit weights choose qlora.")
+            raise UserError("Training runs in fp32, bf16 or fp16; for 4-bit weights choose qlora.")
         if min(self.batch, self.prompt, self.seq, self.lora_r) < 1 or self.new < 0:
-            raise PlannerError("Batch, prompt, sequence length and LoRA rank must be positive.")
+            raise UserError("Batch, prompt, sequence length and LoRA rank must be positive.")
 
 
 @dataclass
@@ -251,7 +257,7 @@ def _weight_bytes(arch: Architecture, params: dict[str, int], fmt: str) -> float
     return params["linear"] * per_param + (params["embedding"] + params["lm_head"]) * embedding_bytes + params["norms"] * norm_bytes
 
 
-def _kv_bytes(arch: Architecture, batch: int, tokens: int, kv_dtype: str) -> float:
+def kv_bytes(arch: Architecture, batch: int, tokens: int, kv_dtype: str) -> float:
     full_layers = arch.layers - arch.sliding_layers
     sliding_tokens = min(tokens, arch.sliding_window) if arch.sliding_window else tokens
     per_token_layer = 2 * arch.kv_dim * KV_BYTES[kv_dtype]
@@ -270,7 +276,7 @@ def _lora_params(arch: Architecture, r: int, targets: tuple[str, ...]) -> int:
     }
     unknown = set(targets) - set(shapes)
     if unknown:
-        raise PlannerError(f"Unknown LoRA target {sorted(unknown)[0]!r}: choose from {', '.join(shapes)}.")
+        raise UserError(f"Unknown LoRA target {sorted(unknown)[0]!r}: choose from {', '.join(shapes)}.")
     experts = {"gate": arch.experts, "up": arch.experts, "down": arch.experts}
     return arch.layers * sum(r * (shapes[t][0] + shapes[t][1]) * experts.get(t, 1) for t in targets)
 
@@ -284,9 +290,9 @@ def estimate(arch: Architecture, workload: Workload) -> Estimate:
         tokens = workload.batch * workload.prompt
         prefill_activations = 2 * tokens * (PREFILL_INTERMEDIATE_VECTORS * active_intermediate + PREFILL_HIDDEN_VECTORS * arch.hidden)
         logits = workload.batch * arch.vocab * 4
-        prefill = {"weights": weights, "kv_cache": _kv_bytes(arch, workload.batch, workload.prompt, workload.kv_dtype), "activations": prefill_activations, "logits": logits}
+        prefill = {"weights": weights, "kv_cache": kv_bytes(arch, workload.batch, workload.prompt, workload.kv_dtype), "activations": prefill_activations, "logits": logits}
         decode_activations = 2 * workload.batch * (PREFILL_INTERMEDIATE_VECTORS * active_intermediate + PREFILL_HIDDEN_VECTORS * arch.hidden)
-        decode = {"weights": weights, "kv_cache": _kv_bytes(arch, workload.batch, workload.prompt + workload.new, workload.kv_dtype), "activations": decode_activations, "logits": logits}
+        decode = {"weights": weights, "kv_cache": kv_bytes(arch, workload.batch, workload.prompt + workload.new, workload.kv_dtype), "activations": decode_activations, "logits": logits}
         phase, breakdown = max((("prefill", prefill), ("decode", decode)), key=lambda item: sum(item[1].values()))
         breakdown = {**breakdown, "gradients": 0.0, "optimizer_states": 0.0}
         return Estimate(arch, workload, breakdown, phase, params)
@@ -324,199 +330,3 @@ def estimate(arch: Architecture, workload: Workload) -> Estimate:
     return Estimate(arch, workload, breakdown, phase, params)
 
 
-# --- GPUs, speed and cost ----------------------------------------------------------------------
-
-
-def gpus_needed(est: Estimate, gpu: dict) -> int | None:
-    """The smallest tensor-parallel degree (1, 2, 4, 8) whose per-GPU need fits, or None."""
-    for tp in (1, 2, 4, 8):
-        if est.arch.heads % tp == 0 and est.gpu_need_gib(tp) <= gpu["memory_gib"]:
-            return tp
-    return None
-
-
-@dataclass
-class Speed:
-    decode_tokens_per_s: float  # per sequence
-    throughput_tokens_per_s: float  # all sequences of the batch
-    prefill_s: float
-    request_latency_s: float
-    requests_per_day: float
-
-
-def roofline(est: Estimate, gpu: dict, tp: int, efficiency: float = 0.6) -> Speed:
-    """Decode is bound by memory bandwidth (weights and KV read once per step); prefill by compute."""
-    w = est.workload
-    params = est.params
-    active_share = params["active"] / params["total"]
-    weight_bytes = est.breakdown["weights"] * active_share
-    kv_bytes = _kv_bytes(est.arch, w.batch, w.prompt + w.new // 2, w.kv_dtype)  # the average step reads half the new tokens' KV
-    step_s = (weight_bytes + kv_bytes) / (tp * gpu["bandwidth_gbs"] * 1e9 * efficiency)
-    prefill_s = 2 * params["active"] * w.batch * w.prompt / (tp * gpu["bf16_tflops"] * 1e12 * efficiency)
-    latency = prefill_s + w.new * step_s
-    return Speed(
-        decode_tokens_per_s=1 / step_s,
-        throughput_tokens_per_s=w.batch / step_s,
-        prefill_s=prefill_s,
-        request_latency_s=latency,
-        requests_per_day=86_400 / latency * w.batch,
-    )
-
-
-@dataclass
-class MonthlyCost:
-    gpus: int
-    gpu_hours: float
-    rental_usd: float
-    energy_kwh: float
-    energy_usd: float
-    self_hosted_usd: float
-    api_usd: float | None
-    api_model: str
-    requests_per_month: float
-    capacity_requests_per_month: float
-
-
-HOURS_PER_MONTH = 730
-
-
-def monthly_cost(
-    est: Estimate,
-    gpu: dict,
-    tp: int,
-    *,
-    requests_per_day: float,
-    utilisation: float = 0.6,
-    kwh_price: float = 0.0,
-    api_model: str = "gpt-4o-mini",
-    efficiency: float = 0.6,
-) -> MonthlyCost:
-    """Self-hosted GPUs on all month (rental, plus energy at a utilisation when you pay for power)
-    against a hosted API billed per token for the same requests."""
-    from core.usage import api_cost_usd
-
-    speed = roofline(est, gpu, tp, efficiency)
-    per_replica = speed.requests_per_day * utilisation * 30.4
-    replicas = max(1, math.ceil(requests_per_day * 30.4 / per_replica)) if per_replica else 1
-    gpus = replicas * tp
-    gpu_hours = gpus * HOURS_PER_MONTH
-    energy_kwh = gpus * gpu["power_w"] / 1000 * HOURS_PER_MONTH * utilisation
-    requests = requests_per_day * 30.4
-    api = api_cost_usd(api_model, int(requests * est.workload.prompt), int(requests * est.workload.new))
-    return MonthlyCost(
-        gpus=gpus,
-        gpu_hours=gpu_hours,
-        rental_usd=gpu_hours * gpu["price_per_hour"],
-        energy_kwh=energy_kwh,
-        energy_usd=energy_kwh * kwh_price,
-        self_hosted_usd=gpu_hours * gpu["price_per_hour"] + energy_kwh * kwh_price,
-        api_usd=api if api else None,
-        api_model=api_model,
-        requests_per_month=requests,
-        capacity_requests_per_month=per_replica * replicas,
-    )
-
-
-def finetune_cost(est: Estimate, gpu: dict, tp: int, *, dataset_tokens: int, epochs: float = 1, mfu: float = 0.35) -> dict:
-    """Time and money for a training run: 6 FLOPs per parameter per token for a full fine-tune,
-    4 for LoRA and QLoRA (no weight gradients for the frozen weights), at a model FLOPs utilisation."""
-    flops_per_token = (6 if est.workload.mode == "full" else 4) * est.params["active"]
-    if est.workload.grad_checkpointing:
-        flops_per_token += 2 * est.params["active"]  # the forward pass runs twice
-    seconds = flops_per_token * dataset_tokens * epochs / (tp * gpu["bf16_tflops"] * 1e12 * mfu)
-    hours = seconds / 3600
-    return {"hours": hours, "gpus": tp, "cost_usd": hours * tp * gpu["price_per_hour"], "tokens": dataset_tokens * epochs, "mfu": mfu}
-
-
-def breakeven_table(est: Estimate, gpu: dict, tp: int, *, api_model: str, max_requests_per_day: float, points: int = 40, **cost_options) -> list[dict]:
-    """Monthly cost of both options as the daily request volume grows (for the break-even chart)."""
-    rows = []
-    for i in range(1, points + 1):
-        volume = max_requests_per_day * i / points
-        cost = monthly_cost(est, gpu, tp, requests_per_day=volume, api_model=api_model, **cost_options)
-        rows.append({"requests_per_day": volume, "self_hosted_usd": cost.self_hosted_usd, "api_usd": cost.api_usd, "gpus": cost.gpus})
-    return rows
-
-
-def plan(
-    arch: Architecture,
-    workload: Workload,
-    *,
-    gpu_name: str | None = None,
-    requests_per_day: float | None = None,
-    dataset_tokens: int | None = None,
-    epochs: float = 1,
-    gpus: dict[str, dict] | None = None,
-) -> dict:
-    """Everything the CLI prints and the page shows, as plain JSON-ready values."""
-    est = estimate(arch, workload)
-    gpus = gpus or gpu_catalog()
-    out = {
-        "model": arch.name,
-        "mode": workload.mode,
-        "dtype": workload.dtype,
-        "params_b": round(est.params["total"] / 1e9, 3),
-        "peak_gib": round(est.peak_gib, 2),
-        "peak_phase": est.phase,
-        "breakdown_gib": {k: round(v / GiB, 3) for k, v in est.breakdown.items()},
-        "one_gpu_needs_gib": round(est.gpu_need_gib(1), 2),
-        "assumptions": {"cuda_context_gib": CUDA_CONTEXT_GIB, "fragmentation": FRAGMENTATION, "tp_buffer_gib": TP_BUFFER_GIB},
-        "fits": {name: gpus_needed(est, spec) for name, spec in gpus.items()},
-    }
-    if gpu_name:
-        if gpu_name not in gpus:
-            raise PlannerError(f"Unknown GPU '{gpu_name}': choose one of {', '.join(gpus)}.")
-        gpu = gpus[gpu_name]
-        tp = gpus_needed(est, gpu)
-        out["gpu"] = {"name": gpu_name, **gpu, "gpus_needed": tp}
-        if tp is None:
-            out["gpu"]["note"] = f"Does not fit on 8 x {gpu_name}."
-        elif workload.mode == "inference":
-            speed = roofline(est, gpu, tp)
-            out["speed"] = {k: round(v, 3) for k, v in speed.__dict__.items()}
-            if requests_per_day:
-                out["cost"] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in monthly_cost(est, gpu, tp, requests_per_day=requests_per_day).__dict__.items()}
-        elif dataset_tokens:
-            out["cost"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in finetune_cost(est, gpu, tp, dataset_tokens=dataset_tokens, epochs=epochs).items()}
-    return out
-
-
-def cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def measure_generation(model: str, *, batch: int = 1, prompt: int = 512, new: int = 128) -> dict:
-    """Run the local model's `generate` on random token ids and report measured against estimated."""
-    import time
-
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    torch.cuda.empty_cache()
-    torch.cuda.reset_peak_memory_stats()
-    lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch.bfloat16, attn_implementation="sdpa").cuda().eval()
-    weights_gib = torch.cuda.memory_allocated() / GiB
-    ids = torch.randint(0, lm.config.vocab_size, (batch, prompt), device="cuda")
-    torch.cuda.synchronize()
-    started = time.perf_counter()
-    with torch.inference_mode():
-        lm.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=new, min_new_tokens=new, do_sample=False)
-    torch.cuda.synchronize()
-    seconds = time.perf_counter() - started
-    peak = torch.cuda.max_memory_allocated() / GiB
-    est = estimate(architecture_from_config(lm.config, name=model), Workload(batch=batch, prompt=prompt, new=new))
-    del lm
-    torch.cuda.empty_cache()
-    return {
-        "model": model,
-        "batch": batch,
-        "prompt": prompt,
-        "new": new,
-        "weights_gib": round(weights_gib, 2),
-        "measured_peak_gib": round(peak, 2),
-        "estimated_peak_gib": round(est.peak_gib, 2),
-        "error_pct": round(100 * (est.peak_gib - peak) / peak, 1),
-        "measured_tokens_per_s": round(batch * new / seconds, 1),
-    }

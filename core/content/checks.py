@@ -1,0 +1,79 @@
+"""The checks shown beside every variant, all computed by code: length against the limit, keyword
+coverage and density, readability (Flesch), banned phrases, the most similar library piece, and
+BLEU and ROUGE against a reference text."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from core.brand import Brand
+from core.content.brief import AD_LIMITS, Brief, within_limits
+from core.models.encoders import encoder
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def _syllables(word: str, dictionary) -> int:
+    return max(1, len(dictionary.positions(word.lower())) + 1)
+
+
+def flesch_reading_ease(text: str) -> float | None:
+    """Flesch (1948): 206.835 - 1.015 words/sentences - 84.6 syllables/words; syllables from
+    Pyphen's English hyphenation dictionary."""
+    import pyphen
+
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    sentences = max(1, len([s for s in re.split(r"[.!?]+(?:\s|$)|\n+", text) if _WORD.search(s)]))
+    dictionary = pyphen.Pyphen(lang="en_US")
+    syllables = sum(_syllables(w, dictionary) for w in words)
+    return round(206.835 - 1.015 * len(words) / sentences - 84.6 * syllables / len(words), 1)
+
+
+def overlap_scores(candidate: str, reference: str) -> dict:
+    """BLEU (sacrebleu, 0-100) and ROUGE-1/2/L F1 (rouge-score, stemmed) against a reference."""
+    import sacrebleu
+    from rouge_score import rouge_scorer
+
+    rouge = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True).score(reference, candidate)
+    return {
+        "bleu": round(sacrebleu.sentence_bleu(candidate, [reference]).score, 2),
+        **{name: round(score.fmeasure, 4) for name, score in rouge.items()},
+    }
+
+
+def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame | None = None) -> dict:
+    words = _WORD.findall(text)
+    lowered = text.lower()
+    counts = {k: len(re.findall(rf"(?<!\w){re.escape(k.lower())}(?!\w)", lowered)) for k in brief.keywords}
+    keyword_words = sum(count * len(k.split()) for k, count in counts.items())
+    result = {
+        "characters": len(text),
+        "words": len(words),
+        "limit": brief.limit if brief.kind != "ad" else AD_LIMITS,
+        "within_limit": within_limits(text, brief),
+        "keywords": counts,
+        "keyword_coverage": round(sum(1 for c in counts.values() if c) / len(counts), 2) if counts else None,
+        "keyword_density_pct": round(100 * keyword_words / len(words), 1) if counts and words else None,
+        "flesch_reading_ease": flesch_reading_ease(text) if brief.language == "en" else None,
+        "banned_phrases": [p for p in brand.phrases_avoid if p.lower() in lowered],
+        "most_similar": None,
+    }
+    if library is not None and not library.empty:
+        result["most_similar"] = most_similar(text, library)
+    if brief.reference.strip():
+        result.update(overlap_scores(text, brief.reference))
+    return result
+
+
+def most_similar(text: str, library: pd.DataFrame) -> dict:
+    """The library piece closest in meaning (MiniLM cosine)."""
+    vectors = encoder().encode([text[:2000]] + [t[:2000] for t in library["text"]])
+    similarity = vectors[1:] @ vectors[0]
+    best = int(np.argmax(similarity))
+    return {"id": int(library["id"].iloc[best]), "similarity": round(float(similarity[best]), 3)}
+
+

@@ -1,0 +1,102 @@
+"""Grounding: checks, in code, that generated text rests on what it was given.
+
+One idea serves two writers. An email draft may state only what the brand's facts or the
+customer's own mail say (numbers, links, content words); a report summary may cite only the
+figures code computed. Each check returns what is wrong, so a writer can ask for a repair or fall
+back to text it writes itself (core/llm/guarded.py).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from core.text import tokens
+
+SUPPORT_SHARE = 0.6  # share of a sentence's content words found in what it was given, or courtesy words
+COURTESY = (
+    "thanks thank sorry hear help happy glad please reply email message getting touch team follow shortly soon look "
+    "know question asking asked let hope understand apologise apologize frustrating great welcome contact today personally "
+    "check details sure enjoy day writing reaching wanted like would could share confirm right away colleague member"
+)
+TEXT_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")  # 2-4, 14:30, 1.5: as written
+FIGURE = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")  # a figure as a report writes it: -12, 1,234, 45.6
+URL = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+", re.IGNORECASE)
+EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+# --- text against the text it was given ---------------------------------------------------------
+
+
+def shingles(text: str, size: int = 4) -> set[str]:
+    """Every run of `size` words: two texts sharing one share a phrase."""
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def content_words(text: str, language: str) -> set[str]:
+    return set(tokens(text, language))
+
+
+def covers(body: str, fact: str, language: str) -> bool:
+    """Whether body carries at least half of the fact's content words."""
+    wanted = content_words(fact, language)
+    return bool(wanted) and len(wanted & content_words(body, language)) >= 0.5 * len(wanted)
+
+
+def unsupported_sentences(body: str, grounded: str, language: str) -> list[str]:
+    """Sentences whose content words mostly come from nowhere: not the grounding text, not
+    ordinary courtesy. A small model's inventions (policies, products, steps) land here."""
+    known = content_words(grounded, language) | content_words(COURTESY, "en")
+    found = []
+    for sentence in SENTENCE_BREAK.split(body):
+        words = [w for w in content_words(sentence, language) if not w.isdigit()]
+        if len(words) >= 3 and sum(w in known for w in words) < SUPPORT_SHARE * len(words):
+            found.append(sentence.strip())
+    return found
+
+
+def unknown_numbers(body: str, grounded: str) -> list[str]:
+    """Numbers in body that the grounding text never wrote."""
+    known = set(TEXT_NUMBER.findall(grounded))
+    return sorted({n for n in TEXT_NUMBER.findall(body) if n not in known})
+
+
+def unknown_links(body: str, grounded: str) -> list[str]:
+    """Links and addresses in body that the grounding text never gave."""
+    given = grounded.lower()
+    return [u for u in URL.findall(body) + EMAIL_ADDRESS.findall(body) if u.lower().rstrip(".,") not in given]
+
+
+# --- text against computed figures ---------------------------------------------------------------
+
+
+def allowed_figures(facts: dict, period: tuple[date | None, ...] = ()) -> set[float]:
+    """The numbers a text about these facts may cite: each figure as given, rounded or unsigned,
+    and the parts of the period's dates."""
+    allowed: set[float] = set()
+    for value in facts.values():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            for variant in (value, round(value), round(value, 1), abs(value), abs(round(value)), abs(round(value, 1))):
+                allowed.add(float(variant))
+    for day in period:
+        if day:
+            allowed.update({float(day.year), float(day.month), float(day.day)})
+    return allowed
+
+
+def _matches(value: str, allowed: set[float]) -> bool:
+    number = float(value.replace(",", ""))
+    return any(abs(abs(number) - candidate) < 0.051 for candidate in allowed)
+
+
+def figures_not_in(text: str, facts: dict, period: tuple = ()) -> list[str]:
+    """The numbers in a text that are not among the computed figures (empty when all are)."""
+    allowed = allowed_figures(facts, period)
+    return [match.rstrip(",") for match in FIGURE.findall(text) if not _matches(match, allowed)]
+
+
+def figures_cited(text: str, facts: dict) -> set[str]:
+    """The computed figures a text cites."""
+    allowed = allowed_figures(facts)
+    return {match for match in FIGURE.findall(text) if _matches(match, allowed)}

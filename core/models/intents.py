@@ -1,0 +1,81 @@
+"""The email intent classifier: a logistic-regression head over the encoder's embeddings, shipped
+trained (core/assets/intent_head.json, made by scripts/train_intent_head.py from the labelled
+examples in core/assets/email_intents.tsv), plus word rules that nudge it toward an intent a mail
+names outright.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.models import shared
+from core.models.encoders import encoder
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+EXAMPLES_PATH = ASSETS / "email_intents.tsv"
+HEAD_PATH = ASSETS / "intent_head.json"
+INTENTS = ("pricing", "order_status", "refund_return", "complaint", "technical_support", "appointment", "partnership", "spam_other")
+KEYWORD_WEIGHT = 0.25  # probability added per matching word family, at most two
+
+# Words that point to an intent; they let the classifier generalise past its few examples and
+# carry the languages the English MiniLM encoder reads poorly.
+_INTENT_WORDS = {
+    "pricing": r"pric\w*|cost\w*|how much|quote|discount\w*|tarif\w*|rabatt|preis\w*|precio\w*|prix|coût|kosten|angebot|per (?:seat|unit|month|year)|cheaper|expensive|fee\b|plans?\b",
+    "order_status": r"where is my|tracking|track\w*|shipped|ship\b|shipping date|dispatch\w*|deliver(?:y|ed) (?:date|status)|not (?:yet )?(?:arrived|received)|hasn'?t arrived|parcel|package|courier|lieferung|bestellung|sendung|commande|suivi|pedido|seguimiento|order (?:no|number|ref|#)",
+    "refund_return": r"refund\w*|return\w*|money back|send (?:it )?back|exchange|swap|charged twice|double charge|erstatt\w*|rücksend\w*|zurück\w*|rembours\w*|retourn\w*|devol\w*|reembols\w*",
+    "complaint": r"complain\w*|disappoint\w*|unacceptable|terrible|disgrace\w*|rude|shocking|worst|appalling|fed up|not happy|unhappy|beschwer\w*|verärgert|unzufrieden|mécontent|déçu|inadmissible|réclamation|queja",
+    "technical_support": r"error|log ?in|sign ?in|password|crash\w*|freez\w*|bug\b|not working|won'?t (?:connect|turn on|pair)|pair\w*|bluetooth|wi-?fi|firmware|install\w*|set ?up|sync\w*|update|reset|einloggen|anmeld\w*|fehler|connexion|connecter|conectar",
+    "appointment": r"appointment|book(?:ing)?\b|reschedul\w*|slot\w*|schedul\w*|availab\w*|demo\b|consultation|fitting|visit|table for|termin\w*|rendez-vous|cita\b|reserv\w*",
+    "partnership": r"partner\w*|collaborat\w*|sponsor\w*|influencer|affiliate|wholesale|reseller|stock your|distribut\w*|press\b|journalist|interview|podcast|media kit|co-?brand\w*|co-marketing|kooperation|zusammenarbeit|partenariat",
+    "spam_other": r"unsubscribe|winner|you(?:'ve| have)? won\b|prize|claim (?:now|your)|crypto|bitcoin|seo\b|ranking|loan\w*|inheritance|bank details|verify your (?:login|password|account)|out of (?:the )?office|automatic reply|auto-?reply|delivery status notification|no need to reply|click here|investors?|returns of \d+",
+}
+_INTENT_RE = {intent: re.compile(rf"\b(?:{words})", re.IGNORECASE) for intent, words in _INTENT_WORDS.items()}
+
+
+def read_examples(path: Path = EXAMPLES_PATH) -> tuple[list[str], list[str]]:
+    """(texts, intents) of a file of intent<TAB>text lines."""
+    rows = [line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    labels, texts = zip(*rows)
+    return list(texts), list(labels)
+
+
+class IntentClassifier:
+    """Softmax over the shipped head's scores, then the word rules."""
+
+    def __init__(self, head_path: Path = HEAD_PATH):
+        head = json.loads(Path(head_path).read_text())
+        self.classes = head["classes"]
+        self.coef = np.array(head["coef"], dtype=np.float32)
+        self.intercept = np.array(head["intercept"], dtype=np.float32)
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        logits = encoder().encode(list(texts)) @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, str]]:
+        """(intent, reason) for each text."""
+        results = []
+        for text, p in zip(texts, self.probabilities(texts)):
+            scores = np.array(p)
+            hits = {}
+            for i, intent in enumerate(self.classes):
+                found = {m.group(0).lower() for m in _INTENT_RE[intent].finditer(text)}
+                if found:
+                    hits[intent] = sorted(found)[:3]
+                    scores[i] += KEYWORD_WEIGHT * min(len(found), 2)
+            best = self.classes[int(np.argmax(scores))]
+            reason = f"close to {best.replace('_', ' ')} examples ({p[self.classes.index(best)]:.0%})"
+            if best in hits:
+                reason += "; mentions " + ", ".join(f"'{w}'" for w in hits[best])
+            results.append((best, reason))
+        return results
+
+
+def intent_classifier() -> IntentClassifier:
+    return shared("email-intents", IntentClassifier)

@@ -1,0 +1,38 @@
+"""Pickers several pages share: a stored dataset, its period, a sentiment classifier."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.db import Dataset
+from core.models.sentiment import classifier_choices
+from core.sentiment.datasets import get_dataset, list_datasets
+from core.sentiment.insights import date_range, default_period
+
+
+def pick_dataset(key: str, *, default: int | None = None) -> Dataset | None:
+    """A select box over stored datasets, newest first; None when there is none."""
+    datasets = list_datasets()
+    if datasets.empty:
+        return None
+    labels = {row.id: f"{row.name} · {row.rows:,} reviews · #{row.id}" for row in datasets.itertuples()}
+    ids = list(labels)
+    chosen = st.selectbox("Dataset", ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=key + "pick")
+    return get_dataset(chosen)
+
+
+def pick_period(dataset_id: int, key: str, container=st) -> tuple:
+    """(start, end) dates, opening on the dataset's latest 30 days; (None, None) for undated data."""
+    low, high = date_range(dataset_id)
+    if low is None:
+        return None, None
+    period = container.date_input("Period", value=default_period(dataset_id), min_value=low.date(), max_value=high.date(), key=key + "period")
+    return tuple(period) if isinstance(period, tuple) and len(period) == 2 else (None, None)
+
+
+def pick_classifier(key: str, spec) -> str:
+    """A classifier choice for core.models.sentiment.classifier_for."""
+    choices = classifier_choices(spec)
+    return st.selectbox(
+        "Classifier", list(choices), format_func=choices.get, key=key + "classifier",
+        help="Fine-tune your own on the Model lab page; choose Local or OpenAI in the sidebar to classify with an LLM.",
+    )
