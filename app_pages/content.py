@@ -7,7 +7,7 @@ from core.content.library import ab_frame, delete_piece, export_docx, export_mar
 from core.content.writing import generate, personalise
 from core.errors import MercuryError
 from core.ingest import read_table
-from ui.backend import current_spec
+from ui.backend import require_spec
 from ui.brand import brand_form
 from ui.download import csv_download
 
@@ -19,7 +19,6 @@ st.caption(
     "On-brand blog posts, social posts, marketing emails, product descriptions and search ads, in variants. "
     "Every variant is checked by code: platform limits, keywords, readability, banned phrases, similarity to your library."
 )
-spec = current_spec()
 
 
 def brief_form(prefix: str, *, variants: bool = True) -> Brief | None:
@@ -78,7 +77,7 @@ with create:
 
         try:
             with st.spinner(f"Writing {brief.variants} variant(s)..."):
-                st.session_state[KEY + "result"] = (brief, generate(brief, current_brand(), spec=spec, library=library_frame(), on_token=show))
+                st.session_state[KEY + "result"] = (brief, generate(brief, current_brand(), spec=require_spec(), library=library_frame(), on_token=show))
         except MercuryError as error:
             st.error(str(error))
         live.empty()
@@ -111,7 +110,7 @@ with personal:
         bar = st.progress(0.0, text="Writing...")
         try:
             customers = read_table(upload.getvalue(), upload.name).frame
-            result = personalise(customers, personal_brief, current_brand(), spec=spec, progress=lambda done, total: bar.progress(done / total, text=f"Written {done:,} of {total:,}"))
+            result = personalise(customers, personal_brief, current_brand(), spec=require_spec(), progress=lambda done, total: bar.progress(done / total, text=f"Written {done:,} of {total:,}"))
         except MercuryError as error:
             st.error(str(error))
         else:

@@ -6,7 +6,7 @@ from core.errors import MercuryError
 from core.mail.export import approved_frame, export_eml_zip
 from core.mail.queue import add_emails, approve, delete_email, draft_email, draft_pending, facts_of, get_email, queue_figures, queue_frame, reasons_of, reject
 from core.mail.reading import parse_text, read_emails
-from ui.backend import current_spec
+from ui.backend import require_spec
 from ui.brand import brand_form
 from ui.download import csv_download
 
@@ -20,7 +20,6 @@ st.caption(
     "reject. Nothing is ever sent: approved replies are exported for your mail client."
 )
 
-spec = current_spec()
 figures = queue_figures()
 cols = st.columns(4)
 cols[0].metric("Emails", f"{figures.total:,}")
@@ -32,7 +31,7 @@ cols[3].metric("Approved without edits", "—" if share is None else f"{share:.0
 
 def add(mails: list, source: str) -> None:
     with st.spinner(f"Triaging {len(mails):,} email(s)..."):
-        ids = add_emails(mails, source, spec=spec)
+        ids = add_emails(mails, source, spec=require_spec())
     st.session_state[KEY + "selected"] = ids[0]
     st.success(f"Added {len(ids):,} email(s) to the queue. Draft their replies below or in Review.")
 
@@ -61,7 +60,7 @@ with inbox:
             bar = st.progress(0.0, text="Drafting...")
             brand = current_brand()
             try:
-                draft_pending(brand, spec=spec, progress=lambda done, total: bar.progress(done / total, text=f"Drafted {done:,} of {total:,} (each saved as it lands)"))
+                draft_pending(brand, spec=require_spec(), progress=lambda done, total: bar.progress(done / total, text=f"Drafted {done:,} of {total:,} (each saved as it lands)"))
             except MercuryError as error:
                 st.error(f"{error} Drafts finished so far are saved.")
             else:
@@ -99,7 +98,7 @@ with review:
             if not row.draft:
                 if st.button("Draft a reply", type="primary", key=KEY + "draft_one"):
                     try:
-                        draft_email(email_id, brand, spec=spec, on_token=show)
+                        draft_email(email_id, brand, spec=require_spec(), on_token=show)
                     except MercuryError as error:
                         st.error(str(error))
                     st.rerun()
@@ -120,7 +119,7 @@ with review:
                 instruction = st.text_input("Regenerate with an instruction", placeholder="shorter; more formal; mention the warranty", key=KEY + "instruction")
                 if st.button("Regenerate", key=KEY + "regenerate"):
                     try:
-                        draft_email(email_id, brand, spec=spec, instruction=instruction or "write it again", on_token=show)
+                        draft_email(email_id, brand, spec=require_spec(), instruction=instruction or "write it again", on_token=show)
                     except MercuryError as error:
                         st.error(str(error))
                     st.rerun()

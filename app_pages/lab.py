@@ -9,7 +9,7 @@ from core.ingest import read_table
 from core.lab.evaluate import evaluate_choice, evaluate_generation, guess_columns, labelled_rows, perplexity, runs_frame
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.models.sentiment import LLM_CHOICE, classifier_choices, model_folder
-from ui.backend import current_spec
+from ui.backend import current_spec, require_spec
 
 KEY = "lab_"
 
@@ -52,7 +52,7 @@ with evaluate_tab:
         if table is not None and spec and st.button("Evaluate", type="primary", key=KEY + "evaluate_generation"):
             try:
                 with st.spinner("Generating..."):
-                    generated = evaluate_generation(table, text_column, label_column, spec=spec)
+                    generated = evaluate_generation(table, text_column, label_column, spec=require_spec())
             except MercuryError as error:
                 st.error(str(error))
             else:
@@ -64,7 +64,7 @@ with evaluate_tab:
             sample = st.text_area("Perplexity of the sidebar's model on a text (Embedded or Local)", key=KEY + "perplexity_text")
             if st.form_submit_button("Measure perplexity") and sample.strip():
                 try:
-                    value = perplexity(sample, spec=spec)
+                    value = perplexity(sample, spec=require_spec())
                     st.metric(f"Perplexity · {value['model']}", value["perplexity"], help=f"over {value['tokens']} tokens; lower reads as more expected text")
                 except MercuryError as error:
                     st.error(str(error))
@@ -166,7 +166,7 @@ with tune_tab:
 
         try:
             with st.spinner("Fine-tuning the language model..."):
-                lm = finetune_causal(pairs, model_folder(f"lm-{time.strftime('%Y%m%d-%H%M')}"), spec=current_spec(), on_step=on_lm_step)
+                lm = finetune_causal(pairs, model_folder(f"lm-{time.strftime('%Y%m%d-%H%M')}"), spec=require_spec(), on_step=on_lm_step)
         except MercuryError as error:
             st.error(str(error))
         else:

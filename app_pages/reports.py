@@ -5,7 +5,7 @@ from core.errors import MercuryError
 from core.reports.build import build_report
 from core.reports.render import FORMATS
 from core.reports.store import definitions, history, run_definition, save_definition, store_run, stored_file
-from ui.backend import current_spec
+from ui.backend import require_spec
 from ui.pickers import pick_dataset, pick_period
 
 KEY = "reports_"
@@ -42,7 +42,7 @@ if left.button("Build report", type="primary", key=KEY + "build"):
     with st.status("Building the report...", expanded=True) as status:
         st.write("Computing the figures and asking the model for a summary")
         try:
-            report = build_report(dataset_id, start=start, end=end, products=products, channels=channels, spec=current_spec(), include_usage=include_usage, title=title)
+            report = build_report(dataset_id, start=start, end=end, products=products, channels=channels, spec=require_spec(), include_usage=include_usage, title=title)
         except MercuryError as error:
             status.update(label=str(error), state="error")
             st.stop()
@@ -81,7 +81,7 @@ if saved:
         cols[0].write(f"**{definition.name}**: last {definition.period_days} days of dataset #{definition.dataset_id}")
         if cols[1].button("Run now", key=f"{KEY}rerun_{definition.id}"):
             with st.spinner("Building..."):
-                run = run_definition(definition, spec=current_spec())
+                run = run_definition(definition, spec=require_spec())
             st.session_state[KEY + "run"] = run.id
             st.session_state[KEY + "notes"] = []
             st.rerun()

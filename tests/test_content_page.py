@@ -24,3 +24,17 @@ def test_generate_edit_save_and_find_in_the_library():
     saved = library_frame()
     assert list(saved["text"]) == ["Thirty hours of battery, one tiny case. Meet Pulse."] and bool(saved["edited"].iloc[0])
     assert at.text_input(key="content_query").set_value("tiny case").run().dataframe[0].value["id"].tolist() == [saved["id"].iloc[0]]
+
+
+def test_an_unusable_sidebar_backend_stops_the_page_instead_of_using_another(monkeypatch):
+    from core.usage import calls_frame
+
+    monkeypatch.delenv("MERCURY_LOCAL_MODEL", raising=False)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
+    at.radio(key="backend_kind").set_value("local").run()  # a local backend with no model named
+    at.switch_page("app_pages/content.py").run()
+    at.text_area(key="content_topic").set_value("Pulse earbuds").run()
+    at.button(key="content_generate").click().run()
+    assert not at.exception
+    assert any("Fix the backend in the sidebar: nothing was sent to any model." in e.value for e in at.error)
+    assert calls_frame().empty and library_frame().empty

@@ -69,3 +69,13 @@ def render_sidebar() -> None:
 
 def current_spec() -> BackendSpec | None:
     return st.session_state.get(SPEC_KEY)
+
+
+def require_spec() -> BackendSpec:
+    """The sidebar's backend for an action that calls a model; when the sidebar's settings are not
+    usable the page says why and stops, rather than quietly using another backend."""
+    spec = current_spec()
+    if spec is None:
+        st.error(f"{st.session_state.get(ERROR_KEY) or 'No backend is chosen.'} Fix the backend in the sidebar: nothing was sent to any model.")
+        st.stop()
+    return spec

@@ -157,8 +157,7 @@ def finetune(
     model.head.load_state_dict(best_state[1])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.encoder.save_pretrained(out / "adapter")
-    torch.save(model.head.state_dict(), out / "head.pt")
+    model.save(out)
     weights = b"".join(t.detach().cpu().numpy().tobytes() for t in best_state[1].values())
     model_id = f"lora:minilm-r{lora_r}-{hashlib.sha256(weights).hexdigest()[:10]}"
     test_texts, test_truth = [texts[i] for i in test_index], [labels[i] for i in test_index]

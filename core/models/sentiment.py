@@ -165,6 +165,7 @@ class LoraSentiment:
         return [self.labels[i] for i in self.predict_proba(texts).argmax(axis=1)]
 
     def save(self, out_dir: Path) -> None:
+        """The adapters and the head, as LoraClassifier loads them (the lab adds its LAB_FILE beside)."""
         self.encoder.save_pretrained(out_dir / "adapter")
         self.torch.save(self.head.state_dict(), out_dir / "head.pt")
 
