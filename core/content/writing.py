@@ -14,10 +14,9 @@ from core.content.checks import checks_for
 from core.errors import UserError
 from core.ingest import find_column
 from core.llm import complete, complete_many, resolve_spec, stream
+from core.llm.base import Progress
 from core.llm.guarded import guard_many
 from core.models.encoders import encoder
-
-Progress = Callable[[int, int], None]
 
 DUPLICATE_SIMILARITY = 0.97
 REGENERATE_OVER = 1.25  # a variant this far over its limit is rewritten shorter; nearer ones are trimmed

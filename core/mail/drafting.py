@@ -10,13 +10,13 @@ from typing import Callable, Sequence
 from core.brand import Brand, relevant_facts
 from core.grounding import covers, shingles, unknown_links, unknown_numbers, unsupported_sentences
 from core.llm import complete_many, resolve_spec, stream
+from core.llm.base import Progress
 from core.llm.guarded import guard
 from core.mail.reading import ParsedEmail
 from core.mail.safety import INJECTION, delimited
 from core.mail.triage import mail_language, mail_text
 from core.text import LANGUAGE_NAMES
 
-Progress = Callable[[int, int], None]
 _PHRASES = {
     "greeting": {"en": "Hi {name},", "de": "Hallo {name},", "fr": "Bonjour {name},", "es": "Hola {name}:", "it": "Ciao {name},", "nl": "Hallo {name},", "pt": "Olá {name},"},
     "someone": {"en": "there", "de": "", "fr": "", "es": "", "it": "", "nl": "", "pt": ""},

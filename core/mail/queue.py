@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import pandas as pd
 from sqlalchemy import case
@@ -15,11 +15,10 @@ from sqlmodel import select
 from core.brand import Brand
 from core.db import EmailMessage, delete_row, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import UserError
+from core.llm.base import Progress
 from core.mail.drafting import Draft, draft_replies, draft_reply
 from core.mail.reading import MAX_BODY_CHARS, ParsedEmail
 from core.mail.triage import triage_many
-
-Progress = Callable[[int, int], None]
 
 
 def _as_parsed(row: EmailMessage) -> ParsedEmail:

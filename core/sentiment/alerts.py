@@ -9,7 +9,6 @@ from sqlmodel import select
 from core.db import AlertRule, delete_row, session_scope
 from core.errors import UserError
 
-
 ALERT_KINDS = {
     "negative_share_above": "negative share above {threshold:g}% in a {period}",
     "negative_share_up": "negative share up {threshold:g} points against the previous {period}",

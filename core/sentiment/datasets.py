@@ -16,10 +16,10 @@ from sqlmodel import select
 from core.db import Dataset, Review, SentimentCache, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import IngestError
 from core.ingest import Table, propose_mapping, require_text_column
+from core.llm.base import Progress
 from core.models.sentiment import LABELS, Scored, get_classifier
 
 CHUNK_ROWS = 512
-Progress = Callable[[int, int], None]
 
 
 # --- scoring with a cache ----------------------------------------------------------------------

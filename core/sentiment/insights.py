@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlmodel import select
-
 from sqlalchemy import func
+from sqlmodel import select
 
 from core.db import Review, session_scope
 from core.models.sentiment import LABELS, rating_classes
