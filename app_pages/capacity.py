@@ -95,7 +95,8 @@ for name, spec in gpus.items():
 figure.update_layout(barmode="stack", yaxis_title="GiB", height=520, margin=dict(t=20, r=140), title="Memory at the peak against each GPU")
 right.plotly_chart(figure, width="stretch", key=KEY + "memory_chart")
 
-fits = pd.DataFrame(fit_table(est, gpus))
+fit_rows = fit_table(est, gpus)
+fits = pd.DataFrame(fit_rows)
 fits["gpus_needed"] = fits["gpus_needed"].map(lambda n: "does not fit on 8" if pd.isna(n) else int(n))
 st.dataframe(fits.rename(columns={"gpus_needed": "gpus_needed (tensor parallel)"}), hide_index=True, width="stretch")
 
@@ -104,7 +105,7 @@ cheapest = cheapest_fit(est, gpus)
 if cheapest is None:
     st.warning("No GPU in the catalog holds this workload, even eight of them: try a smaller precision or batch.")
     st.stop()
-usable = [row["gpu"] for row in fit_table(est, gpus) if row["gpus_needed"]]
+usable = [row["gpu"] for row in fit_rows if row["gpus_needed"]]
 gpu_name = st.selectbox("GPU for speed and cost (the cheapest fit first)", usable, index=usable.index(cheapest), key=KEY + "gpu")
 gpu, tp = gpus[gpu_name], gpus_needed(est, gpus[gpu_name])
 efficiency = st.slider("Serving engine efficiency (share of peak bandwidth and FLOPs achieved)", 0.1, 1.0, 0.6, 0.05, key=KEY + "efficiency",

@@ -1,4 +1,6 @@
 """The one guarded-generation shape: check, one batched repair, fall back."""
+import pytest
+
 from core.errors import LLMError
 from core.llm.guarded import guard, guard_many
 
@@ -34,6 +36,8 @@ def test_a_failing_repair_counts_as_refused_and_falls_back_with_its_reason():
     result = guard("no", lambda t: too_short(0, t), lambda text, problems: "written by code", repair=repair)
     assert (result.value, result.source) == ("written by code", "fallback")
     assert result.problems == ["the repair failed: The API timed out."]
+    with pytest.raises(LLMError, match="timed out"):  # or, when asked, the failure goes to the caller as it was
+        guard("no", lambda t: too_short(0, t), lambda text, problems: "written by code", repair=repair, fall_back_on_error=False)
 
 
 def test_accept_turns_a_passing_text_into_a_value_and_no_repair_means_straight_to_fallback():

@@ -60,6 +60,7 @@ def generate(brief: Brief, brand: Brand, *, spec=None, library: pd.DataFrame | N
             texts, far_over,
             lambda i, text, problems: text,  # still over after the rewrite: finish_text trims it on a word boundary
             repair=lambda indexes, _, __: _write_many([content_messages(brief, brand, angles[i], extra=shorter) for i in indexes], brief, spec, 0.8),
+            fall_back_on_error=False,
         )
         for i, result in enumerate(results):
             texts[i] = result.value

@@ -15,7 +15,8 @@ from typing import Iterator, Sequence
 import jsonschema
 
 from core.config import redact
-from core.llm.base import BackendSpec, Completion, LLMError, Message, PartialBatchError, Progress, resolve_spec
+from core.errors import LLMError, PartialBatchError
+from core.llm.base import BackendSpec, Completion, Message, Progress, resolve_spec
 from core.llm.embedded import load_embedded
 from core.llm.guarded import guard
 from core.llm.openai_backend import OpenAIBackend
@@ -240,7 +241,10 @@ def complete_json(
     def give_up(text: str, problems: list[str]) -> dict:
         raise LLMError(f"The model did not return valid JSON after one repair attempt: {problems[0]}.")
 
-    result = guard(completions[0].text, lambda text: json_problems(text, schema), give_up, repair=repair, accept=lambda text: parse_json_reply(text, schema))
+    result = guard(
+        completions[0].text, lambda text: json_problems(text, schema), give_up, repair=repair,
+        accept=lambda text: parse_json_reply(text, schema), fall_back_on_error=False,  # a failed repair call says why itself
+    )
     return result.value, completions[-1]
 
 

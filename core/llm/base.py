@@ -6,7 +6,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from core.config import BACKENDS, setting
-from core.errors import LLMError, PartialBatchError  # noqa: F401  (re-exported: the backends raise them)
+from core.errors import LLMError
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 Progress = Callable[[int, int], None]

@@ -15,6 +15,7 @@ from core.errors import LLMError
 from core.llm.base import EMBEDDED_MODEL_NAME
 from core.llm.transformers_backend import TransformersBackend
 from core.models import quiet_transformers
+
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 

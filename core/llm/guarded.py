@@ -33,9 +33,12 @@ def guard_many(
     *,
     repair: Repair | None = None,
     accept: Callable[[int, str], T] = lambda i, text: text,  # type: ignore[assignment,return-value]
+    fall_back_on_error: bool = True,
 ) -> list[Guarded[T]]:
     """Check every text; repair the refused ones in one batched call; fall back for those still
-    refused (the fallback sees the last text and its problems). A repair that fails with an LLMError counts as refused, with the error as its problem."""
+    refused (the fallback sees the last text and its problems). A repair that fails with an
+    LLMError counts as refused, with the error as its problem; with fall_back_on_error=False the
+    error goes to the caller instead, as a failed call would."""
     texts = list(texts)
     rounds: list[list[list[str]]] = [[] for _ in texts]
     problems = [check(i, t) for i, t in enumerate(texts)]
@@ -47,6 +50,8 @@ def guard_many(
         try:
             fresh = repair(refused, [texts[i] for i in refused], [problems[i] for i in refused])
         except LLMError as error:
+            if not fall_back_on_error:
+                raise
             fresh = None
             for i in refused:
                 problems[i] = [f"the repair failed: {error}"]
@@ -70,6 +75,7 @@ def guard(
     *,
     repair: Callable[[str, list[str]], str] | None = None,
     accept: Callable[[str], T] = lambda text: text,  # type: ignore[assignment,return-value]
+    fall_back_on_error: bool = True,
 ) -> Guarded[T]:
     """guard_many for one text."""
     return guard_many(
@@ -78,4 +84,5 @@ def guard(
         lambda _, t, problems: fallback(t, problems),
         repair=(lambda _, texts, problems: [repair(texts[0], problems[0])]) if repair else None,
         accept=lambda _, t: accept(t),
+        fall_back_on_error=fall_back_on_error,
     )[0]

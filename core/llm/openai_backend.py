@@ -11,7 +11,8 @@ import openai
 from openai import OpenAI
 
 from core.config import redact
-from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, Completion, LLMError, Message, PartialBatchError, Progress
+from core.errors import LLMError, PartialBatchError
+from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, Completion, Message, Progress
 
 # Hosted models have windows of 128k tokens or more; compatible servers report nothing, so assume a safe size.
 DEFAULT_CONTEXT_WINDOW = 32_768

@@ -5,7 +5,8 @@ import threading
 import time
 from typing import Iterator, Sequence
 
-from core.llm.base import Completion, LLMError, Message, Progress
+from core.errors import LLMError
+from core.llm.base import Completion, Message, Progress
 from core.models import quiet_transformers
 
 

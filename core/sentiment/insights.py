@@ -186,7 +186,11 @@ def reviews_behind(reviews: pd.DataFrame, dimension: str, value, *, label: str |
 
 def default_period(dataset_id: int, days: int = 30) -> tuple[date | None, date | None]:
     """The last `days` days of the dataset's dates (the pages' and reports' first view)."""
-    low, high = date_range(dataset_id)
+    return last_days(*date_range(dataset_id), days)
+
+
+def last_days(low, high, days: int = 30) -> tuple[date | None, date | None]:
+    """The last `days` days up to high, not before low; (None, None) for undated data."""
     if high is None:
         return None, None
     return max(low.date(), high.date() - timedelta(days=days - 1)), high.date()
