@@ -105,7 +105,7 @@ with st.expander("Manage this dataset"):
         st.rerun()
     st.caption(describe_dataset(dataset))
 
-controls = st.columns([2, 1, 2, 2])
+controls = st.columns([2, 1, 2, 2, 2])
 start, end = pick_period(dataset_id, KEY, controls[0])
 every = controls[1].selectbox("Trend by", ["day", "week", "month"], index=1, key=KEY + "every")
 board = dashboard(dataset_id, start=start, end=end, every=every)
@@ -113,11 +113,13 @@ products = sorted(p for p in board.reviews["product"].unique() if p)
 channels = sorted(c for c in board.reviews["channel"].unique() if c)
 chosen_products = controls[2].multiselect("Products", products, key=KEY + "products")
 chosen_channels = controls[3].multiselect("Channels", channels, key=KEY + "channels")
-if chosen_products or chosen_channels:
-    board = dashboard(dataset_id, start=start, end=end, every=every, products=chosen_products, channels=chosen_channels)
+language_names = dict(zip(board.by_language["language"], board.by_language["name"]))
+chosen_languages = controls[4].multiselect("Languages", list(language_names), format_func=language_names.get, key=KEY + "languages")
+if chosen_products or chosen_channels or chosen_languages:
+    board = dashboard(dataset_id, start=start, end=end, every=every, products=chosen_products, channels=chosen_channels, languages=chosen_languages)
 
 if board.unscored:
-    st.warning(f"{board.unscored:,} reviews are not scored yet (the run was interrupted).")
+    st.warning(f"{board.unscored:,} reviews are not fully analysed yet (an interrupted run, or stored before Mercury read languages and themes).")
     if st.button("Resume scoring", key=KEY + "resume"):
         run_scoring(dataset_id, classifier_for(choice_for(dataset.classifier), current_spec()))
         st.rerun()
@@ -130,6 +132,8 @@ metrics[2].metric("Negative", f"{k.negative_share:.0f}%", delta=None if k.delta(
 metrics[3].metric("Net sentiment", f"{k.net_sentiment:+.0f}", delta=None if k.delta("net_sentiment") is None else f"{k.delta('net_sentiment'):+.1f}")
 if k.previous is not None:
     st.caption("Changes compare with the period of the same length just before.")
+if board.language_notice:
+    st.warning(board.language_notice)
 
 if board.reviews.empty:
     st.info("No reviews in this period and filter.")
@@ -146,7 +150,7 @@ def chart(figure, key: str, dimension: str) -> None:
         selection.update({"dimension": dimension, "value": custom[0] if custom else points[0].get("x"), "label": custom[1] if len(custom) > 1 else None})
 
 
-tab_trend, tab_where, tab_why, tab_alerts, tab_ratings = st.tabs(["Trend", "Products & channels", "Why", "Alerts", "Ratings"])
+tab_trend, tab_where, tab_why, tab_alerts, tab_ratings = st.tabs(["Trend", "Products, channels, languages", "Why", "Alerts", "Ratings"])
 with tab_trend:
     if board.over_time.empty:
         st.info("This dataset has no dates, so there is no trend to show.")
@@ -165,6 +169,12 @@ with tab_where:
             st.info("No channel or source column was mapped.")
         else:
             chart(stacked_labels(board.by_channel.head(15), "channel", title="By channel", horizontal=True), "channels_chart", "channel")
+    if len(board.by_language) > 1:
+        chart(stacked_labels(board.by_language.head(15), "name", title="By language", horizontal=True), "languages_chart", "language_name")
+    st.dataframe(
+        board.by_language.rename(columns={"name": "language name", "measured": "accuracy measured"}).drop(columns=["mean_score"]),
+        hide_index=True, width="stretch", column_config={"net_sentiment": st.column_config.NumberColumn("net sentiment", format="%+.0f")},
+    )
 with tab_why:
     left, right = st.columns(2)
     for column, label in ((left, "negative"), (right, "positive")):

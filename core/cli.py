@@ -87,9 +87,12 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         counts = summary["counts"]
         print(
             f"{summary['rows']:,} rows scored ({counts['positive']:,} positive, {counts['neutral']:,} neutral, "
-            f"{counts['negative']:,} negative), {summary['skipped']:,} skipped; stored as dataset {dataset_id}.",
+            f"{counts['negative']:,} negative), {summary['skipped']:,} skipped; stored as dataset {dataset_id}. "
+            f"Languages: {', '.join(f'{code} {n:,}' for code, n in summary['languages'].items())}.",
             file=sys.stderr,
         )
+    if summary["language_notice"]:
+        print(summary["language_notice"], file=sys.stderr)
     return 0
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SCHEMA_CREATE_TRIES = 20
 
@@ -98,6 +98,10 @@ MIGRATIONS: dict[int, list[tuple[str, str, str, str]]] = {
          "CREATE UNIQUE INDEX IF NOT EXISTS ix_dataset_fingerprint ON dataset (fingerprint)"),
         ("email_message", "identity", "ALTER TABLE email_message ADD COLUMN identity VARCHAR",
          "CREATE UNIQUE INDEX IF NOT EXISTS ix_email_message_identity ON email_message (identity)"),
+    ],
+    8: [
+        ("review", "language", "ALTER TABLE review ADD COLUMN language VARCHAR", "CREATE INDEX IF NOT EXISTS ix_review_language ON review (language)"),
+        ("review", "themes", "ALTER TABLE review ADD COLUMN themes VARCHAR", "SELECT 1"),
     ],
 }
 
@@ -219,6 +223,8 @@ class Review(SQLModel, table=True):
     score: Optional[float] = None
     confidence: Optional[float] = None
     model: str = ""
+    language: Optional[str] = Field(default=None, index=True)  # ISO 639-1, "und" when it cannot be told
+    themes: Optional[str] = None  # comma-separated theme names, "" for none; None until analysed
 
 
 class SentimentCache(SQLModel, table=True):

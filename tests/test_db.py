@@ -87,7 +87,7 @@ def test_a_database_from_the_previous_schema_upgrades_in_place_with_its_rows(tmp
     shutil.copy(ROOT / "tests" / "data" / "mercury-schema-6.db", path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     engine = db.get_engine()
-    assert db.schema_version(engine) == db.SCHEMA_VERSION == 7
+    assert db.schema_version(engine) == db.SCHEMA_VERSION == 8
     assert "fingerprint" in {c["name"] for c in inspect(engine).get_columns("dataset")}
     assert "identity" in {c["name"] for c in inspect(engine).get_columns("email_message")}
     with db.session_scope() as session:

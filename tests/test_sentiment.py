@@ -165,7 +165,7 @@ def test_cli_writes_every_column_plus_sentiment_and_score(tmp_path):
     assert summary["counts"]["positive"] == 1 and summary["counts"]["negative"] == 1
     assert summary["rows_per_s"] > 0
     written = pd.read_csv(out)
-    assert list(written.columns) == ["id", "comment", "stars", "sentiment", "score", "confidence"]
+    assert list(written.columns) == ["id", "comment", "stars", "sentiment", "score", "confidence", "language", "themes"]
     assert written["sentiment"].tolist() == ["positive", "negative"]
     assert written["score"].between(-1, 1).all()
 

@@ -70,7 +70,7 @@ def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame |
 
 
 def most_similar(text: str, library: pd.DataFrame) -> dict:
-    """The library piece closest in meaning (MiniLM cosine)."""
+    """The library piece closest in meaning (encoder cosine)."""
     vectors = encoder().encode([text[:2000]] + [t[:2000] for t in library["text"]])
     similarity = vectors[1:] @ vectors[0]
     best = int(np.argmax(similarity))

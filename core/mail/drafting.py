@@ -18,10 +18,10 @@ from core.mail.triage import mail_language, mail_text
 from core.text import LANGUAGE_NAMES
 
 _PHRASES = {
-    "greeting": {"en": "Hi {name},", "de": "Hallo {name},", "fr": "Bonjour {name},", "es": "Hola {name}:", "it": "Ciao {name},", "nl": "Hallo {name},", "pt": "Olá {name},"},
-    "someone": {"en": "there", "de": "", "fr": "", "es": "", "it": "", "nl": "", "pt": ""},
+    "greeting": {"en": "Hi {name},", "ro": "Bună ziua, {name},", "pl": "Dzień dobry, {name},", "zh": "{name}，您好：", "de": "Hallo {name},", "fr": "Bonjour {name},", "es": "Hola {name}:", "it": "Ciao {name},", "nl": "Hallo {name},", "pt": "Olá {name},"},
+    "someone": {"en": "there", "ro": "", "pl": "", "zh": "", "de": "", "fr": "", "es": "", "it": "", "nl": "", "pt": ""},
     "thanks": {
-        "en": "Thanks for getting in touch about “{subject}”.",
+        "en": "Thanks for getting in touch about “{subject}”.", "ro": "Vă mulțumim pentru mesajul despre „{subject}”.", "pl": "Dziękujemy za wiadomość w sprawie „{subject}”.", "zh": "感谢您就“{subject}”联系我们。",
         "de": "Vielen Dank für Ihre Nachricht zu „{subject}“.",
         "fr": "Merci pour votre message au sujet de « {subject} ».",
         "es": "Gracias por escribirnos sobre «{subject}».",
@@ -30,15 +30,15 @@ _PHRASES = {
         "pt": "Obrigado pela sua mensagem sobre «{subject}».",
     },
     "thanks_plain": {
-        "en": "Thanks for getting in touch.", "de": "Vielen Dank für Ihre Nachricht.", "fr": "Merci pour votre message.",
+        "en": "Thanks for getting in touch.", "ro": "Vă mulțumim pentru mesaj.", "pl": "Dziękujemy za wiadomość.", "zh": "感谢您联系我们。", "de": "Vielen Dank für Ihre Nachricht.", "fr": "Merci pour votre message.",
         "es": "Gracias por escribirnos.", "it": "Grazie per averci scritto.", "nl": "Bedankt voor uw bericht.", "pt": "Obrigado pela sua mensagem.",
     },
     "facts": {
-        "en": "Here is what we can tell you:", "de": "Folgendes können wir Ihnen sagen:", "fr": "Voici ce que nous pouvons vous dire :",
+        "en": "Here is what we can tell you:", "ro": "Iată ce vă putem spune:", "pl": "Oto, co możemy Państwu przekazać:", "zh": "以下是我们可以告诉您的信息：", "de": "Folgendes können wir Ihnen sagen:", "fr": "Voici ce que nous pouvons vous dire :",
         "es": "Esto es lo que podemos decirle:", "it": "Ecco cosa possiamo dirle:", "nl": "Dit kunnen we u vertellen:", "pt": "Eis o que lhe podemos dizer:",
     },
     "follow_up": {
-        "en": "A member of our team will look into this personally and follow up with you shortly.",
+        "en": "A member of our team will look into this personally and follow up with you shortly.", "ro": "Un coleg din echipa noastră se va ocupa personal de acest lucru și vă va răspunde în curând.", "pl": "Osoba z naszego zespołu zajmie się tym osobiście i wkrótce się z Państwem skontaktuje.", "zh": "我们的同事会亲自跟进此事，并尽快回复您。",
         "de": "Eine Kollegin oder ein Kollege kümmert sich persönlich darum und meldet sich in Kürze bei Ihnen.",
         "fr": "Un membre de notre équipe va examiner votre demande et reviendra vers vous très prochainement.",
         "es": "Una persona de nuestro equipo revisará su caso y le responderá en breve.",
@@ -47,7 +47,7 @@ _PHRASES = {
         "pt": "Um membro da nossa equipa vai analisar o seu pedido e responder-lhe em breve.",
     },
     "more": {
-        "en": "If anything is still unclear, just reply to this email.",
+        "en": "If anything is still unclear, just reply to this email.", "ro": "Dacă ceva nu este clar, răspundeți pur și simplu la acest e-mail.", "pl": "Jeśli coś jest niejasne, wystarczy odpowiedzieć na tę wiadomość.", "zh": "如有任何疑问，请直接回复此邮件。",
         "de": "Wenn noch etwas unklar ist, antworten Sie einfach auf diese E-Mail.",
         "fr": "Si quelque chose n'est pas clair, répondez simplement à cet e-mail.",
         "es": "Si algo no queda claro, responda a este correo.",

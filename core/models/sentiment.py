@@ -1,7 +1,7 @@
 """Sentiment classifiers. Each has a `model_id` and `classify(texts) -> [Scored]`:
 
 - `EmbeddedClassifier`: a logistic-regression head (core/assets/sentiment_head.json, made by
-  scripts/train_sentiment_head.py) over the encoder's embedding and VADER's lexicon scores;
+  scripts/train_sentiment_head.py) over the multilingual encoder's embedding;
 - `LoraClassifier`: a fine-tune saved by the model lab (LoRA adapters on the encoder plus a head);
 - `LLMClassifier`: any Mercury backend answering in JSON, guarded like every other generation.
 
@@ -24,7 +24,7 @@ from core.errors import IngestError
 from core.llm import complete_many, json_problems, json_repair, parse_json_reply, resolve_spec
 from core.llm.guarded import guard_many
 from core.models import device, shared
-from core.models.encoders import features, load_minilm, mean_pool, vader_features
+from core.models.encoders import encoder, load_minilm, mean_pool, vader_features
 
 HEAD_PATH = Path(__file__).resolve().parent.parent / "assets" / "sentiment_head.json"
 LAB_FILE = "lab_model.json"  # what marks a folder as a saved LoRA fine-tune
@@ -62,7 +62,7 @@ def rating_classes(ratings: pd.Series) -> pd.Series:
 
 
 class EmbeddedClassifier:
-    """Encoder + VADER features into a logistic-regression head; CPU by default, the GPU when present."""
+    """The multilingual encoder's embedding into a logistic-regression head, on the CPU."""
 
     def __init__(self, head_path: Path = HEAD_PATH):
         head = json.loads(Path(head_path).read_text())
@@ -71,7 +71,7 @@ class EmbeddedClassifier:
         self.model_id = head["model_id"]
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        logits = features(texts) @ self.coef + self.intercept
+        logits = encoder().encode(texts) @ self.coef + self.intercept
         return 1 / (1 + np.exp(-logits))
 
     def classify(self, texts: Sequence[str]) -> list[Scored]:
@@ -229,7 +229,7 @@ def saved_models() -> dict[str, Path]:
 
 def classifier_choices(spec=None) -> dict[str, str]:
     """Every classifier a person may pick, by choice key, with its label."""
-    choices = {"embedded": "Embedded (MiniLM + VADER, CPU, no key)", **{model_id: f"Fine-tuned: {model_id} (Model lab)" for model_id in saved_models()}}
+    choices = {"embedded": "Embedded (multilingual e5, CPU, no key)", **{model_id: f"Fine-tuned: {model_id} (Model lab)" for model_id in saved_models()}}
     if spec is not None and spec.kind != "embedded":
         choices[LLM_CHOICE] = f"The sidebar's LLM backend ({spec.label}), batched, JSON output"
     return choices

@@ -51,6 +51,7 @@ class Report:
             "Over time": b.over_time,
             "By product": b.by_product,
             "By channel": b.by_channel,
+            "By language": b.by_language,
             "Themes": b.themes.round(3),
             "Negative drivers": b.drivers["negative"].round(2),
             "Positive drivers": b.drivers["positive"].round(2),
@@ -218,7 +219,7 @@ def build_report(
         notable=notable_reviews(board),
         usage=usage,
         email=None if email.empty else email,
-        notes=notes,
+        notes=notes + ([board.language_notice] if board.language_notice else []),
     )
 
 

@@ -26,6 +26,8 @@ def chart_specs(report: Report) -> list[tuple[str, pd.DataFrame, str, bool]]:
         specs.append(("By product", b.by_product.head(12), "product", True))
     if not b.by_channel.empty:
         specs.append(("By channel", b.by_channel.head(12), "channel", True))
+    if len(b.by_language) > 1:
+        specs.append(("By language", b.by_language.head(12), "name", True))
     return specs
 
 

@@ -1,5 +1,6 @@
-"""Review datasets: a file's rows stored unscored, scored chunk by chunk (so a run resumes where
-it stopped), every score cached per model and text, and exported with every input column."""
+"""Review datasets: a file's rows stored unscored, analysed chunk by chunk (sentiment, language and
+themes; a run resumes where it stopped), every score cached per model and text, and exported with
+every input column."""
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +19,8 @@ from core.errors import IngestError
 from core.ingest import Table, propose_mapping, require_text_column
 from core.llm.base import Progress
 from core.models.sentiment import LABELS, Scored, get_classifier
+from core.sentiment.themes import themes_of
+from core.text import LANGUAGE_NAMES, READS_WELL, detect_languages
 
 CHUNK_ROWS = 512
 
@@ -131,12 +134,19 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
     return dataset_id
 
 
+def pending(dataset_id: int):
+    """The condition of a review not yet fully analysed: no sentiment, or (stored before Mercury read
+    languages and themes) no language or themes."""
+    return (Review.dataset_id == dataset_id) & (Review.sentiment.is_(None) | Review.language.is_(None) | Review.themes.is_(None))
+
+
 def score_dataset(dataset_id: int, classifier, progress: Progress | None = None) -> dict:
-    """Score every unscored review, chunk by chunk, committing each chunk: a restart resumes where it stopped."""
+    """Score every unscored review, and tell its language and themes, chunk by chunk, committing
+    each chunk: a restart resumes where it stopped."""
     started = time.perf_counter()
     with session_scope() as session:
         total = session.exec(select(func.count()).select_from(Review).where(Review.dataset_id == dataset_id)).one()
-        done = session.exec(select(func.count()).select_from(Review).where(Review.dataset_id == dataset_id, Review.sentiment.is_not(None))).one()
+        done = total - session.exec(select(func.count()).select_from(Review).where(pending(dataset_id))).one()
         dataset = session.get(Dataset, dataset_id)
         dataset.classifier = classifier.model_id
         session.add(dataset)
@@ -146,16 +156,19 @@ def score_dataset(dataset_id: int, classifier, progress: Progress | None = None)
         progress(done, total)
     while True:
         with session_scope() as session:
-            batch = session.exec(
-                select(Review.id, Review.text).where(Review.dataset_id == dataset_id, Review.sentiment.is_(None)).order_by(Review.id).limit(CHUNK_ROWS)
-            ).all()
+            batch = session.exec(select(Review.id, Review.text).where(pending(dataset_id)).order_by(Review.id).limit(CHUNK_ROWS)).all()
         if not batch:
             break
-        results = classify_cached([text for _, text in batch], classifier)
+        texts = [text for _, text in batch]
+        results = classify_cached(texts, classifier)
+        languages, themes = detect_languages(texts), themes_of(texts)
         with session_scope() as session:
             session.execute(
                 update(Review),
-                [{"id": rid, "sentiment": r.sentiment, "score": r.score, "confidence": r.confidence, "model": classifier.model_id} for (rid, _), r in zip(batch, results)],
+                [
+                    {"id": rid, "sentiment": r.sentiment, "score": r.score, "confidence": r.confidence, "model": classifier.model_id, "language": code, "themes": ",".join(found)}
+                    for (rid, _), r, code, found in zip(batch, results, languages, themes)
+                ],
             )
             session.commit()
         done += len(batch)
@@ -202,7 +215,7 @@ def delete_dataset(dataset_id: int) -> None:
 
 
 def reviews_frame(dataset_id: int) -> pd.DataFrame:
-    columns = ["id", "row_index", "text", "date", "product", "channel", "rating", "external_id", "extra", "sentiment", "score", "confidence", "model"]
+    columns = ["id", "row_index", "text", "date", "product", "channel", "rating", "external_id", "extra", "sentiment", "score", "confidence", "model", "language", "themes"]
     with session_scope() as session:
         rows = session.exec(select(*[getattr(Review, c) for c in columns]).where(Review.dataset_id == dataset_id).order_by(Review.row_index)).all()
     frame = pd.DataFrame(rows, columns=columns)
@@ -226,7 +239,7 @@ def export_frame(dataset_id: int) -> pd.DataFrame:
             extras[column] = reviews["date"].dt.strftime("%Y-%m-%d %H:%M:%S").where(reviews["date"].notna(), "")
     ordered = [c for c in json.loads(dataset.columns) if c in extras.columns]
     out = extras[ordered].copy()
-    for column in ("sentiment", "score", "confidence", "model"):
+    for column in ("sentiment", "score", "confidence", "model", "language", "themes"):
         out[column] = reviews[column]
     return out
 
@@ -245,7 +258,7 @@ def analyse_table(
         on_stored(dataset_id)
     started = time.perf_counter()
     run = score_dataset(dataset_id, classifier, progress)
-    counts = label_counts(dataset_id)
+    counts, languages = label_counts(dataset_id), language_counts(dataset_id)
     elapsed = time.perf_counter() - started
     return dataset_id, {
         "dataset_id": dataset_id,
@@ -253,9 +266,33 @@ def analyse_table(
         "skipped": table.skipped,
         "skip_reasons": table.skip_reasons,
         "counts": counts,
+        "languages": languages,
+        "language_notice": language_notice(languages),
         "model": classifier.model_id,
         "rows_per_s": round(run["rows"] / elapsed, 1) if elapsed > 0 else None,
     }
+
+
+def language_counts(dataset_id: int) -> dict[str, int]:
+    """Reviews per language, commonest first."""
+    with session_scope() as session:
+        rows = session.exec(select(Review.language, func.count()).where(Review.dataset_id == dataset_id).group_by(Review.language)).all()
+    return {code or "und": int(n) for code, n in sorted(rows, key=lambda row: -row[1])}
+
+
+def language_notice(counts: dict[str, int]) -> str | None:
+    """One sentence when a noticeable share of reviews is in a language Mercury is not measured on
+    (or could not tell), so nobody reads those scores as if they were as sure as the rest."""
+    total = sum(counts.values())
+    doubtful = {code: n for code, n in counts.items() if code not in READS_WELL}
+    share = sum(doubtful.values()) / total if total else 0
+    if share < 0.02:
+        return None
+    named = ", ".join(f"{LANGUAGE_NAMES.get(code, code)} ({n:,})" for code, n in sorted(doubtful.items(), key=lambda item: -item[1])[:4])
+    return (
+        f"{share:.0%} of these reviews are in languages Mercury's accuracy is not measured on: {named}. "
+        "It reads them through its multilingual model, but check a sample of their scores, or score them with the local or API backend."
+    )
 
 
 def label_counts(dataset_id: int) -> dict[str, int]:

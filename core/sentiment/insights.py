@@ -12,8 +12,9 @@ from sqlmodel import select
 from core.db import Review, session_scope
 from core.models.sentiment import LABELS, rating_classes
 from core.sentiment.alerts import evaluate_alerts, rules_for
-from core.sentiment.datasets import reviews_frame
-from core.text import THEMES, detect_language, keywords_by_group, themes_of
+from core.sentiment.datasets import language_notice, reviews_frame
+from core.sentiment.themes import THEMES
+from core.text import LANGUAGE_NAMES, READS_WELL, UNKNOWN, keywords_by_group
 
 FREQUENCIES = {"day": "D", "week": "W", "month": "M"}
 
@@ -102,20 +103,18 @@ def rating_agreement(frame: pd.DataFrame) -> dict | None:
 def drivers(frame: pd.DataFrame, top: int = 15) -> dict[str, pd.DataFrame]:
     """The words and phrases that most set negative reviews apart from positive ones, and back."""
     scored = frame[frame["sentiment"].isin(["positive", "negative"])]
-    language = detect_language(scored["text"].head(50).tolist()) if len(scored) else "en"
-    found = keywords_by_group(scored["text"], scored["sentiment"], "negative", "positive", language=language, top=top, min_count=2 if len(scored) < 500 else 3)
+    languages = scored["language"].fillna(UNKNOWN)  # each review cut into words by its own language's rules
+    found = keywords_by_group(scored["text"], scored["sentiment"], "negative", "positive", language=languages, top=top, min_count=2 if len(scored) < 500 else 3)
     return {label: pd.DataFrame(rows, columns=["term", "z", "negative", "positive"]) for label, rows in found.items()}
 
 
-def theme_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Per theme: volume, mean score and negative share; plus each review's themes."""
+def theme_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per theme: volume, mean score and negative share, from the themes stored with each review."""
     scored = frame[frame["sentiment"].notna()]
-    language = detect_language(scored["text"].head(50).tolist()) if len(scored) else "en"
-    tagged = scored["text"].map(lambda t: themes_of(t, language))
+    tagged = scored["themes"].fillna("").str.split(",")
     rows = []
     for theme in THEMES:
-        mask = tagged.map(lambda found, theme=theme: theme in found)
-        subset = scored[mask]
+        subset = scored[tagged.map(lambda found, theme=theme: theme in found)]
         if len(subset):
             rows.append(
                 {
@@ -127,16 +126,26 @@ def theme_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
                 }
             )
     table = pd.DataFrame(rows, columns=["theme", "volume", "mean_score", "negative_share", "positive_share"])
-    return table.sort_values("volume", ascending=False).reset_index(drop=True), tagged
+    return table.sort_values("volume", ascending=False).reset_index(drop=True)
+
+
+def by_language(frame: pd.DataFrame) -> pd.DataFrame:
+    """by_column over the review's language, named, with whether Mercury's reading of it is measured."""
+    table = by_column(frame.assign(language=frame["language"].fillna(UNKNOWN)), "language")
+    table.insert(1, "name", table["language"].map(lambda code: LANGUAGE_NAMES.get(code, code)))
+    table.insert(2, "measured", table["language"].isin(READS_WELL))
+    return table
 
 
 @dataclass
 class Dashboard:
-    reviews: pd.DataFrame  # the filtered reviews, with a `themes` column
+    reviews: pd.DataFrame  # the filtered reviews
     kpis: Kpis
     over_time: pd.DataFrame
     by_product: pd.DataFrame
     by_channel: pd.DataFrame
+    by_language: pd.DataFrame
+    language_notice: str | None
     themes: pd.DataFrame
     drivers: dict[str, pd.DataFrame]
     rating: dict | None
@@ -144,39 +153,41 @@ class Dashboard:
     unscored: int
 
 
-def dashboard(dataset_id: int, *, start=None, end=None, every: str = "week", products=(), channels=()) -> Dashboard:
+def dashboard(dataset_id: int, *, start=None, end=None, every: str = "week", products=(), channels=(), languages=()) -> Dashboard:
     """Everything the Sentiment page and the reports show for one dataset, period and filter."""
     everything = reviews_frame(dataset_id)
-    if products:
-        everything = everything[everything["product"].isin(products)]
-    if channels:
-        everything = everything[everything["channel"].isin(channels)]
+    for column, chosen in (("product", products), ("channel", channels), ("language", languages)):
+        if chosen:
+            everything = everything[everything[column].isin(chosen)]
     current = filter_period(everything, start, end)
-    themes, tagged = theme_table(current)
-    current = current.assign(themes=tagged.reindex(current.index).map(lambda t: ", ".join(t) if isinstance(t, list) else ""))
+    languages_table = by_language(current)
     return Dashboard(
-        reviews=current,
+        reviews=current.assign(themes=current["themes"].fillna("").str.replace(",", ", ")),
         kpis=kpis(everything, start, end),
         over_time=over_time(current, every),
         by_product=by_column(current, "product"),
         by_channel=by_column(current, "channel"),
-        themes=themes,
+        by_language=languages_table,
+        language_notice=language_notice(dict(zip(languages_table["language"], languages_table["volume"]))),
+        themes=theme_table(current),
         drivers=drivers(current),
         rating=rating_agreement(current),
         alerts=evaluate_alerts(everything, rules_for(dataset_id)),
-        unscored=int(everything["sentiment"].isna().sum()),
+        unscored=int((everything["sentiment"].isna() | everything["language"].isna() | everything["themes"].isna()).sum()),
     )
 
 
 def reviews_behind(reviews: pd.DataFrame, dimension: str, value, *, label: str | None = None, every: str = "week") -> pd.DataFrame:
     """The reviews behind one clicked chart element: a period (of `every`), a product or channel,
-    a theme or a driver term; narrowed to one sentiment label when the element was one."""
+    a language (by name), a theme or a driver term; narrowed to one sentiment label when the element was one."""
     if dimension == "period":
         begins = pd.Timestamp(value, tz="UTC")
         ends = (begins.tz_localize(None).to_period(FREQUENCIES[every]).end_time + pd.Timedelta(microseconds=1)).tz_localize("UTC")
         reviews = reviews[(reviews["date"] >= begins) & (reviews["date"] < ends)]
     elif dimension in ("product", "channel"):
         reviews = reviews[reviews[dimension] == value]
+    elif dimension == "language_name":
+        reviews = reviews[reviews["language"].fillna(UNKNOWN).map(lambda code: LANGUAGE_NAMES.get(code, code)) == value]
     elif dimension == "theme":
         reviews = reviews[reviews["themes"].str.contains(str(value), regex=False)]
     elif dimension == "term":
