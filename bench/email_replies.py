@@ -64,9 +64,9 @@ def triage_figures(spec) -> dict:
 
 def drafting_figures() -> dict:
     from core.brand import read_brand_file, relevant_facts
+    from core.llm import BackendSpec, get_backend, stream
     from core.mail.drafting import draft_messages, draft_reply
     from core.mail.reading import ParsedEmail
-    from core.llm import BackendSpec, get_backend, stream
 
     spec = BackendSpec(kind="embedded", model="SmolLM2-135M-Instruct")
     get_backend(spec)

@@ -33,8 +33,7 @@ def main() -> None:
 
     from core.lab.evaluate import metrics, predictions
     from core.lab.finetune import finetune
-    from core.models.sentiment import LoraClassifier
-    from core.models.sentiment import get_classifier
+    from core.models.sentiment import LoraClassifier, get_classifier
 
     texts, labels = load_labelled(DATA)
     names = ["positive" if y else "negative" for y in labels]

@@ -4,11 +4,10 @@ import os
 
 import pandas as pd
 
-from core.mail.queue import add_emails, draft_email, get_email
-
-from core.mail.reading import parse_text
 from core.brand import current_brand
 from core.llm import BackendSpec
+from core.mail.queue import add_emails, draft_email, get_email
+from core.mail.reading import parse_text
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.openai_server import Reply, ScriptedOpenAIServer
 from tests.system_tools import requires

@@ -10,15 +10,11 @@ import sacrebleu
 from docx import Document
 from rouge_score import rouge_scorer
 
-from core.content.brief import Variant, ad_fields, trim_to
-
-from core.content.checks import checks_for, flesch_reading_ease, overlap_scores
-
-from core.content.library import ab_frame, export_docx, export_markdown, library_frame, save_ab_pair, save_piece
-
-from core.content.writing import generate, personalise
 from core.brand import Brand
-from core.content.brief import AD_LIMITS, Brief, PLATFORM_LIMITS
+from core.content.brief import AD_LIMITS, PLATFORM_LIMITS, Brief, Variant, ad_fields, trim_to
+from core.content.checks import checks_for, flesch_reading_ease, overlap_scores
+from core.content.library import ab_frame, export_docx, export_markdown, library_frame, save_ab_pair, save_piece
+from core.content.writing import generate, personalise
 from core.errors import UserError
 from core.llm import BackendSpec
 from tests.conftest import ROOT, run_cli

@@ -11,20 +11,15 @@ from email.mime.text import MIMEText
 import pandas as pd
 import pytest
 
-from core.mail.drafting import draft_problems, draft_reply, first_name, template_draft
-
-from core.mail.export import approved_frame, export_eml_zip
-
-from core.mail.queue import add_emails, add_review, approve, draft_email, draft_pending, get_email, queue_figures, queue_frame, reject, reply_to
-
-from core.mail.reading import ParsedEmail, parse_eml, parse_text, read_emails
-
-from core.mail.safety import safety_flags
-
-from core.mail.triage import triage_many
 from core.brand import Brand, UserError, brand_from_dict, read_brand_file, relevant_facts
 from core.ingest import IngestError
 from core.llm import BackendSpec
+from core.mail.drafting import draft_problems, draft_reply, first_name, template_draft
+from core.mail.export import approved_frame, export_eml_zip
+from core.mail.queue import add_emails, add_review, approve, draft_email, draft_pending, get_email, queue_figures, queue_frame, reject, reply_to
+from core.mail.reading import ParsedEmail, parse_eml, parse_text, read_emails
+from core.mail.safety import safety_flags
+from core.mail.triage import triage_many
 from tests.conftest import ROOT, run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer
 

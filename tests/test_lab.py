@@ -7,13 +7,12 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from streamlit.testing.v1 import AppTest
 
-from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, metrics, normalise_labels, perplexity, runs_frame
-
-from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.ingest import IngestError, Table
-from core.models.sentiment import LoraClassifier, get_classifier
+from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, metrics, normalise_labels, perplexity, runs_frame
+from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.mail.queue import add_emails, approve, draft_email
 from core.mail.reading import ParsedEmail
+from core.models.sentiment import LoraClassifier, get_classifier
 from tests.conftest import ROOT, run_cli
 
 GOOD = ["Great sound and a comfortable fit", "I love these, the battery lasts forever", "Excellent value, works perfectly", "Fantastic quality, highly recommend", "Very happy with this purchase", "Superb and fast delivery"]
@@ -135,9 +134,9 @@ def lab_rouge1(candidate, reference):
 
 
 def test_causal_lm_lora_on_approved_replies_and_content(tmp_path):
+    from core.brand import Brand
     from core.content.brief import Brief
     from core.content.library import save_piece
-    from core.brand import Brand
     from core.llm.transformers_backend import TransformersBackend
 
     ids = add_emails([ParsedEmail(subject=f"Order {n}", body=f"Where is order {n}?") for n in range(4)], "test")

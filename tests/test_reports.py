@@ -10,9 +10,9 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
+from core.grounding import figures_not_in
 from core.ingest import Table
 from core.llm import BackendSpec
-from core.grounding import figures_not_in
 from core.reports.build import build_report, template_summary
 from core.reports.render import render
 from core.sentiment.datasets import analyse_table

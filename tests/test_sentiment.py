@@ -6,14 +6,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core.sentiment import datasets
 from core.db import AlertRule
 from core.ingest import Table, read_table
+from core.models.sentiment import EmbeddedClassifier, get_classifier
+from core.sentiment import datasets
 from core.sentiment.alerts import evaluate_alerts, save_rule
 from core.sentiment.calibration import calibrate
-from core.sentiment.insights import dashboard, kpis
-from core.models.sentiment import EmbeddedClassifier, get_classifier
 from core.sentiment.datasets import analyse_table, create_dataset, export_frame, reviews_frame, score_dataset
+from core.sentiment.insights import dashboard, kpis
 from tests.conftest import ROOT, run_cli
 
 # Sentences from domains the head was not trained on (it saw phone accessories only).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from core.capacity.memory import CUDA_CONTEXT_GIB, FRAGMENTATION, GiB, TP_BUFFER_GIB, Architecture, Estimate, Workload, architecture_from_config, estimate, gpu_catalog, kv_bytes
+from core.capacity.memory import CUDA_CONTEXT_GIB, FRAGMENTATION, TP_BUFFER_GIB, Architecture, Estimate, GiB, Workload, architecture_from_config, estimate, gpu_catalog, kv_bytes
 from core.errors import UserError
 from core.usage import api_cost_usd
 

@@ -16,7 +16,6 @@ from core.reports.render import FORMATS, render
 from core.sentiment.insights import default_period
 
 
-
 def save_definition(
     name: str, dataset_id: int, *, start: date | None = None, end: date | None = None, products=(), channels=(), include_usage: bool = True
 ) -> ReportDefinition:
