@@ -38,9 +38,9 @@ def measure(name: str) -> dict:
 
         model, limit = E5Encoder(), MAX_TOKENS
     else:
-        from core.models.encoders import MiniLMEncoder
+        from core.models.encoders import MINILM_MAX_TOKENS, MiniLMEncoder
 
-        model, limit = MiniLMEncoder(), 128
+        model, limit = MiniLMEncoder(), MINILM_MAX_TOKENS
     short, long = texts()
     model.encode(short[:10])
     figures = {"encoder": model.name, "cold_start_s": round(time.perf_counter() - started, 2), "token_limit": limit}

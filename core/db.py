@@ -91,8 +91,8 @@ def get_engine(url: str | None = None) -> Engine:
 
 # Numbered steps that bring an older database up to SCHEMA_VERSION in place. create_all makes new
 # tables but never alters one, so a column added to an existing table needs its step here.
-# Each step is (table, column, DDL for the column, DDL after it); it runs only where the column is missing.
-MIGRATIONS: dict[int, list[tuple[str, str, str, str]]] = {
+# Each step is (table, column, DDL for the column, DDL after it or None); it runs only where the column is missing.
+MIGRATIONS: dict[int, list[tuple[str, str, str, str | None]]] = {
     7: [
         ("dataset", "fingerprint", "ALTER TABLE dataset ADD COLUMN fingerprint VARCHAR",
          "CREATE UNIQUE INDEX IF NOT EXISTS ix_dataset_fingerprint ON dataset (fingerprint)"),
@@ -101,7 +101,7 @@ MIGRATIONS: dict[int, list[tuple[str, str, str, str]]] = {
     ],
     8: [
         ("review", "language", "ALTER TABLE review ADD COLUMN language VARCHAR", "CREATE INDEX IF NOT EXISTS ix_review_language ON review (language)"),
-        ("review", "themes", "ALTER TABLE review ADD COLUMN themes VARCHAR", "SELECT 1"),
+        ("review", "themes", "ALTER TABLE review ADD COLUMN themes VARCHAR", None),
     ],
 }
 
@@ -114,7 +114,8 @@ def _migrate(engine: Engine) -> None:
             try:
                 with engine.begin() as connection:
                     connection.execute(text(add_column))
-                    connection.execute(text(after))
+                    if after:
+                        connection.execute(text(after))
             except (OperationalError, ProgrammingError):
                 # another process migrated first: fine when the column is now there
                 if column not in {c["name"] for c in inspect(engine).get_columns(table)}:

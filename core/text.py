@@ -19,6 +19,8 @@ from typing import Iterable, Sequence
 
 from nltk.tokenize import TweetTokenizer
 
+from core.models import shared
+
 URL = re.compile(r"https?://\S+|www\.\S+")
 EMAIL = re.compile(r"\S+@\S+\.\S+")
 HTML_TAG = re.compile(r"<[^>]+>")
@@ -103,8 +105,7 @@ def _tokens(text: str, language: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=1)
-def _detector():
+def _build_detector():
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in LANGUAGE_NAMES if code != UNKNOWN]
@@ -115,7 +116,7 @@ def _detector():
 
 def detect_languages(texts: Sequence[str]) -> list[str]:
     """The language of each text (ISO 639-1), or "und" when it is too short or mixed to tell."""
-    found = _detector().detect_languages_in_parallel_of([normalise(t)[:1000] for t in texts])
+    found = shared("lingua", _build_detector).detect_languages_in_parallel_of([normalise(t)[:1000] for t in texts])
     return [language.iso_code_639_1.name.lower() if language else UNKNOWN for language in found]
 
 

@@ -20,7 +20,7 @@ from core.ingest import Table, propose_mapping, require_text_column
 from core.llm.base import Progress
 from core.models.sentiment import LABELS, Scored, get_classifier
 from core.sentiment.themes import themes_of
-from core.text import LANGUAGE_NAMES, READS_WELL, detect_languages
+from core.text import LANGUAGE_NAMES, READS_WELL, UNKNOWN, detect_languages
 
 CHUNK_ROWS = 512
 
@@ -142,34 +142,36 @@ def pending(dataset_id: int):
 
 def score_dataset(dataset_id: int, classifier, progress: Progress | None = None) -> dict:
     """Score every unscored review, and tell its language and themes, chunk by chunk, committing
-    each chunk: a restart resumes where it stopped."""
+    each chunk: a restart resumes where it stopped. A review scored before Mercury read languages
+    and themes keeps its score (and the model that gave it) and gains only those."""
     started = time.perf_counter()
     with session_scope() as session:
         total = session.exec(select(func.count()).select_from(Review).where(Review.dataset_id == dataset_id)).one()
         done = total - session.exec(select(func.count()).select_from(Review).where(pending(dataset_id))).one()
-        dataset = session.get(Dataset, dataset_id)
-        dataset.classifier = classifier.model_id
-        session.add(dataset)
-        session.commit()
+        if session.exec(select(func.count()).select_from(Review).where(Review.dataset_id == dataset_id, Review.sentiment.is_(None))).one():
+            dataset = session.get(Dataset, dataset_id)
+            dataset.classifier = classifier.model_id
+            session.add(dataset)
+            session.commit()
     scored_now = 0
     if progress:
         progress(done, total)
     while True:
         with session_scope() as session:
-            batch = session.exec(select(Review.id, Review.text).where(pending(dataset_id)).order_by(Review.id).limit(CHUNK_ROWS)).all()
+            batch = session.exec(select(Review.id, Review.text, Review.sentiment).where(pending(dataset_id)).order_by(Review.id).limit(CHUNK_ROWS)).all()
         if not batch:
             break
-        texts = [text for _, text in batch]
-        results = classify_cached(texts, classifier)
-        languages, themes = detect_languages(texts), themes_of(texts)
+        texts = [text for _, text, _ in batch]
+        unscored = [i for i, (_, _, sentiment) in enumerate(batch) if sentiment is None]
+        results = dict(zip(unscored, classify_cached([texts[i] for i in unscored], classifier)))
+        rows = [{"id": rid, "language": code, "themes": ",".join(found)} for (rid, _, _), code, found in zip(batch, detect_languages(texts), themes_of(texts))]
+        for i, r in results.items():
+            rows[i].update(sentiment=r.sentiment, score=r.score, confidence=r.confidence, model=classifier.model_id)
         with session_scope() as session:
-            session.execute(
-                update(Review),
-                [
-                    {"id": rid, "sentiment": r.sentiment, "score": r.score, "confidence": r.confidence, "model": classifier.model_id, "language": code, "themes": ",".join(found)}
-                    for (rid, _), r, code, found in zip(batch, results, languages, themes)
-                ],
-            )
+            # One bulk UPDATE per shape of row: newly scored ones, and older ones gaining language and themes.
+            for same in ([rows[i] for i in results], [row for i, row in enumerate(rows) if i not in results]):
+                if same:
+                    session.execute(update(Review), same)
             session.commit()
         done += len(batch)
         scored_now += len(batch)
@@ -277,7 +279,7 @@ def language_counts(dataset_id: int) -> dict[str, int]:
     """Reviews per language, commonest first."""
     with session_scope() as session:
         rows = session.exec(select(Review.language, func.count()).where(Review.dataset_id == dataset_id).group_by(Review.language)).all()
-    return {code or "und": int(n) for code, n in sorted(rows, key=lambda row: -row[1])}
+    return {code or UNKNOWN: int(n) for code, n in sorted(rows, key=lambda row: -row[1])}
 
 
 def language_notice(counts: dict[str, int]) -> str | None:
