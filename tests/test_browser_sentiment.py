@@ -24,8 +24,9 @@ def test_upload_a_csv_and_see_the_charts(tmp_path):
         page.get_by_text("Net sentiment", exact=True).wait_for()
         page.locator(".js-plotly-plot").first.wait_for()
         assert page.get_by_text("Reviews per week").count() >= 1
-        page.get_by_role("tab", name="Products & channels").click()
+        page.get_by_role("tab", name="Products, channels, languages").click()
         page.get_by_text("By product").wait_for()
+        page.get_by_text("accuracy measured").first.wait_for(state="attached")  # the per-language table (a canvas grid: its headers are hidden cells)
         page.screenshot(path=str(tmp_path / "sentiment.png"))
         bars = page.locator(".js-plotly-plot .bars path")
         assert bars.count() > 0
