@@ -16,7 +16,7 @@ def test_generate_edit_and_save_a_variant(tmp_path):
     backend = {"MERCURY_BACKEND": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_MODEL": "writer"}
     with ScriptedOpenAIServer(posts) as server, streamlit_server(os.environ["DATABASE_URL"], {**backend, "OPENAI_BASE_URL": server.base_url}) as url, chromium_page(1400, 1600) as page:
         page.goto(url)
-        page.get_by_role("link", name="Content studio").click()
+        page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Content studio").click()
         topic = page.get_by_label("Brief or topic").first  # the Create tab's; Personalise has its own
         topic.fill("Pulse earbuds: 30 hours of battery")
         topic.press("Control+Enter")

@@ -23,7 +23,7 @@ def test_edit_approve_and_download_a_reply(tmp_path):
         draft_email(email_id, current_brand(), spec=BackendSpec(kind="openai", model="m", base_url=server.base_url, api_key="k", timeout=5.0))
     with streamlit_server(os.environ["DATABASE_URL"]) as url, chromium_page(1400, 1400) as page:
         page.goto(url)
-        page.get_by_role("link", name="Email replies").click()
+        page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Email replies").click()
         page.get_by_role("tab", name="Review").click()
         draft = page.get_by_label("Draft (edit freely before approving)")
         draft.wait_for()

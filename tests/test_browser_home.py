@@ -17,7 +17,7 @@ def test_home_generates_with_the_embedded_model_and_usage_counts_it(tmp_path):
         page.locator("[data-testid=stStatusWidget]").wait_for(state="visible")
         page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden")
         page.screenshot(path=str(tmp_path / "home.png"))
-        page.get_by_role("link", name="Usage").click()
+        page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Usage").click()
         page.get_by_text("Every call").wait_for()
         assert page.get_by_text("home", exact=True).first.is_visible()
     # the one call the page made is stored with its tokens: the answer really came from the model

@@ -16,7 +16,7 @@ def test_upload_a_csv_and_see_the_charts(tmp_path):
     upload.write_text("\n".join(rows), encoding="utf-8-sig")
     with streamlit_server(f"sqlite:///{tmp_path / 'browser.db'}") as url, chromium_page(1400, 1600) as page:
         page.goto(url)
-        page.get_by_role("link", name="Sentiment").click()
+        page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Sentiment").click()
         page.get_by_text("No reviews yet").wait_for()
         page.locator("input[type=file]").set_input_files(str(upload))
         page.get_by_text("56 rows read, 0 skipped").wait_for()
