@@ -7,18 +7,20 @@ import streamlit as st
 from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
 from core.errors import MercuryError
 from core.exports import to_csv_bytes, to_xlsx_bytes
-from core.ingest import ROLES, combine, propose_mapping, read_table
+from core.columns import ROLES, propose_roles
+from core.ingest import combine, read_table
 from core.mail.queue import add_review
 from core.models.sentiment import choice_for, classifier_for
-from core.sentiment.alerts import ALERT_KINDS, PERIOD_NAMES, add_rule, delete_rule, describe_rule, rules_for
-from core.sentiment.calibration import apply_calibration, calibrate
+from core.sentiment.alerts import ALERT_KINDS, MIN_REVIEWS, PERIOD_NAMES, add_rule, delete_rule, describe_rule, rules_for
+from core.sentiment.calibration import apply_calibration, calibrate, undo_calibration
 from core.sentiment.datasets import create_dataset, delete_dataset, describe_dataset, export_frame, list_datasets, rename_dataset, score_dataset
-from core.sentiment.insights import dashboard, reviews_behind
+from core.sentiment.insights import FREQUENCIES, dashboard, granularity_for, reviews_behind
 from ui.backend import current_spec
 from ui.pickers import pick_classifier, pick_dataset, pick_period
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
 KEY = "sentiment_"
+SURE_MARKS = {"sure": ":green[sure]", "likely": ":orange[likely: check]", "guess": ":red[a guess: check]", "given": ""}
 
 st.title("Sentiment")
 st.caption("Upload reviews, score every one, and see what changed and why. Scores are saved as they are computed.")
@@ -63,14 +65,19 @@ with st.expander("Add reviews", expanded=datasets.empty):
             + f". Encoding {table.encoding}" + (f", delimiter {table.delimiter}" if table.delimiter else "") + "."
         )
         st.dataframe(table.frame.head(8), hide_index=True, width="stretch")
-        proposed = propose_mapping(table.frame)
+        proposed = propose_roles(table.frame)
         choices = ["(none)", *table.frame.columns]
         cols = st.columns(len(ROLES))
         mapping = {}
         for col, role in zip(cols, ROLES):
-            guess = proposed[role]
-            picked = col.selectbox(role.capitalize(), choices, index=choices.index(guess) if guess in choices else 0, key=f"{KEY}map_{role}")
+            guess = proposed.roles[role]
+            picked = col.selectbox(role.capitalize(), choices, index=choices.index(guess.column) if guess.column in choices else 0, key=f"{KEY}map_{role}", help=guess.reason or None)
             mapping[role] = None if picked == "(none)" else picked
+            if guess.column and picked == guess.column:
+                col.caption(SURE_MARKS[guess.confidence])
+        text_guess = proposed.roles["text"]
+        if text_guess.confidence == "guess" and mapping["text"] == text_guess.column:
+            st.warning(f"Mercury cannot tell which column holds the review text ({text_guess.reason}): candidates {', '.join(text_guess.candidates)}. Pick it above.")
         name = st.text_input("Dataset name", value=Path(table.source).stem, key=KEY + "name")
         classifier_choice = pick_classifier(KEY, current_spec())
         if st.button("Analyse", type="primary", key=KEY + "analyse"):
@@ -107,7 +114,9 @@ with st.expander("Manage this dataset"):
 
 controls = st.columns([2, 1, 2, 2, 2])
 start, end = pick_period(dataset_id, KEY, controls[0])
-every = controls[1].selectbox("Trend by", ["day", "week", "month"], index=1, key=KEY + "every")
+auto = granularity_for(start, end)
+picked_every = controls[1].selectbox("Trend by", ["auto", *FREQUENCIES], format_func=lambda e: f"auto ({auto})" if e == "auto" else e, key=KEY + "every")
+every = auto if picked_every == "auto" else picked_every
 board = dashboard(dataset_id, start=start, end=end, every=every)
 products = sorted(p for p in board.reviews["product"].unique() if p)
 channels = sorted(c for c in board.reviews["channel"].unique() if c)
@@ -124,14 +133,16 @@ if board.unscored:
         run_scoring(dataset_id, classifier_for(choice_for(dataset.classifier), current_spec()))
         st.rerun()
 
+if board.warning:
+    st.error(board.warning, icon=":material/warning:")
 k = board.kpis
 metrics = st.columns(4)
-metrics[0].metric("Reviews", f"{k.volume:,}", delta=None if k.previous is None else f"{k.volume - k.previous.volume:+,}")
+metrics[0].metric("Reviews", f"{k.volume:,}", delta=None if k.delta("volume") is None else f"{k.delta('volume'):+,}")
 metrics[1].metric("Positive", f"{k.positive_share:.0f}%", delta=None if k.delta("positive_share") is None else f"{k.delta('positive_share'):+.1f} pts")
 metrics[2].metric("Negative", f"{k.negative_share:.0f}%", delta=None if k.delta("negative_share") is None else f"{k.delta('negative_share'):+.1f} pts", delta_color="inverse")
 metrics[3].metric("Net sentiment", f"{k.net_sentiment:+.0f}", delta=None if k.delta("net_sentiment") is None else f"{k.delta('net_sentiment'):+.1f}")
-if k.previous is not None:
-    st.caption("Changes compare with the period of the same length just before.")
+if k.basis:
+    st.caption(f"Changes: {k.basis}.")
 if board.language_notice:
     st.warning(board.language_notice)
 
@@ -188,14 +199,15 @@ with tab_why:
         chart(theme_bars(board.themes), "themes_chart", "theme")
 with tab_alerts:
     with st.form(KEY + "alert_form", clear_on_submit=True):
-        cols = st.columns([2, 2, 1, 1, 1])
-        rule_name = cols[0].text_input("Name", value="Negative spike", key=KEY + "alert_name")
-        kind = cols[1].selectbox("Fires when", list(ALERT_KINDS), format_func=lambda k: ALERT_KINDS[k].split(" {")[0].replace("negative share", "negative share").strip(), key=KEY + "alert_kind")
+        cols = st.columns([2, 2, 1, 1, 1, 1])
+        rule_name = cols[0].text_input("Name", placeholder="named for what it watches", key=KEY + "alert_name")
+        kind = cols[1].selectbox("Fires when", list(ALERT_KINDS), format_func=lambda k: ALERT_KINDS[k].split(" {")[0], key=KEY + "alert_kind")
         threshold = cols[2].number_input("Threshold (% or points)", min_value=0.0, max_value=100.0, value=40.0, step=5.0, key=KEY + "alert_threshold")
         period_code = cols[3].selectbox("Per", list(PERIOD_NAMES), index=1, format_func=PERIOD_NAMES.get, key=KEY + "alert_period")
         scope = cols[4].selectbox("Scope", ["", "product", "channel"], format_func=lambda s: s or "all reviews", key=KEY + "alert_scope")
+        min_reviews = cols[5].number_input("Min reviews", min_value=1, value=MIN_REVIEWS, step=5, key=KEY + "alert_min", help="A period with fewer reviews cannot fire.")
         if st.form_submit_button("Add rule"):
-            add_rule(dataset_id, name=rule_name, kind=kind, threshold=threshold, period=period_code, scope=scope)
+            add_rule(dataset_id, name=rule_name, kind=kind, threshold=threshold, period=period_code, scope=scope, min_reviews=min_reviews)
             st.rerun()
     for rule in rules_for(dataset_id):
         left, right = st.columns([6, 1])
@@ -212,19 +224,36 @@ with tab_ratings:
     if board.rating is None:
         st.info("No rating column was mapped, so there is nothing to compare with.")
     else:
-        st.metric("Sentiment agrees with the stars", f"{100 * board.rating['agreement']:.0f}%", help="Over reviews rated clearly positive (top fifth) or clearly negative (bottom two fifths).")
-        st.plotly_chart(rating_bars(board.rating["by_rating"]), width="stretch", key=KEY + "ratings_chart")
-        if st.button("Calibrate on my rated reviews", key=KEY + "calibrate"):
+        rating = board.rating
+        agree = st.columns(2)
+        agree[0].metric("Sentiment agrees with the stars", "n/a" if rating["agreement"] is None else f"{100 * rating['agreement']:.0f}%", help="Over reviews rated clearly negative (1-2 of 5) or clearly positive (4-5).")
+        agree[1].metric("Balanced agreement", "n/a" if rating["balanced_agreement"] is None else f"{100 * rating['balanced_agreement']:.0f}%", help="The mean of the agreement on clearly negative and on clearly positive reviews: a file of mostly 5-star reviews cannot inflate it.")
+        st.plotly_chart(rating_bars(rating["by_rating"]), width="stretch", key=KEY + "ratings_chart")
+        if dataset.calibration:
+            st.info("The classifier is fitted to this file's own ratings (see the figures above).")
+            if st.button("Undo the fit", key=KEY + "undo_calibration"):
+                st.session_state[KEY + "fit_message"] = ("info", f"Undone: {undo_calibration(dataset_id):,} reviews have the classifier's own scores again.")
+                st.rerun()
+        elif st.button("Fit the classifier to my rated reviews", key=KEY + "calibrate", help="Refits how scores map to positive and negative on half of the clearly rated reviews; kept only if macro F1 on the other half improves."):
             try:
                 result = calibrate(board.reviews)
             except MercuryError as error:
                 st.error(str(error))
             else:
-                apply_calibration(dataset_id, result)
-                st.success(
-                    f"Calibrated on {result['fit_rows']:,} rated reviews; on {result['test_rows']:,} held-out ones accuracy went "
-                    f"from {100 * result['accuracy_before']:.1f}% to {100 * result['accuracy_after']:.1f}%."
+                before, after = result["before"], result["after"]
+                figures = (
+                    f"on {result['test_rows']:,} held-out clearly rated reviews, macro F1 {before['macro_f1']:.3f} before and {after['macro_f1']:.3f} after, "
+                    f"balanced accuracy {before['balanced_accuracy']:.3f} and {after['balanced_accuracy']:.3f}"
                 )
+                if result["kept"]:
+                    apply_calibration(dataset_id, result)
+                    st.session_state[KEY + "fit_message"] = ("success", f"Fitted and applied: {figures}. Undo it here at any time.")
+                else:
+                    st.session_state[KEY + "fit_message"] = ("warning", f"Not applied, because it did not help: {figures}.")
+                st.rerun()
+        if KEY + "fit_message" in st.session_state:
+            kind, message = st.session_state[KEY + "fit_message"]
+            getattr(st, kind)(message)
 
 # --- the reviews behind a selection ------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Callable
 from core.brand import current_brand, read_brand_file
 from core.capacity.memory import Workload, load_architecture
 from core.capacity.planner import plan
+from core.columns import parse_map, resolve_mapping
 from core.config import BACKENDS
 from core.content.brief import Brief
 from core.content.writing import generate
@@ -33,6 +34,7 @@ from core.reports.render import render
 from core.sentiment.datasets import analyse_table, export_frame, get_dataset
 
 EXIT_USER_ERROR = 2
+MAP_HELP = "column roles, e.g. text=reviews.text,date=reviews.date,product=name,rating=reviews.rating,channel=none (detected when omitted)"
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +72,8 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     if args.out:
         check_output_path(args.out)
     table = read_table(args.input)
+    mapping = _mapping(table, args)
+    print(f"columns: {mapping.describe()}", file=sys.stderr)
     classifier = get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=None if not args.model else _spec(args))
     started: list[int] = []
 
@@ -77,7 +81,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         print(f"\rscored {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
 
     try:
-        dataset_id, summary = analyse_table(table, text_column=args.text_column, classifier=classifier, progress=progress, on_stored=started.append)
+        dataset_id, summary = analyse_table(table, mapping=mapping, classifier=classifier, progress=progress, on_stored=started.append)
     finally:  # a failed run still leaves its --out file: every row, scored as far as it got
         print(file=sys.stderr)
         if args.out and started:
@@ -91,9 +95,17 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
             f"Languages: {', '.join(f'{code} {n:,}' for code, n in summary['languages'].items())}.",
             file=sys.stderr,
         )
-    if summary["language_notice"]:
-        print(summary["language_notice"], file=sys.stderr)
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _mapping(table, args: argparse.Namespace):
+    """The column roles: read from the file, with --map and --text-column laid over them."""
+    given = parse_map(args.map) if args.map else {}
+    if args.text_column:
+        given["text"] = args.text_column
+    return resolve_mapping(table.frame, table.source, given)
 
 
 def cmd_gpu(args: argparse.Namespace) -> int:
@@ -145,14 +157,13 @@ def _parse_period(text: str | None):
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from core.sentiment.datasets import analyse_table
-
     start, end = _parse_period(args.period)
     check_output_path(args.out)
     if args.input.isdigit() and not Path(args.input).exists():
         dataset_id = get_dataset(int(args.input)).id
     else:
-        dataset_id, _ = analyse_table(read_table(args.input), text_column=args.text_column)
+        table = read_table(args.input)
+        dataset_id, _ = analyse_table(table, mapping=_mapping(table, args))
     spec = _spec(args) if args.backend else None
     try:
         report = build_report(dataset_id, start=start, end=end, spec=spec)
@@ -296,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     sentiment = commands.add_parser("sentiment", help="score the sentiment of every review in a file")
     sentiment.add_argument("input", help="csv, tsv, xlsx or jsonl file of reviews")
     sentiment.add_argument("--text-column", help="the column holding the review text (detected when omitted)")
+    sentiment.add_argument("--map", help=MAP_HELP)
     sentiment.add_argument("--backend", choices=BACKENDS, help="embedded classifier (default) or an LLM backend")
     sentiment.add_argument("--model", dest="model_dir", help="folder of a fine-tuned sentiment model (from `python -m core finetune`)")
     sentiment.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
@@ -308,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["pdf", "docx", "html", "xlsx"], required=True)
     report.add_argument("--out", required=True, help="the file to write")
     report.add_argument("--text-column", help="the review text column of a file (detected when omitted)")
+    report.add_argument("--map", help=MAP_HELP)
     report.add_argument("--period", help="START:END dates, e.g. 2026-10-01:2026-10-31 (default: the last 30 days of data)")
     report.add_argument("--backend", choices=BACKENDS, help="the model that writes the summary")
     report.add_argument("--model", help="model id or name for the local or openai backend")

@@ -15,7 +15,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from core.config import database_url
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SCHEMA_CREATE_TRIES = 20
 
@@ -103,6 +103,7 @@ MIGRATIONS: dict[int, list[tuple[str, str, str, str | None]]] = {
         ("review", "language", "ALTER TABLE review ADD COLUMN language VARCHAR", "CREATE INDEX IF NOT EXISTS ix_review_language ON review (language)"),
         ("review", "themes", "ALTER TABLE review ADD COLUMN themes VARCHAR", None),
     ],
+    9: [("alert_rule", "min_reviews", "ALTER TABLE alert_rule ADD COLUMN min_reviews INTEGER NOT NULL DEFAULT 20", None)],
 }
 
 
@@ -248,6 +249,7 @@ class AlertRule(SQLModel, table=True):
     threshold: float
     period: str = "W"  # pandas period alias: D, W, M
     scope_column: str = ""  # "", "product" or "channel": evaluated per value when set
+    min_reviews: int = 20  # a period (per scope) with fewer reviews cannot fire: a few bad reviews are noise, not news
 
 
 class ReportDefinition(SQLModel, table=True):

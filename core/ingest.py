@@ -27,15 +27,6 @@ MAX_LINE_CHARS = 1_000_000  # also the longest cell of a workbook
 MAX_JSON_DEPTH = 64
 SNIFF_BYTES = 64 * 1024
 
-ROLE_NAMES = {
-    "text": ("text", "review", "review_text", "reviewtext", "comment", "comments", "body", "content", "feedback", "message", "sentence", "review body", "review_body"),
-    "date": ("date", "created", "created_at", "timestamp", "time", "review_date", "posted", "datetime", "day"),
-    "product": ("product", "product_name", "item", "sku", "product_id", "asin", "model"),
-    "channel": ("channel", "source", "platform", "site", "store", "marketplace"),
-    "rating": ("rating", "stars", "star_rating", "score", "overall", "review_rating"),
-    "id": ("id", "review_id", "reviewid", "uuid", "ticket_id"),
-}
-ROLES = tuple(ROLE_NAMES)
 
 
 def _mb(limit: int) -> str:
@@ -336,39 +327,6 @@ def find_column(frame: pd.DataFrame, names: Iterable[str]) -> str | None:
     """The first column whose normalised header is one of `names` (tried in order)."""
     normal = {_normal(str(c)): c for c in frame.columns}
     return next((normal[n] for n in map(_normal, names) if n in normal), None)
-
-
-def propose_mapping(frame: pd.DataFrame) -> dict[str, str | None]:
-    """Guess which column plays which role; the text column falls back to the longest free text."""
-    mapping: dict[str, str | None] = {role: None for role in ROLES}
-    normal = {_normal(c): c for c in frame.columns}
-    for role, names in ROLE_NAMES.items():
-        for candidate in names:
-            column = normal.get(_normal(candidate))
-            if column is not None and column not in mapping.values():
-                mapping[role] = column
-                break
-    if mapping["text"] is None:
-        sample = frame.head(500)
-        lengths = {
-            c: sample[c].astype(str).str.len().mean()
-            for c in frame.columns
-            if c not in mapping.values() and sample[c].astype(str).str.contains(r"[A-Za-z]{3,}\s+\S", regex=True).mean() > 0.5
-        }
-        if lengths:
-            mapping["text"] = max(lengths, key=lengths.get)
-    return mapping
-
-
-def require_text_column(table: Table, text_column: str | None) -> str:
-    if text_column:
-        if text_column not in table.frame.columns:
-            raise IngestError(f"{table.source} has no column '{text_column}'; its columns are: {', '.join(map(str, table.frame.columns))}.")
-        return text_column
-    found = propose_mapping(table.frame)["text"]
-    if found is None:
-        raise IngestError(f"{table.source} has no column of review text: name it with --text-column.")
-    return found
 
 
 def combine(tables: list[Table]) -> Table:

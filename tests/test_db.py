@@ -87,7 +87,7 @@ def test_a_database_from_the_previous_schema_upgrades_in_place_with_its_rows(tmp
     shutil.copy(ROOT / "tests" / "data" / "mercury-schema-6.db", path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     engine = db.get_engine()
-    assert db.schema_version(engine) == db.SCHEMA_VERSION == 8
+    assert db.schema_version(engine) == db.SCHEMA_VERSION == 9
     assert "fingerprint" in {c["name"] for c in inspect(engine).get_columns("dataset")}
     assert "identity" in {c["name"] for c in inspect(engine).get_columns("email_message")}
     with db.session_scope() as session:
@@ -131,7 +131,7 @@ def test_a_database_written_by_mercury_before_the_redesign_opens_with_every_row(
     (dataset_id,) = list_datasets()["id"].tolist()
     exported = export_frame(dataset_id)
     assert exported["review"].tolist() == ["Ładny i szybki", "坏了"] and exported["sentiment"].tolist() == ["positive", "negative"]
-    assert [r.name for r in rules_for(dataset_id)] == ["Negative spike"]
+    assert [(r.name, r.min_reviews) for r in rules_for(dataset_id)] == [("Negative spike", 20)]
     assert [d.name for d in definitions()] == ["Monthly"] and history()["title"].tolist() == ["Monthly"]
     mail = get_email(int(queue_frame()["id"].iloc[0]))
     assert mail.body == "Unde este comanda mea?" and mail.approved_text == "Salut Ana, comanda pleacă azi." and facts_of(mail) == []

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from core import ingest
-from core.ingest import IngestError, propose_mapping, read_table, require_text_column
+from core.columns import propose_roles, resolve_mapping
+from core.ingest import IngestError, read_table
 
 ROWS = [("1", "Café was great, très bien!", "2026-01-03"), ("2", "Delivery took two weeks; never again", "2026-01-04")]
 
@@ -64,8 +65,8 @@ def test_xlsx_is_read():
     buffer = io.BytesIO()
     pd.DataFrame({"Review Text": ["nice", "awful"], "Rating": [5, 1]}).to_excel(buffer, index=False)
     table = read_table(buffer.getvalue(), "r.xlsx")
-    assert propose_mapping(table.frame)["text"] == "Review Text"
-    assert propose_mapping(table.frame)["rating"] == "Rating"
+    assert propose_roles(table.frame).columns()["text"] == "Review Text"
+    assert propose_roles(table.frame).columns()["rating"] == "Rating"
 
 
 @pytest.mark.parametrize(
@@ -101,13 +102,12 @@ def test_over_the_size_limit_is_refused(monkeypatch, tmp_path):
 
 def test_text_column_is_found_without_a_helpful_name():
     frame = pd.DataFrame({"a": ["1", "2"], "b": ["The strap broke after a week of use", "Lovely colour and it fits well"], "c": ["x", "y"]})
-    table = ingest.Table(frame=frame, source="odd.csv")
-    assert require_text_column(table, None) == "b"
+    assert resolve_mapping(frame, "odd.csv").columns()["text"] == "b"
 
 
 def test_no_text_column_is_one_sentence():
-    table = ingest.Table(frame=pd.DataFrame({"n": ["1", "2"], "m": ["3", "4"]}), source="numbers.csv")
-    with pytest.raises(IngestError, match="numbers.csv has no column of review text: name it with --text-column."):
-        require_text_column(table, None)
+    frame = pd.DataFrame({"n": ["1", "2"], "m": ["3", "4"]})
+    with pytest.raises(IngestError, match="numbers.csv has no column of review text: name it with --map text=COLUMN."):
+        resolve_mapping(frame, "numbers.csv")
     with pytest.raises(IngestError, match="has no column 'body'"):
-        require_text_column(table, "body")
+        resolve_mapping(frame, "numbers.csv", {"text": "body"})

@@ -37,13 +37,18 @@ def test_seeded_dataset_shows_kpis_alerts_and_ratings():
     at.selectbox(key="sentiment_alert_kind").select("negative_share_above")
     at.number_input(key="sentiment_alert_threshold").set_value(60.0)
     at.selectbox(key="sentiment_alert_scope").select("product")
+    at.number_input(key="sentiment_alert_min").set_value(5)
     at.button(key="FormSubmitter:sentiment_alert_form-Add rule").click().run()
     assert not at.exception
-    assert any("Charger watch: negative share above 60% in a week, per product" in m.value for m in at.markdown)
+    assert any("Charger watch: negative share above 60% in a week, per product (periods of 5 reviews or more)" in m.value for m in at.markdown)
     assert any("alerts fired" in e.value for e in at.error)
     at.button(key="sentiment_calibrate").click().run()
     assert not at.exception
-    assert "accuracy went from" in at.success[-1].value
+    said = [m.value for m in (*at.success, *at.warning) if "macro F1" in m.value]
+    assert said and "held-out clearly rated reviews" in said[0]
+    if said[0].startswith("Fitted"):
+        at.button(key="sentiment_undo_calibration").click().run()
+        assert any("the classifier's own scores again" in m.value for m in at.info)
 
 
 def test_rename_and_delete():

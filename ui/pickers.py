@@ -6,7 +6,7 @@ import streamlit as st
 from core.db import Dataset
 from core.models.sentiment import classifier_choices
 from core.sentiment.datasets import get_dataset, list_datasets
-from core.sentiment.insights import date_range, last_days
+from core.sentiment.insights import date_range, default_period
 
 
 def pick_dataset(key: str, *, default: int | None = None) -> Dataset | None:
@@ -21,11 +21,12 @@ def pick_dataset(key: str, *, default: int | None = None) -> Dataset | None:
 
 
 def pick_period(dataset_id: int, key: str, container=st) -> tuple:
-    """(start, end) dates, opening on the dataset's latest 30 days; (None, None) for undated data."""
+    """(start, end) dates, opening on the period core.sentiment.insights.default_period picks for the
+    data (a recent window only when it holds most reviews); (None, None) for undated data."""
     low, high = date_range(dataset_id)
     if low is None:
         return None, None
-    period = container.date_input("Period", value=last_days(low, high), min_value=low.date(), max_value=high.date(), key=key + "period")
+    period = container.date_input("Period", value=default_period(dataset_id), min_value=low.date(), max_value=high.date(), key=key + "period")
     return tuple(period) if isinstance(period, tuple) and len(period) == 2 else (None, None)
 
 

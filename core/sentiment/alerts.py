@@ -1,5 +1,6 @@
 """Alert rules: the negative share above a threshold in a period, or up by some points on the
-previous period, over all reviews or per product or channel."""
+previous period, over all reviews or per product or channel, only where a period holds enough
+reviews to mean something."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,29 +12,53 @@ from core.errors import UserError
 
 ALERT_KINDS = {
     "negative_share_above": "negative share above {threshold:g}% in a {period}",
-    "negative_share_up": "negative share up {threshold:g} points against the previous {period}",
+    "negative_share_up": "negative share up {threshold:g} points on the previous {period}",
 }
 PERIOD_NAMES = {"D": "day", "W": "week", "M": "month"}
+MIN_REVIEWS = 20
+
+
+def watches(kind: str, threshold: float, period: str, scope: str = "") -> str:
+    """What a rule watches, in words: its name unless the user gives one."""
+    text = ALERT_KINDS[kind].format(threshold=threshold, period=PERIOD_NAMES[period])
+    return (text[0].upper() + text[1:]) + (f", per {scope}" if scope else "")
 
 
 def describe_rule(rule: AlertRule) -> str:
-    text = ALERT_KINDS[rule.kind].format(threshold=rule.threshold, period=PERIOD_NAMES[rule.period])
-    return f"{rule.name}: {text}" + (f", per {rule.scope_column}" if rule.scope_column else "")
+    text = watches(rule.kind, rule.threshold, rule.period, rule.scope_column)
+    described = text if rule.name == text else f"{rule.name}: {text[0].lower() + text[1:]}"
+    return f"{described} (periods of {rule.min_reviews:,} reviews or more)"
 
 
 def save_rule(rule: AlertRule) -> AlertRule:
+    """Store a rule; the same rule submitted again (a double Enter, a rerun) is the one already stored."""
     if rule.kind not in ALERT_KINDS or rule.period not in PERIOD_NAMES or rule.scope_column not in ("", "product", "channel"):
         raise UserError("That alert rule is not one Mercury knows.")
+    if rule.min_reviews < 1:
+        raise UserError("An alert needs at least one review in a period to fire.")
     with session_scope() as session:
+        same = session.exec(
+            select(AlertRule).where(
+                (AlertRule.dataset_id == rule.dataset_id) if rule.dataset_id is not None else AlertRule.dataset_id.is_(None),
+                AlertRule.kind == rule.kind, AlertRule.threshold == rule.threshold, AlertRule.period == rule.period,
+                AlertRule.scope_column == rule.scope_column, AlertRule.min_reviews == rule.min_reviews, AlertRule.name == rule.name,
+            )
+        ).first()
+        if same is not None:
+            return same
         session.add(rule)
         session.commit()
         session.refresh(rule)
     return rule
 
 
-def add_rule(dataset_id: int | None, *, name: str, kind: str, threshold: float, period: str = "W", scope: str = "") -> AlertRule:
-    """Store a rule for one dataset (or every dataset when dataset_id is None)."""
-    return save_rule(AlertRule(dataset_id=dataset_id, name=name.strip() or "Alert", kind=kind, threshold=float(threshold), period=period, scope_column=scope))
+def add_rule(dataset_id: int | None, *, kind: str, threshold: float, period: str = "W", scope: str = "", name: str = "", min_reviews: int = MIN_REVIEWS) -> AlertRule:
+    """Store a rule for one dataset (or every dataset when dataset_id is None), named for what it
+    watches unless a name is given."""
+    if kind not in ALERT_KINDS or period not in PERIOD_NAMES:
+        raise UserError("That alert rule is not one Mercury knows.")
+    name = name.strip() or watches(kind, float(threshold), period, scope)
+    return save_rule(AlertRule(dataset_id=dataset_id, name=name, kind=kind, threshold=float(threshold), period=period, scope_column=scope, min_reviews=int(min_reviews)))
 
 
 def rules_for(dataset_id: int) -> list[AlertRule]:
@@ -45,9 +70,10 @@ def delete_rule(rule_id: int) -> None:
     delete_row(AlertRule, rule_id)
 
 
-def evaluate_alerts(frame: pd.DataFrame, rules: list[AlertRule], min_volume: int = 5) -> pd.DataFrame:
-    """Every (rule, period, scope) where a rule fired, newest first. Periods with fewer than
-    `min_volume` reviews are left out: two bad reviews out of three is noise, not news."""
+def evaluate_alerts(frame: pd.DataFrame, rules: list[AlertRule]) -> pd.DataFrame:
+    """Every (rule, period, scope) where a rule fired, newest first. A period with fewer reviews
+    than the rule's minimum is left out, and a change is measured only against a previous period
+    that also had that many: two bad reviews out of three is noise, not news."""
     fired = []
     dated = frame[frame["date"].notna() & frame["sentiment"].notna()]
     for rule in rules:
@@ -58,11 +84,9 @@ def evaluate_alerts(frame: pd.DataFrame, rules: list[AlertRule], min_volume: int
             periods = group["date"].dt.tz_localize(None).dt.to_period(rule.period)
             table = group.groupby(periods).agg(volume=("sentiment", "size"), negative=("sentiment", lambda s: int((s == "negative").sum())))
             table = table.reindex(pd.period_range(table.index.min(), table.index.max(), freq=rule.period), fill_value=0)
-            table["share"] = 100 * table["negative"] / table["volume"].replace(0, np.nan)
+            table["share"] = 100 * table["negative"] / table["volume"].where(table["volume"] >= rule.min_reviews, np.nan)
             table["change"] = table["share"].diff()
             for period, row in table.iterrows():
-                if row["volume"] < min_volume:
-                    continue
                 value = row["share"] if rule.kind == "negative_share_above" else row["change"]
                 if pd.notna(value) and value > rule.threshold:
                     fired.append(

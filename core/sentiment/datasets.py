@@ -16,9 +16,11 @@ from sqlmodel import select
 
 from core.db import Dataset, Review, SentimentCache, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import IngestError
-from core.ingest import Table, propose_mapping, require_text_column
+from core.columns import Mapping, resolve_mapping
+from core.ingest import Table
 from core.llm.base import Progress
 from core.models.sentiment import LABELS, Scored, get_classifier
+from core.sentiment.checks import agreement_json, agreement_warning, rating_agreement
 from core.sentiment.themes import themes_of
 from core.text import LANGUAGE_NAMES, READS_WELL, UNKNOWN, detect_languages
 
@@ -32,17 +34,21 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def classify_cached(texts: Sequence[str], classifier) -> list[Scored]:
-    """Scores for texts, reusing any the same model gave before; new scores are stored."""
-    hashes = [text_hash(t) for t in texts]
+def cached_scores(model_id: str, hashes: Sequence[str]) -> dict[str, Scored]:
+    """The scores a model gave before, by text hash."""
     known: dict[str, Scored] = {}
     with session_scope() as session:
         unique = list(set(hashes))
         for start in range(0, len(unique), 500):
-            rows = session.exec(
-                select(SentimentCache).where(SentimentCache.model == classifier.model_id, SentimentCache.text_hash.in_(unique[start : start + 500]))
-            )
+            rows = session.exec(select(SentimentCache).where(SentimentCache.model == model_id, SentimentCache.text_hash.in_(unique[start : start + 500])))
             known.update({r.text_hash: Scored(r.sentiment, r.score, r.confidence) for r in rows})
+    return known
+
+
+def classify_cached(texts: Sequence[str], classifier) -> list[Scored]:
+    """Scores for texts, reusing any the same model gave before; new scores are stored."""
+    hashes = [text_hash(t) for t in texts]
+    known = cached_scores(classifier.model_id, hashes)
     todo = {h: t for h, t in zip(hashes, texts) if h not in known}
     if todo:
         fresh = dict(zip(todo, classifier.classify(list(todo.values()))))
@@ -247,29 +253,38 @@ def export_frame(dataset_id: int) -> pd.DataFrame:
 
 
 def analyse_table(
-    table: Table, *, text_column: str | None = None, classifier=None, name: str | None = None, progress: Progress | None = None,
+    table: Table, *, mapping: Mapping | None = None, classifier=None, name: str | None = None, progress: Progress | None = None,
     on_stored: Callable[[int], None] | None = None,
 ) -> tuple[int, dict]:
     """Store, score and summarise one file in a single call (the CLI and the page's upload path).
-    `on_stored` hears the dataset's id as soon as its rows are saved, before the scoring that may fail."""
-    mapping = propose_mapping(table.frame)
-    mapping["text"] = require_text_column(table, text_column)
+    Without a `mapping` the columns' roles are read from the file (core.columns), and a text column
+    that is only a guess stops here. `on_stored` hears the dataset's id as soon as its rows are
+    saved, before the scoring that may fail. The summary checks itself against the stars."""
+    mapping = mapping or resolve_mapping(table.frame, table.source)
+    columns = mapping.columns()
     classifier = classifier or get_classifier()
-    dataset_id = create_dataset(table, mapping, name, scored_by=classifier.model_id)
+    dataset_id = create_dataset(table, columns, name, scored_by=classifier.model_id)
     if on_stored:
         on_stored(dataset_id)
     started = time.perf_counter()
     run = score_dataset(dataset_id, classifier, progress)
     counts, languages = label_counts(dataset_id), language_counts(dataset_id)
     elapsed = time.perf_counter() - started
+    check = rating_agreement(reviews_frame(dataset_id)) if columns.get("rating") else None
+    notice = language_notice(languages)
+    warnings = [w for w in (agreement_warning(check, columns["text"]), notice) if w] + mapping.warnings()
     return dataset_id, {
         "dataset_id": dataset_id,
         "rows": run["rows"],
         "skipped": table.skipped,
         "skip_reasons": table.skip_reasons,
+        "mapping": {role: column for role, column in columns.items() if column},
+        "mapping_confidence": mapping.confidences(),
         "counts": counts,
         "languages": languages,
-        "language_notice": language_notice(languages),
+        "language_notice": notice,
+        "rating_agreement": agreement_json(check),
+        "warnings": warnings,
         "model": classifier.model_id,
         "rows_per_s": round(run["rows"] / elapsed, 1) if elapsed > 0 else None,
     }

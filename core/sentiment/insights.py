@@ -2,6 +2,7 @@
 with the stars, drivers and themes, all for one period and filter (the dashboard and the reports)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -10,13 +11,19 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core.db import Review, session_scope
-from core.models.sentiment import LABELS, rating_classes
+from core.models.sentiment import LABELS
 from core.sentiment.alerts import evaluate_alerts, rules_for
-from core.sentiment.datasets import language_notice, reviews_frame
+from core.sentiment.checks import agreement_warning, rating_agreement
+from core.sentiment.datasets import get_dataset, language_notice, reviews_frame
 from core.sentiment.themes import THEMES
 from core.text import LANGUAGE_NAMES, READS_WELL, UNKNOWN, keywords_by_group
 
-FREQUENCIES = {"day": "D", "week": "W", "month": "M"}
+FREQUENCIES = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
+# The bucket for a span of days: a trend chart of tens of points, not hundreds.
+GRANULARITY = (("day", 60), ("week", 420), ("month", 1830), ("quarter", None))
+# The first view is the shortest of these recent windows that holds a meaningful share of the reviews.
+RECENT_WINDOWS = (30, 90, 365)
+MEANINGFUL_SHARE = 0.5
 
 
 @dataclass
@@ -25,34 +32,44 @@ class Kpis:
     positive_share: float
     negative_share: float
     net_sentiment: float  # positive share minus negative share, in points
-    previous: "Kpis | None" = None
+    previous: "Kpis | None" = None  # what the change is measured against
+    latest: "Kpis | None" = None  # what is compared with `previous` when it is not the whole period
+    basis: str = ""  # the comparison in words: "on the previous 30 days", "latest month on the month before"
 
     def delta(self, name: str) -> float | None:
         if self.previous is None or self.previous.volume == 0:
             return None
-        return getattr(self, name) - getattr(self.previous, name)
+        return getattr(self.latest or self, name) - getattr(self.previous, name)
 
 
-def _shares(frame: pd.DataFrame) -> tuple[int, float, float]:
+def _shares(frame: pd.DataFrame) -> Kpis:
     n = len(frame)
     if n == 0:
-        return 0, 0.0, 0.0
+        return Kpis(0, 0.0, 0.0, 0.0)
     counts = frame["sentiment"].value_counts()
-    return n, 100 * counts.get("positive", 0) / n, 100 * counts.get("negative", 0) / n
+    pos, neg = 100 * counts.get("positive", 0) / n, 100 * counts.get("negative", 0) / n
+    return Kpis(n, pos, neg, pos - neg)
 
 
-def kpis(frame: pd.DataFrame, start=None, end=None) -> Kpis:
-    """Volume and shares in [start, end], against the period of the same length just before it."""
+def kpis(frame: pd.DataFrame, start=None, end=None, every: str | None = None) -> Kpis:
+    """Volume and shares in [start, end], against the period of the same length just before it;
+    when nothing came before (the period is all there is), the latest `every` against the one before."""
     scored = frame[frame["sentiment"].notna()]
     if start is None or end is None or scored["date"].isna().all():
-        n, pos, neg = _shares(scored)
-        return Kpis(n, pos, neg, pos - neg)
+        return _shares(scored)
     start, end = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
     current = scored[(scored["date"] >= start) & (scored["date"] < end)]
-    before = scored[(scored["date"] >= start - (end - start)) & (scored["date"] < start)]
-    n, pos, neg = _shares(current)
-    pn, ppos, pneg = _shares(before)
-    return Kpis(n, pos, neg, pos - neg, Kpis(pn, ppos, pneg, ppos - pneg))
+    result = _shares(current)
+    before = _shares(scored[(scored["date"] >= start - (end - start)) & (scored["date"] < start)])
+    if before.volume:
+        result.previous, result.basis = before, f"on the previous {(end - start).days} days"
+    elif every and current["date"].notna().any():
+        buckets = current["date"].dt.tz_localize(None).dt.to_period(FREQUENCIES[every])
+        last = buckets.max()
+        earlier = _shares(current[buckets == last - 1])
+        if earlier.volume:
+            result.latest, result.previous, result.basis = _shares(current[buckets == last]), earlier, f"latest {every} on the {every} before"
+    return result
 
 
 def filter_period(frame: pd.DataFrame, start=None, end=None) -> pd.DataFrame:
@@ -85,19 +102,6 @@ def by_column(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     table["net_sentiment"] = 100 * (table["positive"] - table["negative"]) / table["volume"]
     table["mean_score"] = present.groupby(column)["score"].mean()
     return table.sort_values("volume", ascending=False).reset_index()
-
-
-def rating_agreement(frame: pd.DataFrame) -> dict | None:
-    """How often the text's sentiment agrees with the star rating (4-5 positive, 1-2 negative)."""
-    rated = frame[frame["rating"].notna() & frame["score"].notna()]
-    if rated.empty:
-        return None
-    low, high = rated["rating"].min(), rated["rating"].max()
-    classes = rating_classes(rated["rating"])
-    clear = rated[classes.notna()]
-    agree = ((clear["score"] >= 0) == (classes[clear.index] == "positive")).mean() if len(clear) else float("nan")
-    by_rating = rated.groupby("rating").agg(volume=("score", "size"), mean_score=("score", "mean"), negative_share=("sentiment", lambda s: 100 * (s == "negative").mean())).reset_index()
-    return {"agreement": float(agree), "rated": int(len(rated)), "clear": int(len(clear)), "by_rating": by_rating, "scale": (float(low), float(high))}
 
 
 def drivers(frame: pd.DataFrame, top: int = 15) -> dict[str, pd.DataFrame]:
@@ -151,19 +155,24 @@ class Dashboard:
     rating: dict | None
     alerts: pd.DataFrame
     unscored: int
+    every: str = "week"
+    warning: str | None = None  # sentiment and stars disagree: read this before the figures
 
 
-def dashboard(dataset_id: int, *, start=None, end=None, every: str = "week", products=(), channels=(), languages=()) -> Dashboard:
-    """Everything the Sentiment page and the reports show for one dataset, period and filter."""
+def dashboard(dataset_id: int, *, start=None, end=None, every: str | None = None, products=(), channels=(), languages=()) -> Dashboard:
+    """Everything the Sentiment page and the reports show for one dataset, period and filter; the
+    trend's bucket follows the period's length unless `every` is given."""
+    every = every or granularity_for(start, end)
     everything = reviews_frame(dataset_id)
     for column, chosen in (("product", products), ("channel", channels), ("language", languages)):
         if chosen:
             everything = everything[everything[column].isin(chosen)]
     current = filter_period(everything, start, end)
     languages_table = by_language(current)
+    rating = rating_agreement(current)
     return Dashboard(
         reviews=current.assign(themes=current["themes"].fillna("").str.replace(",", ", ")),
-        kpis=kpis(everything, start, end),
+        kpis=kpis(everything, start, end, every),
         over_time=over_time(current, every),
         by_product=by_column(current, "product"),
         by_channel=by_column(current, "channel"),
@@ -171,9 +180,11 @@ def dashboard(dataset_id: int, *, start=None, end=None, every: str = "week", pro
         language_notice=language_notice(dict(zip(languages_table["language"], languages_table["volume"]))),
         themes=theme_table(current),
         drivers=drivers(current),
-        rating=rating_agreement(current),
+        rating=rating,
         alerts=evaluate_alerts(everything, rules_for(dataset_id)),
         unscored=int((everything["sentiment"].isna() | everything["language"].isna() | everything["themes"].isna()).sum()),
+        every=every,
+        warning=agreement_warning(rating, json.loads(get_dataset(dataset_id).mapping or "{}").get("text", "")),
     )
 
 
@@ -195,9 +206,27 @@ def reviews_behind(reviews: pd.DataFrame, dimension: str, value, *, label: str |
     return reviews[reviews["sentiment"] == label] if label else reviews
 
 
-def default_period(dataset_id: int, days: int = 30) -> tuple[date | None, date | None]:
-    """The last `days` days of the dataset's dates (the pages' and reports' first view)."""
-    return last_days(*date_range(dataset_id), days)
+def default_period(dataset_id: int, days: int | None = None) -> tuple[date | None, date | None]:
+    """The first view's period: the last `days` days when given, else the shortest recent window
+    (30, 90 or 365 days) holding at least half the dated reviews, else every date there is."""
+    low, high = date_range(dataset_id)
+    if high is None or days:
+        return last_days(low, high, days or 30)
+    with session_scope() as session:
+        dates = pd.to_datetime(pd.Series(session.exec(select(Review.date).where(Review.dataset_id == dataset_id, Review.date.is_not(None))).all()), utc=True)
+    for window in RECENT_WINDOWS:
+        start, end = last_days(low, high, window)
+        if (dates >= pd.Timestamp(start, tz="UTC")).mean() >= MEANINGFUL_SHARE:
+            return start, end
+    return low.date(), high.date()
+
+
+def granularity_for(start, end) -> str:
+    """Day, week, month or quarter: whichever gives the period's trend tens of points."""
+    if start is None or end is None:
+        return "week"
+    days = (pd.Timestamp(end) - pd.Timestamp(start)).days + 1
+    return next(name for name, most in GRANULARITY if most is None or days <= most)
 
 
 def last_days(low, high, days: int = 30) -> tuple[date | None, date | None]:

@@ -1,0 +1,76 @@
+"""A result that checks itself: how well the text's sentiment agrees with the stars, and the warnings
+to read before the dashboard (a wrong text column, a language Mercury reads poorly, a classifier
+that does not fit the domain)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.models.sentiment import rating_classes
+
+# Below this agreement with the stars (balanced over clearly negative and clearly positive rows, so
+# that a file of 95% five-star reviews cannot hide a classifier that reads everything as positive),
+# the result is said to be doubtful, loudly.
+AGREEMENT_FLOOR = 0.70
+MIN_CLEAR_ROWS = 20
+
+
+def binary_scores(truth: np.ndarray, said: np.ndarray) -> dict:
+    """Balanced accuracy and macro F1 of a positive(1)/negative(0) reading, plus plain accuracy."""
+    truth, said = np.asarray(truth, dtype=bool), np.asarray(said, dtype=bool)
+    recalls, f1s = [], []
+    for cls in (True, False):
+        actual, predicted = truth == cls, said == cls
+        hits = int((actual & predicted).sum())
+        if actual.any():
+            recalls.append(hits / actual.sum())
+        precision = hits / predicted.sum() if predicted.any() else 0.0
+        recall = hits / actual.sum() if actual.any() else 0.0
+        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return {
+        "balanced_accuracy": round(float(np.mean(recalls)), 4) if recalls else None,
+        "macro_f1": round(float(np.mean(f1s)), 4),
+        "accuracy": round(float((truth == said).mean()), 4) if len(truth) else None,
+    }
+
+
+def rating_agreement(frame: pd.DataFrame) -> dict | None:
+    """How often the text's sentiment agrees with the stars on clearly rated rows (1-2 against 4-5
+    of 5, or 1-4 against 8-10 of 10), plain and balanced; None when nothing is rated."""
+    rated = frame[frame["rating"].notna() & frame["score"].notna()]
+    if rated.empty:
+        return None
+    classes = rating_classes(rated["rating"])
+    clear = rated[classes.notna()]
+    truth = (classes[clear.index] == "positive").to_numpy()
+    scores = binary_scores(truth, (clear["score"] >= 0).to_numpy()) if len(clear) else {"balanced_accuracy": None, "accuracy": None}
+    by_rating = rated.groupby("rating").agg(volume=("score", "size"), mean_score=("score", "mean"), negative_share=("sentiment", lambda s: 100 * (s == "negative").mean())).reset_index()
+    return {
+        "agreement": scores["accuracy"],
+        "balanced_agreement": scores["balanced_accuracy"],
+        "clear_rows": int(len(clear)),
+        "negative_rows": int((~truth).sum()),
+        "positive_rows": int(truth.sum()),
+        "rated": int(len(rated)),
+        "by_rating": by_rating,
+    }
+
+
+def agreement_json(check: dict | None) -> dict | None:
+    return None if check is None else {k: v for k, v in check.items() if k != "by_rating"}
+
+
+def doubtful(check: dict | None) -> bool:
+    return bool(check and check["clear_rows"] >= MIN_CLEAR_ROWS and check["balanced_agreement"] is not None and check["balanced_agreement"] < AGREEMENT_FLOOR)
+
+
+def agreement_warning(check: dict | None, text_column: str = "") -> str | None:
+    """One loud sentence when sentiment and stars disagree, saying what to check."""
+    if not doubtful(check):
+        return None
+    column = f"'{text_column}'" if text_column else "the text column"
+    return (
+        f"Sentiment agrees with the stars on only {check['balanced_agreement']:.0%} of {check['clear_rows']:,} clearly rated reviews "
+        f"(balanced over {check['negative_rows']:,} negative and {check['positive_rows']:,} positive): check that {column} holds the review "
+        "text, that the reviews are in a language Mercury reads, and the classifier (or fit it to these ratings) before reading these results."
+    )
