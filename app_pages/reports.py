@@ -5,6 +5,7 @@ from core.errors import MercuryError
 from core.reports.build import build_report
 from core.reports.render import FORMATS
 from core.reports.store import definitions, history, run_definition, save_definition, store_run, stored_file
+from core.sentiment.datasets import distinct_values
 from ui.backend import require_spec
 from ui.pickers import pick_dataset, pick_period
 
@@ -19,7 +20,7 @@ MIME = {
 st.title("Reports")
 st.caption(
     "An executive summary with charts for a dataset and period. Every number in the summary is checked against the "
-    "computed figures; a summary that fails is rewritten once, then replaced by one written from the figures."
+    "computed figures; a summary that fails is replaced by one written from the figures, without asking the model again."
 )
 
 dataset = pick_dataset(KEY)
@@ -30,10 +31,8 @@ if dataset is None:
 dataset_id = dataset.id
 cols = st.columns([2, 2, 2])
 start, end = pick_period(dataset_id, KEY, cols[0])
-reviews_products = cols[1].text_input("Products (comma-separated, empty for all)", key=KEY + "products")
-reviews_channels = cols[2].text_input("Channels (comma-separated, empty for all)", key=KEY + "channels")
-products = [p.strip() for p in reviews_products.split(",") if p.strip()]
-channels = [c.strip() for c in reviews_channels.split(",") if c.strip()]
+products = cols[1].multiselect("Products (none picked: all)", distinct_values(dataset_id, "product"), key=KEY + "products")
+channels = cols[2].multiselect("Channels (none picked: all)", distinct_values(dataset_id, "channel"), key=KEY + "channels")
 include_usage = st.toggle("Include LLM usage and spend", value=True, key=KEY + "usage")
 title = st.text_input("Title", value=f"Customer sentiment: {dataset.name}", key=KEY + "title")
 

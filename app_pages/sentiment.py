@@ -5,9 +5,9 @@ import plotly.express as px
 import streamlit as st
 
 from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
+from core.columns import ROLES, propose_roles
 from core.errors import MercuryError
 from core.exports import to_csv_bytes, to_xlsx_bytes
-from core.columns import ROLES, propose_roles
 from core.ingest import combine, read_table
 from core.mail.queue import add_review
 from core.models.sentiment import choice_for, classifier_for

@@ -11,7 +11,6 @@ from core.ingest import Table, read_table
 from core.models.sentiment import EmbeddedClassifier, get_classifier
 from core.sentiment import datasets
 from core.sentiment.alerts import evaluate_alerts, save_rule
-from core.sentiment.calibration import calibrate
 from core.sentiment.datasets import analyse_table, create_dataset, export_frame, reviews_frame, score_dataset
 from core.sentiment.insights import dashboard, kpis
 from tests.conftest import ROOT, run_cli

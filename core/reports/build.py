@@ -1,5 +1,7 @@
 """A report's content: the figures (computed by code), a summary by the active model that may cite
-only those figures (one rewrite, then a summary code writes), recommendations and notable reviews."""
+only those figures (asked once: a summary that fails the number check is replaced by one code writes
+from the figures, without asking again), the top issues with example reviews, recommendations, and
+appendix tables aggregated to the report's granularity."""
 from __future__ import annotations
 
 import json
@@ -15,8 +17,10 @@ from core.llm import complete
 from core.llm.guarded import guard
 from core.mail.queue import activity_frame
 from core.sentiment.datasets import get_dataset
-from core.sentiment.insights import Dashboard, dashboard, default_period
+from core.sentiment.insights import Dashboard, dashboard, default_period, period_labels
 from core.usage import calls_frame, totals
+
+APPENDIX_ROWS = 10  # rows of each detailed table in the PDF and DOCX appendix (the Excel file has them all)
 
 
 @dataclass
@@ -31,27 +35,28 @@ class Report:
     summary_source: str
     recommendations: list[str]
     notable: pd.DataFrame
+    issues: list[dict] = field(default_factory=list)
     usage: pd.DataFrame | None = None
     email: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table of the report by sheet name (the Excel file is exactly these)."""
+        """Every table of the report by sheet name (the Excel file is exactly these, every row)."""
         b = self.board
+        k = b.kpis
         kpi = pd.DataFrame(
             [
-                {"measure": "reviews", "value": b.kpis.volume, "previous_period": None if b.kpis.previous is None else b.kpis.previous.volume},
-                {"measure": "positive share %", "value": round(b.kpis.positive_share, 1), "previous_period": None if b.kpis.previous is None else round(b.kpis.previous.positive_share, 1)},
-                {"measure": "negative share %", "value": round(b.kpis.negative_share, 1), "previous_period": None if b.kpis.previous is None else round(b.kpis.previous.negative_share, 1)},
-                {"measure": "net sentiment", "value": round(b.kpis.net_sentiment, 1), "previous_period": None if b.kpis.previous is None else round(b.kpis.previous.net_sentiment, 1)},
+                {"measure": name, "value": round(getattr(k, attr), 1) if attr != "volume" else k.volume,
+                 "change": None if k.delta(attr) is None else round(k.delta(attr), 1), "change_basis": k.basis}
+                for name, attr in (("reviews", "volume"), ("positive share %", "positive_share"), ("negative share %", "negative_share"), ("net sentiment", "net_sentiment"))
             ]
         )
         tables = {
             "KPIs": kpi,
-            "Over time": b.over_time,
-            "By product": b.by_product,
-            "By channel": b.by_channel,
-            "By language": b.by_language,
+            f"Over time (per {b.every})": b.over_time.assign(period=period_labels(b.over_time["period"], b.every), net_sentiment=b.over_time["net_sentiment"].round(1)),
+            "By product": b.by_product.round(2),
+            "By channel": b.by_channel.round(2),
+            "By language": b.by_language.round(2),
             "Themes": b.themes.round(3),
             "Negative drivers": b.drivers["negative"].round(2),
             "Positive drivers": b.drivers["positive"].round(2),
@@ -64,6 +69,17 @@ class Report:
             tables["LLM usage"] = self.usage
         return {name: table for name, table in tables.items() if table is not None}
 
+    def appendix(self, rows: int = APPENDIX_ROWS) -> list[tuple[str, pd.DataFrame, int]]:
+        """(name, the first `rows` rows, how many there are) for the PDF and DOCX appendix; the trend
+        table is whole (its granularity keeps it to tens of rows), the rest are cut to the top rows."""
+        out = []
+        for name, table in self.tables().items():
+            if name == "KPIs" or table.empty:
+                continue
+            whole = name.startswith("Over time")
+            out.append((name, table if whole else table.head(rows), len(table)))
+        return out
+
 
 def _facts(board: Dashboard) -> dict:
     k = board.kpis
@@ -73,11 +89,12 @@ def _facts(board: Dashboard) -> dict:
         "negative_share_pct": round(k.negative_share, 1),
         "net_sentiment": round(k.net_sentiment, 1),
     }
-    if k.previous is not None and k.previous.volume:
+    if k.delta("negative_share") is not None:
         facts.update(
-            previous_reviews=k.previous.volume,
-            negative_share_change_points=round(k.negative_share - k.previous.negative_share, 1),
-            net_sentiment_change=round(k.net_sentiment - k.previous.net_sentiment, 1),
+            change_basis=k.basis,
+            compared_reviews=k.previous.volume,
+            negative_share_change_points=round(k.delta("negative_share"), 1),
+            net_sentiment_change=round(k.delta("net_sentiment"), 1),
         )
     if not board.themes.empty:
         worst = board.themes.sort_values("negative_share", ascending=False).iloc[0]
@@ -113,8 +130,9 @@ def template_summary(facts: dict) -> str:
         f"{facts['negative_share_pct']}% negative, a net sentiment of {facts['net_sentiment']:+}."
     ]
     if "negative_share_change_points" in facts:
-        direction = "up" if facts["negative_share_change_points"] > 0 else "down"
-        parts.append(f"The negative share is {direction} {abs(facts['negative_share_change_points'])} points on the previous period ({facts['previous_reviews']:,} reviews).")
+        change = facts["negative_share_change_points"]
+        direction = "up" if change > 0 else "down" if change < 0 else "unchanged, moving"
+        parts.append(f"The negative share is {direction} {abs(facts['negative_share_change_points'])} points ({facts['change_basis']}, {facts['compared_reviews']:,} reviews).")
     if "most_negative_theme" in facts:
         parts.append(f"The most negative theme is {facts['most_negative_theme']} ({facts['most_negative_theme_negative_share_pct']}% negative).")
     if "weakest_product" in facts:
@@ -125,31 +143,48 @@ def template_summary(facts: dict) -> str:
 
 
 def write_summary(facts: dict, period: tuple, spec=None) -> tuple[str, str, list[str]]:
-    """(summary, source, notes): the model's summary if every number in it is a computed figure,
-    after at most one rewrite; otherwise the template."""
+    """(summary, source, notes): the model's summary if every number in it is a computed figure;
+    otherwise the template. The model is asked once: on a backend that cannot pass the number check,
+    asking again costs minutes and rarely passes."""
     messages = [
         {"role": "system", "content": "You write short, plain business summaries. Never invent figures."},
         {"role": "user", "content": "Write a 3-sentence executive summary of customer review sentiment for a marketing lead. "
          "Use only these figures, exactly as given, and no other numbers:\n" + json.dumps(facts)},
     ]
-
-    def ask(conversation: list[dict]) -> str:
-        return complete(conversation, spec=spec, page="reports", max_tokens=120, temperature=0.2).text.strip()
-
-    def rewrite(text: str, problems: list[str]) -> str:
-        return ask(messages + [{"role": "assistant", "content": text}, {"role": "user", "content": f"Not usable: {'; '.join(problems)}. Rewrite it, citing the given figures exactly."}])
-
     try:
-        first = ask(messages)
+        text = complete(messages, spec=spec, page="reports", max_tokens=120, temperature=0.2).text.strip()
     except LLMError as error:
         return template_summary(facts), "template", [f"The model could not write the summary ({error}); the template was used instead."]
-    result = guard(first, lambda text: summary_problems(text, facts, period), lambda text, problems: template_summary(facts), repair=rewrite)
-    last = len(result.rounds) - 1 if result.source == "fallback" else None  # the refusal that handed over to the template
-    notes = [
-        f"The model's summary was not used ({'; '.join(problems)}); " + ("the template was used instead." if n == last else "asked for a rewrite.")
-        for n, problems in enumerate(result.rounds)
-    ]
-    return result.value, "template" if result.source == "fallback" else "model", notes
+    result = guard(text, lambda text: summary_problems(text, facts, period), lambda text, problems: template_summary(facts))
+    if result.source == "fallback":
+        return result.value, "template", [f"The model's summary was not used ({'; '.join(result.rounds[-1])}); the summary written from the figures was used instead."]
+    return result.value, "model", []
+
+
+def top_issues(board: Dashboard, count: int = 3) -> list[dict]:
+    """The themes most often negative (in at least five reviews), each with a short negative review
+    that shows it."""
+    reviews = board.reviews
+    issues = []
+    for row in board.themes[board.themes["volume"] >= 5].sort_values("negative_share", ascending=False).head(count).itertuples():
+        if row.negative_share < 10:
+            break
+        negative = reviews[(reviews["sentiment"] == "negative") & reviews["themes"].str.contains(row.theme, regex=False)]
+        example = negative.assign(length=negative["text"].str.len()).query("length >= 30").nsmallest(1, "score") if len(negative) else negative
+        issues.append(
+            {
+                "theme": row.theme,
+                "volume": int(row.volume),
+                "negative_share": round(float(row.negative_share), 1),
+                "example": _excerpt(example["text"].iloc[0]) if len(example) else "",
+            }
+        )
+    return issues
+
+
+def _excerpt(text: str, limit: int = 220) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit].rsplit(" ", 1)[0] + "…"
 
 
 def recommendations(board: Dashboard) -> list[str]:
@@ -178,7 +213,7 @@ def notable_reviews(board: Dashboard, per_side: int = 5) -> pd.DataFrame:
     sides = [scored.nsmallest(per_side, "score"), scored.nlargest(per_side, "score")]
     table = pd.concat(sides)[["date", "product", "channel", "sentiment", "score", "text"]].copy()
     table["date"] = table["date"].dt.strftime("%Y-%m-%d")
-    table["text"] = table["text"].str.slice(0, 400)
+    table["text"] = table["text"].map(_excerpt)
     return table.reset_index(drop=True)
 
 
@@ -196,7 +231,7 @@ def build_report(
     dataset = get_dataset(dataset_id)
     if start is None and end is None:
         start, end = default_period(dataset_id)
-    board = dashboard(dataset_id, start=start, end=end, every="week", products=products, channels=channels)
+    board = dashboard(dataset_id, start=start, end=end, products=products, channels=channels)
     if board.reviews.empty:
         raise UserError("There are no scored reviews in that period and filter.")
     facts = _facts(board)
@@ -217,9 +252,10 @@ def build_report(
         summary_source=source,
         recommendations=recommendations(board),
         notable=notable_reviews(board),
+        issues=top_issues(board),
         usage=usage,
         email=None if email.empty else email,
-        notes=notes + ([board.language_notice] if board.language_notice else []),
+        notes=[n for n in (board.warning, *notes, board.language_notice) if n],
     )
 
 

@@ -14,9 +14,9 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import select
 
+from core.columns import Mapping, resolve_mapping
 from core.db import Dataset, Review, SentimentCache, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import IngestError
-from core.columns import Mapping, resolve_mapping
 from core.ingest import Table
 from core.llm.base import Progress
 from core.models.sentiment import LABELS, Scored, get_classifier
@@ -288,6 +288,14 @@ def analyse_table(
         "model": classifier.model_id,
         "rows_per_s": round(run["rows"] / elapsed, 1) if elapsed > 0 else None,
     }
+
+
+def distinct_values(dataset_id: int, column: str) -> list[str]:
+    """The products (or channels) a dataset names, most reviewed first: what a filter offers."""
+    field = {"product": Review.product, "channel": Review.channel}[column]
+    with session_scope() as session:
+        rows = session.exec(select(field, func.count()).where(Review.dataset_id == dataset_id, field != "").group_by(field).order_by(func.count().desc())).all()
+    return [value for value, _ in rows]
 
 
 def language_counts(dataset_id: int) -> dict[str, int]:

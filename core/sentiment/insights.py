@@ -221,6 +221,14 @@ def default_period(dataset_id: int, days: int | None = None) -> tuple[date | Non
     return low.date(), high.date()
 
 
+def period_labels(periods: pd.Series, every: str) -> list[str]:
+    """A bucket's start as a reader names it: 03 Mar, 03 Mar 2025, Mar 2025, Q1 2025."""
+    stamps = pd.to_datetime(periods)
+    if every == "quarter":
+        return [f"Q{stamp.quarter} {stamp.year}" for stamp in stamps]
+    return [stamp.strftime({"day": "%d %b", "week": "%d %b %Y", "month": "%b %Y"}[every]) for stamp in stamps]
+
+
 def granularity_for(start, end) -> str:
     """Day, week, month or quarter: whichever gives the period's trend tens of points."""
     if start is None or end is None:
