@@ -151,3 +151,19 @@ def test_alert_rules_are_named_for_what_they_watch_saved_once_and_need_enough_re
     fired_loose, fired = evaluate_alerts(reviews, [loose]), evaluate_alerts(reviews, [first])
     assert len(fired) < len(fired_loose)
     assert (fired["volume"] >= 20).all()
+
+
+def test_cli_fits_a_stored_dataset_to_its_stars_and_undoes_it(export_file):
+    scored = run_cli("sentiment", export_file, "--json")
+    dataset_id = summary_of(scored)["dataset_id"]
+    before = reviews_frame(dataset_id)["score"].tolist()
+    fitted = run_cli("calibrate", dataset_id)
+    assert fitted.returncode == 0, fitted.stderr
+    result = summary_of(fitted)
+    assert result["after"]["macro_f1"] >= result["before"]["macro_f1"] or not result["applied"]
+    assert "held-out rows" in fitted.stderr
+    undone = run_cli("calibrate", dataset_id, "--undo")
+    assert undone.returncode == 0 and summary_of(undone)["reviews"] == len(before)
+    assert reviews_frame(dataset_id)["score"].tolist() == before
+    missing = run_cli("calibrate", 999)
+    assert missing.returncode == 2 and "There is no dataset 999." in missing.stderr

@@ -256,7 +256,7 @@ def _pdf_fonts() -> tuple[str, str]:
 
 def _widths(columns, cells: list[list[str]], total: float) -> list[float]:
     """Column widths in proportion to what they hold (a review's text wide, a count narrow)."""
-    longest = [min(max([len(str(c)), *(len(row[i]) for row in cells)]), 70) + 4 for i, c in enumerate(columns)]
+    longest = [max(min(max([len(str(c)), *(len(row[i]) for row in cells)]), 70), 8) + 4 for i, c in enumerate(columns)]
     return [total * n / sum(longest) for n in longest]
 
 

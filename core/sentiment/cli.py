@@ -1,0 +1,144 @@
+"""`python -m core sentiment | calibrate | report`: review files scored, fitted to their stars, and
+reported on, as the Sentiment and Reports pages do."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from core.columns import parse_map, resolve_mapping
+from core.config import BACKENDS
+from core.errors import UserError
+from core.exports import check_output_path, write_bytes, write_table
+from core.ingest import read_table
+from core.llm import resolve_spec
+from core.models.sentiment import get_classifier
+from core.reports.build import build_report
+from core.reports.render import render
+from core.sentiment.calibration import apply_calibration, calibrate, undo_calibration
+from core.sentiment.datasets import analyse_table, export_frame, get_dataset, reviews_frame
+
+MAP_HELP = "column roles, e.g. text=reviews.text,date=reviews.date,product=name,rating=reviews.rating,channel=none (detected when omitted)"
+
+
+def _spec(args: argparse.Namespace):
+    return resolve_spec(args.backend, model=args.model)
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    if args.out:
+        check_output_path(args.out)
+    table = read_table(args.input)
+    mapping = _mapping(table, args)
+    print(f"columns: {mapping.describe()}", file=sys.stderr)
+    classifier = get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=None if not args.model else _spec(args))
+    started: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rscored {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
+
+    try:
+        dataset_id, summary = analyse_table(table, mapping=mapping, classifier=classifier, progress=progress, on_stored=started.append)
+    finally:  # a failed run still leaves its --out file: every row, scored as far as it got
+        print(file=sys.stderr)
+        if args.out and started:
+            write_table(export_frame(started[0]).drop(columns=["model"]), args.out)
+    print(json.dumps(summary, ensure_ascii=False))
+    if not args.json:
+        counts = summary["counts"]
+        print(
+            f"{summary['rows']:,} rows scored ({counts['positive']:,} positive, {counts['neutral']:,} neutral, "
+            f"{counts['negative']:,} negative), {summary['skipped']:,} skipped; stored as dataset {dataset_id}. "
+            f"Languages: {', '.join(f'{code} {n:,}' for code, n in summary['languages'].items())}.",
+            file=sys.stderr,
+        )
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _mapping(table, args: argparse.Namespace):
+    """The column roles: read from the file, with --map and --text-column laid over them."""
+    given = parse_map(args.map) if args.map else {}
+    if args.text_column:
+        given["text"] = args.text_column
+    return resolve_mapping(table.frame, table.source, given)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit a stored dataset to its star ratings (applied only when held-out macro F1 improves), or undo it."""
+    dataset = get_dataset(args.dataset)
+    if args.undo:
+        restored = undo_calibration(dataset.id)
+        print(json.dumps({"dataset_id": dataset.id, "undone": True, "reviews": restored}))
+        return 0
+    result = calibrate(reviews_frame(dataset.id))
+    if result["kept"]:
+        apply_calibration(dataset.id, result)
+    print(json.dumps({"dataset_id": dataset.id, "applied": result["kept"], **result}))
+    if not args.json:
+        verdict = "applied (undo with --undo)" if result["kept"] else "not applied: it did not improve macro F1 on held-out rated reviews"
+        print(f"macro F1 {result['before']['macro_f1']} -> {result['after']['macro_f1']} on {result['test_rows']:,} held-out rows; {verdict}.", file=sys.stderr)
+    return 0
+
+
+def _parse_period(text: str | None):
+    if not text:
+        return None, None
+    try:
+        start, end = (date.fromisoformat(part.strip()) for part in text.split(":"))
+    except ValueError as error:
+        raise UserError(f"--period must be START:END as dates, e.g. 2026-10-01:2026-10-31, not '{text}'.") from error
+    if end < start:
+        raise UserError("--period ends before it starts.")
+    return start, end
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    start, end = _parse_period(args.period)
+    check_output_path(args.out)
+    if args.input.isdigit() and not Path(args.input).exists():
+        dataset_id = get_dataset(int(args.input)).id
+    else:
+        table = read_table(args.input)
+        dataset_id, _ = analyse_table(table, mapping=_mapping(table, args))
+    spec = _spec(args) if args.backend else None
+    try:
+        report = build_report(dataset_id, start=start, end=end, spec=spec)
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    write_bytes(args.out, render(report, args.format))
+    print(json.dumps({"dataset_id": dataset_id, "out": args.out, "format": args.format, "summary_source": report.summary_source, "reviews": report.facts["reviews"], "notes": report.notes}))
+    return 0
+
+
+def register(commands) -> None:
+    sentiment = commands.add_parser("sentiment", help="score the sentiment of every review in a file")
+    sentiment.add_argument("input", help="csv, tsv, xlsx or jsonl file of reviews")
+    sentiment.add_argument("--text-column", help="the column holding the review text (detected when omitted)")
+    sentiment.add_argument("--map", help=MAP_HELP)
+    sentiment.add_argument("--backend", choices=BACKENDS, help="embedded classifier (default) or an LLM backend")
+    sentiment.add_argument("--model", dest="model_dir", help="folder of a fine-tuned sentiment model (from `python -m core finetune`)")
+    sentiment.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
+    sentiment.add_argument("--out", help="write every input column plus sentiment and score to this CSV or XLSX file")
+    sentiment.add_argument("--json", action="store_true", help="print only the JSON summary (no human-readable line on stderr)")
+    sentiment.set_defaults(handler=cmd_sentiment)
+
+    report = commands.add_parser("report", help="an executive sentiment report as PDF, DOCX, HTML or Excel")
+    report.add_argument("input", help="a stored dataset's id, or a review file (scored when needed)")
+    report.add_argument("--format", choices=["pdf", "docx", "html", "xlsx"], required=True)
+    report.add_argument("--out", required=True, help="the file to write")
+    report.add_argument("--text-column", help="the review text column of a file (detected when omitted)")
+    report.add_argument("--map", help=MAP_HELP)
+    report.add_argument("--period", help="START:END dates, e.g. 2026-10-01:2026-10-31 (default: the latest 30, 90 or 365 days that hold most reviews, else all)")
+    report.add_argument("--backend", choices=BACKENDS, help="the model that writes the summary")
+    report.add_argument("--model", help="model id or name for the local or openai backend")
+    report.set_defaults(handler=cmd_report)
+
+    fit = commands.add_parser("calibrate", help="fit a stored dataset's scores to its star ratings, or undo the fit")
+    fit.add_argument("dataset", type=int, help="a stored dataset's id")
+    fit.add_argument("--undo", action="store_true", help="put back the classifier's own scores")
+    fit.add_argument("--json", action="store_true", help="print only the JSON result")
+    fit.set_defaults(handler=cmd_calibrate)
