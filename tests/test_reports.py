@@ -187,3 +187,12 @@ def test_a_year_of_a_vendor_export_makes_a_short_report_an_executive_reads(tmp_p
     assert kpis["change"].notna().all() and kpis["change_basis"].iloc[0]
     document = Document(io.BytesIO(render(report, "docx")))
     assert document.paragraphs[0].text == "Customer sentiment: Devices" and len(document.inline_shapes) >= 3
+
+
+def test_a_rated_file_reports_its_agreement_with_the_stars():
+    from tests.exports import amazon_export
+
+    dataset, _ = analyse_table(Table(frame=amazon_export(300), source="devices.csv"), name="Devices")
+    report = build_report(dataset)
+    assert report.facts["clearly_rated_reviews"] > 250 and report.facts["star_agreement_balanced_pct"] > 80
+    assert "agrees with the star ratings" in template_summary(report.facts)

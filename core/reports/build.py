@@ -103,6 +103,8 @@ def _facts(board: Dashboard) -> dict:
         worst = board.by_product[board.by_product["volume"] >= 5].sort_values("net_sentiment").head(1)
         if len(worst):
             facts.update(weakest_product=str(worst.iloc[0]["product"]), weakest_product_net_sentiment=round(float(worst.iloc[0]["net_sentiment"]), 1))
+    if board.rating and board.rating["balanced_agreement"] is not None:
+        facts.update(star_agreement_pct=round(100 * board.rating["agreement"], 1), star_agreement_balanced_pct=round(100 * board.rating["balanced_agreement"], 1), clearly_rated_reviews=board.rating["clear_rows"])
     facts["alerts_fired"] = int(len(board.alerts))
     return facts
 
@@ -137,6 +139,8 @@ def template_summary(facts: dict) -> str:
         parts.append(f"The most negative theme is {facts['most_negative_theme']} ({facts['most_negative_theme_negative_share_pct']}% negative).")
     if "weakest_product" in facts:
         parts.append(f"The weakest product is {facts['weakest_product']} (net sentiment {facts['weakest_product_net_sentiment']:+}).")
+    if "star_agreement_pct" in facts:
+        parts.append(f"Sentiment agrees with the star ratings on {facts['star_agreement_pct']}% of {facts['clearly_rated_reviews']:,} clearly rated reviews ({facts['star_agreement_balanced_pct']}% balanced).")
     if facts["alerts_fired"]:
         parts.append(f"{facts['alerts_fired']} alerts fired.")
     return " ".join(parts)
