@@ -371,3 +371,32 @@ def test_the_intent_head_is_shipped_trained_on_the_examples_beside_it():
     texts, labels = read_examples()
     predicted = [intent for intent, _ in IntentClassifier().predict(texts)]
     assert sum(p == t for p, t in zip(predicted, labels)) / len(labels) >= 0.95
+
+
+@pytest.mark.parametrize(
+    "language, body, closing",
+    [
+        ("ro", "Bună ziua, am comandat căștile acum două săptămâni și nu au ajuns. Când le primesc?", "Cu stimă,"),
+        ("pl", "Dzień dobry, zamówiłem słuchawki dwa tygodnie temu i nadal ich nie ma. Kiedy dotrą?", "Z poważaniem,"),
+        ("de", "Hallo, ich habe die Kopfhörer vor zwei Wochen bestellt und sie sind noch nicht da. Wann kommen sie?", "Mit freundlichen Grüßen"),
+    ],
+)
+def test_a_reply_code_writes_is_in_the_mail_language_to_the_sign_off_and_never_quotes_the_subject(language, body, closing):
+    from core.mail.drafting import sign_off, template_draft
+
+    mail = ParsedEmail(sender="Ana <ana@example.com>", subject="Comanda #4411 / Zamówienie", body=body)
+    text = template_draft(mail, BRAND, [], language) + "\n\n" + sign_off(BRAND, language)
+    assert "Comanda #4411" not in text and "Zamówienie" not in text
+    assert text.endswith(f"{closing}\n{BRAND.name}") and "regards" not in text.lower()
+    assert sign_off(BRAND, "en") == BRAND.sign_off
+
+
+def test_regenerating_with_an_instruction_that_cannot_be_followed_says_so():
+    from core.mail.drafting import draft_reply
+
+    mail = ParsedEmail(sender="Ana <ana@example.com>", subject="Retur", body="Bună ziua, am returnat căștile. Când primesc banii înapoi?")
+    first = draft_reply(mail, BRAND, "ro")  # the embedded model writes English only: code writes Romanian
+    again = draft_reply(mail, BRAND, "ro", instruction="shorter, and mention the order number", previous=first.text)
+    assert again.text == first.text
+    assert "could not be followed" in again.source and "shorter, and mention the order number" in again.source
+    assert "could not be followed" not in first.source

@@ -20,15 +20,6 @@ from core.text import LANGUAGE_NAMES
 _PHRASES = {
     "greeting": {"en": "Hi {name},", "ro": "Bună ziua, {name},", "pl": "Dzień dobry, {name},", "zh": "{name}，您好：", "de": "Hallo {name},", "fr": "Bonjour {name},", "es": "Hola {name}:", "it": "Ciao {name},", "nl": "Hallo {name},", "pt": "Olá {name},"},
     "someone": {"en": "there", "ro": "", "pl": "", "zh": "", "de": "", "fr": "", "es": "", "it": "", "nl": "", "pt": ""},
-    "thanks": {
-        "en": "Thanks for getting in touch about “{subject}”.", "ro": "Vă mulțumim pentru mesajul despre „{subject}”.", "pl": "Dziękujemy za wiadomość w sprawie „{subject}”.", "zh": "感谢您就“{subject}”联系我们。",
-        "de": "Vielen Dank für Ihre Nachricht zu „{subject}“.",
-        "fr": "Merci pour votre message au sujet de « {subject} ».",
-        "es": "Gracias por escribirnos sobre «{subject}».",
-        "it": "Grazie per averci scritto a proposito di «{subject}».",
-        "nl": "Bedankt voor uw bericht over ‘{subject}’.",
-        "pt": "Obrigado pela sua mensagem sobre «{subject}».",
-    },
     "thanks_plain": {
         "en": "Thanks for getting in touch.", "ro": "Vă mulțumim pentru mesaj.", "pl": "Dziękujemy za wiadomość.", "zh": "感谢您联系我们。", "de": "Vielen Dank für Ihre Nachricht.", "fr": "Merci pour votre message.",
         "es": "Gracias por escribirnos.", "it": "Grazie per averci scritto.", "nl": "Bedankt voor uw bericht.", "pt": "Obrigado pela sua mensagem.",
@@ -46,6 +37,10 @@ _PHRASES = {
         "nl": "Een collega bekijkt dit persoonlijk en neemt binnenkort contact met u op.",
         "pt": "Um membro da nossa equipa vai analisar o seu pedido e responder-lhe em breve.",
     },
+    "closing": {
+        "en": "Best regards,", "ro": "Cu stimă,", "pl": "Z poważaniem,", "zh": "此致", "de": "Mit freundlichen Grüßen", "fr": "Cordialement,",
+        "es": "Saludos cordiales,", "it": "Cordiali saluti,", "nl": "Met vriendelijke groet,", "pt": "Com os melhores cumprimentos,",
+    },
     "more": {
         "en": "If anything is still unclear, just reply to this email.", "ro": "Dacă ceva nu este clar, răspundeți pur și simplu la acest e-mail.", "pl": "Jeśli coś jest niejasne, wystarczy odpowiedzieć na tę wiadomość.", "zh": "如有任何疑问，请直接回复此邮件。",
         "de": "Wenn noch etwas unklar ist, antworten Sie einfach auf diese E-Mail.",
@@ -57,6 +52,7 @@ _PHRASES = {
     },
 }
 _FOLLOW_UP_WORDS = re.compile(r"follow(?:ing)? up|get back to you|be in touch|contact you|reach out to you|look into", re.IGNORECASE)
+_CLOSINGS = {closing.rstrip(",") for closing in _PHRASES["closing"].values()}
 _PLACEHOLDER = re.compile(r"\[(?:your|company|name|customer|insert)[^\]]*\]", re.IGNORECASE)
 _SIGN_OFF_LINE = re.compile(r"^\s*(?:best|kind|warm)?\s*(?:regards|wishes|sincerely|cheers|thanks|thank you|yours)\b[^\n]{0,30},?\s*$", re.IGNORECASE)
 DRAFT_TOKENS = 220
@@ -73,6 +69,14 @@ def first_name(sender: str) -> str:
         return ""
     candidate = (display or "").strip().split(" ")[0].strip(",\"'")
     return candidate if candidate.isalpha() and len(candidate) > 1 else ""
+
+
+def sign_off(brand: Brand, language: str) -> str:
+    """The brand's sign-off for English mail; in another language the closing of that language and
+    the brand's name, so that the whole reply is in the customer's language."""
+    if language == "en" or language not in _PHRASES["closing"]:
+        return brand.sign_off
+    return f"{_phrase('closing', language)}\n{brand.name}".strip()
 
 
 def _greeting(mail: ParsedEmail, language: str) -> str:
@@ -105,8 +109,7 @@ def draft_messages(mail: ParsedEmail, brand: Brand, facts: list[str], language: 
 
 def template_draft(mail: ParsedEmail, brand: Brand, facts: list[str], language: str) -> str:
     """The reply code writes when the model's draft fails its check: greeting, facts, follow-up."""
-    thanks = _phrase("thanks", language).format(subject=mail.subject.strip()[:80]) if mail.subject.strip() else _phrase("thanks_plain", language)
-    parts = [_greeting(mail, language), thanks]
+    parts = [_greeting(mail, language), _phrase("thanks_plain", language)]  # the subject is never quoted back
     if facts:
         parts.append(_phrase("facts", language) + "\n" + "\n".join(f"- {f}" for f in facts))
         parts.append(_phrase("more", language))
@@ -148,7 +151,7 @@ def _clean(text: str) -> str:
         lines = lines[1:]
     kept = []
     for line in lines:
-        if _SIGN_OFF_LINE.match(line):
+        if _SIGN_OFF_LINE.match(line) or line.strip().rstrip(",") in _CLOSINGS:
             break
         kept.append(_PLACEHOLDER.sub("", line).rstrip())
     return "\n".join(kept).strip()
@@ -173,7 +176,7 @@ def finish_draft(raw: str, mail: ParsedEmail, brand: Brand, facts: list[str], la
     if result.source == "model" and not facts and not _FOLLOW_UP_WORDS.search(body):
         body += "\n\n" + _phrase("follow_up", language)
     source = "model" if result.source == "model" else "template: the model's draft " + "; ".join(result.problems)
-    return Draft(f"{body}\n\n{brand.sign_off}".strip(), source, facts)
+    return Draft(f"{body}\n\n{sign_off(brand, language)}".strip(), source, facts)
 
 
 def _model_writes(spec, language: str) -> str | None:
@@ -184,18 +187,25 @@ def _model_writes(spec, language: str) -> str | None:
 
 
 def draft_reply(mail: ParsedEmail, brand: Brand, language: str, *, spec=None, instruction: str = "", previous: str = "", on_token: Callable[[str], None] | None = None) -> Draft:
-    """One draft: facts retrieved for this mail, the model writes, code checks."""
+    """One draft: facts retrieved for this mail, the model writes, code checks. A redraft with an
+    instruction that comes back the same as before says so, and why, instead of passing for a new one."""
     facts = relevant_facts(brand, mail_text(mail))
     skip = _model_writes(spec, language)
     if skip:
-        return Draft(f"{template_draft(mail, brand, facts, language)}\n\n{brand.sign_off}".strip(), skip, facts)
+        return _said_if_unchanged(Draft(f"{template_draft(mail, brand, facts, language)}\n\n{sign_off(brand, language)}".strip(), skip, facts), instruction, previous)
     pieces = []
     generator = stream(draft_messages(mail, brand, facts, language, instruction=instruction, previous=previous), spec=spec, page="email", max_tokens=DRAFT_TOKENS, temperature=0.3)
     for piece in generator:
         pieces.append(piece)
         if on_token:
             on_token(piece)
-    return finish_draft("".join(pieces), mail, brand, facts, language)
+    return _said_if_unchanged(finish_draft("".join(pieces), mail, brand, facts, language), instruction, previous)
+
+
+def _said_if_unchanged(draft: Draft, instruction: str, previous: str) -> Draft:
+    if instruction.strip() and previous.strip() and draft.text.strip() == previous.strip():
+        draft.source += f". The instruction “{instruction.strip()[:80]}” could not be followed ({draft.source.removeprefix('template: ')}), so this is the same reply as before: edit it by hand"
+    return draft
 
 
 def draft_replies(mails: Sequence[ParsedEmail], brand: Brand, languages: Sequence[str], *, spec=None, progress: Progress | None = None) -> list[Draft]:
@@ -206,7 +216,7 @@ def draft_replies(mails: Sequence[ParsedEmail], brand: Brand, languages: Sequenc
     for i, (mail, language) in enumerate(zip(mails, languages)):
         skip = _model_writes(spec, language)
         if skip:
-            drafts[i] = Draft(f"{template_draft(mail, brand, facts[i], language)}\n\n{brand.sign_off}".strip(), skip, facts[i])
+            drafts[i] = Draft(f"{template_draft(mail, brand, facts[i], language)}\n\n{sign_off(brand, language)}".strip(), skip, facts[i])
         else:
             todo.append(i)
     if todo:
