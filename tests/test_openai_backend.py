@@ -117,6 +117,25 @@ def test_json_output_gets_one_repair_attempt():
     assert "That was not valid" in server.requests[1]["body"]["messages"][-1]["content"]
 
 
+def test_json_is_asked_for_through_the_json_schema_response_format():
+    schema = {"type": "object", "properties": {"label": {"enum": ["positive", "negative"]}}, "required": ["label"]}
+    with ScriptedOpenAIServer([Reply(text='{"label": "negative"}')]) as server:
+        value, _ = complete_json(MESSAGES, schema, spec=spec_for(server))
+    assert value == {"label": "negative"}
+    response_format = server.requests[0]["body"]["response_format"]
+    assert response_format["type"] == "json_schema" and response_format["json_schema"]["schema"] == schema
+
+
+def test_a_server_without_the_json_schema_format_is_asked_again_without_it_and_never_again_with_it():
+    schema = {"type": "object", "properties": {"label": {"enum": ["positive", "negative"]}}, "required": ["label"]}
+    replies = [Reply(status=400, message="response_format json_schema is not supported"), Reply(text='{"label": "positive"}'), Reply(text='{"label": "negative"}')]
+    with ScriptedOpenAIServer(replies) as server:
+        spec = spec_for(server)
+        assert complete_json(MESSAGES, schema, spec=spec)[0] == {"label": "positive"}
+        assert complete_json(MESSAGES, schema, spec=spec)[0] == {"label": "negative"}
+    assert ["response_format" in r["body"] for r in server.requests] == [True, False, False]
+
+
 def test_json_output_that_stays_invalid_is_a_clear_error():
     schema = {"type": "object", "properties": {"label": {"enum": ["positive", "negative"]}}, "required": ["label"]}
     with ScriptedOpenAIServer([Reply(text='{"label": "maybe"}')]) as server:

@@ -127,12 +127,16 @@ def complete(
     page: str = "cli",
     max_tokens: int = 256,
     temperature: float = 0.2,
+    schema: dict | None = None,
 ) -> Completion:
+    """One completion. A JSON `schema` goes to a backend that can constrain its answer to one (the
+    OpenAI protocol's response format); the others see it only in the prompt complete_json writes."""
     spec = spec or resolve_spec()
     backend = get_backend(spec)
     fitted, notes = fit_to_window(backend, messages, max_tokens)
+    structured = {"schema": schema} if schema and getattr(backend, "structured_output", False) else {}
     with _failures_recorded(spec, page):
-        completion = backend.complete(fitted, max_tokens=max_tokens, temperature=temperature)
+        completion = backend.complete(fitted, max_tokens=max_tokens, temperature=temperature, **structured)
     return _finish(completion, spec, page, notes)
 
 
@@ -227,15 +231,17 @@ def complete_json(
     max_tokens: int = 256,
     temperature: float = 0.0,
 ) -> tuple[dict, Completion]:
-    """A JSON object that matches `schema`, with one repair attempt before a clear error."""
+    """A JSON object that matches `schema`: asked for through the API's JSON-schema response format
+    where the backend has one, and always checked here, with one repair attempt before a clear error
+    (the path backends without structured output rely on)."""
     instruction = (
         "Answer with one JSON object only, no prose, matching this JSON schema:\n" + json.dumps(schema, separators=(",", ":"))
     )
     conversation = [{"role": "system", "content": instruction}, *messages]
-    completions = [complete(conversation, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature)]
+    completions = [complete(conversation, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature, schema=schema)]
 
     def repair(text: str, problems: list[str]) -> str:
-        completions.append(complete(json_repair(conversation, text, problems), spec=spec, page=page, max_tokens=max_tokens, temperature=temperature))
+        completions.append(complete(json_repair(conversation, text, problems), spec=spec, page=page, max_tokens=max_tokens, temperature=temperature, schema=schema))
         return completions[-1].text
 
     def give_up(text: str, problems: list[str]) -> dict:

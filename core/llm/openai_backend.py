@@ -117,6 +117,8 @@ class OpenAIBackend:
             max_retries=spec.max_retries,
         )
 
+    schema_refused = False  # set once a server answers a JSON-schema request with 400
+
     def count_tokens(self, text: str) -> int:
         # No tokenizer for an arbitrary remote model: four characters a token is the usual estimate.
         return max(1, len(text) // 4)
@@ -135,9 +137,23 @@ class OpenAIBackend:
         except ValueError as error:  # a body that is not the JSON the protocol promises
             raise LLMError(not_a_completion(self.spec)) from error
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, client=None) -> Completion:
+    structured_output = True  # complete() takes a JSON schema: the server constrains its answer to it
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, client=None, schema: dict | None = None) -> Completion:
+        """One chat completion. With a `schema`, the answer is asked for through the API's JSON-schema
+        response format (OpenAI, and vLLM's guided decoding behind the same field); a server that
+        refuses the field is asked again without it, and not asked with it again."""
         started = time.perf_counter()
-        response = self._request(messages, max_tokens, temperature, client=client)
+        if schema and not self.schema_refused:
+            try:
+                response = self._request(messages, max_tokens, temperature, client=client, response_format=_response_format(schema))
+            except LLMError as error:
+                if not isinstance(error.__cause__, openai.BadRequestError):
+                    raise
+                self.schema_refused = True
+                response = self._request(messages, max_tokens, temperature, client=client)
+        else:
+            response = self._request(messages, max_tokens, temperature, client=client)
         choice = response.choices[0] if response.choices else None
         text = (choice.message.content or "") if choice else ""
         usage = response.usage
@@ -236,3 +252,7 @@ class OpenAIBackend:
             tokens_out=usage.completion_tokens if usage else self.count_tokens(text),
             latency_s=time.perf_counter() - started,
         )
+
+
+def _response_format(schema: dict) -> dict:
+    return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": False}}
