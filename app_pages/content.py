@@ -49,6 +49,8 @@ def show_checks(checks: dict) -> None:
     limit = checks["limit"]
     within = "within limit" if checks["within_limit"] else "over limit"
     lines = [f"{checks['characters']:,} characters{f' of {limit:,}' if isinstance(limit, int) else ''} · {checks['words']:,} words · {within}"]
+    if checks.get("length_note"):
+        lines.append(f":orange[length missed: {checks['length_note']}]")
     if checks["keyword_coverage"] is not None:
         missing = [k for k, c in checks["keywords"].items() if not c]
         lines.append(f"keywords {checks['keyword_coverage']:.0%} covered, density {checks['keyword_density_pct']}%" + (f" · missing: {', '.join(missing)}" if missing else ""))

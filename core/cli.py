@@ -156,7 +156,8 @@ def cmd_content(args: argparse.Namespace) -> int:
         return 0
     for number, variant in enumerate(variants, 1):
         checks = variant.checks
-        print(f"--- variant {number} ({checks['characters']} characters, Flesch {checks['flesch_reading_ease']}, within limit: {checks['within_limit']})")
+        length = f", {checks['length_note']}" if checks["length_note"] else (f", {checks['words']} words as asked" if checks["target_words"] else "")
+        print(f"--- variant {number} ({checks['characters']} characters, Flesch {checks['flesch_reading_ease']}, within limit: {checks['within_limit']}{length})")
         print(variant.text)
     return 0
 

@@ -169,3 +169,13 @@ def test_cli_content_json_and_bad_input(tmp_path):
     assert len(variants) == 2 and all(len(v["text"]) <= 280 and v["checks"]["keywords"]["battery"] >= 1 for v in variants)
     bad = run_cli("content", "--kind", "ad", "--topic", " ")
     assert bad.returncode == 2 and bad.stderr.strip() == "error: Give a topic or a brief to write about."
+
+
+def test_the_length_asked_for_is_a_check_met_or_missed_by_how_much():
+    from core.content.checks import length_check
+
+    blog = Brief(kind="blog", topic="Aria headset launch", words=200)
+    assert length_check(573, blog) == {"target_words": 200, "length_ok": False, "length_note": "573 words: 373 over the 200 asked for"}
+    assert length_check(170, blog)["length_ok"] and length_check(240, blog)["length_ok"]
+    assert length_check(150, blog)["length_note"] == "150 words: 50 under the 200 asked for"
+    assert length_check(9, Brief(kind="social", topic="Aria", platform="x"))["length_ok"] is None  # a post is held to its character limit

@@ -62,11 +62,26 @@ def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame |
         "banned_phrases": [p for p in brand.phrases_avoid if p.lower() in lowered],
         "most_similar": None,
     }
+    result.update(length_check(len(words), brief))
     if library is not None and not library.empty:
         result["most_similar"] = most_similar(text, library)
     if brief.reference.strip():
         result.update(overlap_scores(text, brief.reference))
     return result
+
+
+LENGTH_TOLERANCE = 0.2  # a text within 20% of the words asked for meets its target
+
+
+def length_check(words: int, brief: Brief) -> dict:
+    """The target length as a check like the limit: met, or missed and by how much. Posts and ads
+    are held to their character limits instead."""
+    if brief.kind in ("social", "ad"):
+        return {"target_words": None, "length_ok": None, "length_note": ""}
+    target = brief.target_words
+    ok = (1 - LENGTH_TOLERANCE) * target <= words <= (1 + LENGTH_TOLERANCE) * target
+    note = "" if ok else f"{words:,} words: {abs(words - target):,} {'over' if words > target else 'under'} the {target:,} asked for"
+    return {"target_words": target, "length_ok": ok, "length_note": note}
 
 
 def most_similar(text: str, library: pd.DataFrame) -> dict:
