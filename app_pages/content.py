@@ -2,12 +2,12 @@ import streamlit as st
 
 from core.brand import current_brand
 from core.content.brief import KINDS, PLATFORM_NAMES, Brief
-from core.content.checks import checks_for
+from core.content.checks import checks_for, failed_checks
 from core.content.library import ab_frame, delete_piece, export_docx, export_markdown, library_frame, save_ab_pair, save_piece
 from core.content.writing import generate, personalise
 from core.errors import MercuryError
 from core.ingest import read_table
-from ui.backend import require_spec
+from ui.backend import current_spec, require_spec
 from ui.brand import brand_form
 from ui.download import csv_download
 
@@ -49,8 +49,6 @@ def show_checks(checks: dict) -> None:
     limit = checks["limit"]
     within = "within limit" if checks["within_limit"] else "over limit"
     lines = [f"{checks['characters']:,} characters{f' of {limit:,}' if isinstance(limit, int) else ''} · {checks['words']:,} words · {within}"]
-    if checks.get("length_note"):
-        lines.append(f":orange[length missed: {checks['length_note']}]")
     if checks["keyword_coverage"] is not None:
         missing = [k for k, c in checks["keywords"].items() if not c]
         lines.append(f"keywords {checks['keyword_coverage']:.0%} covered, density {checks['keyword_density_pct']}%" + (f" · missing: {', '.join(missing)}" if missing else ""))
@@ -62,12 +60,22 @@ def show_checks(checks: dict) -> None:
         lines.append(f"closest library piece #{checks['most_similar']['id']} (similarity {checks['most_similar']['similarity']:.2f})")
     if "bleu" in checks:
         lines.append(f"BLEU {checks['bleu']} · ROUGE-1 {checks['rouge1']:.2f} · ROUGE-2 {checks['rouge2']:.2f} · ROUGE-L {checks['rougeL']:.2f}")
-    (st.caption if checks["within_limit"] and not checks["banned_phrases"] else st.warning)("\n\n".join(lines))
+    if checks["passed"]:
+        st.caption("\n\n".join(lines))
+    else:
+        st.warning("\n\n".join(["**Fails: " + "; ".join(failed_checks(checks)) + ".**", *lines]))
 
 
 create, personal, library, brand_tab = st.tabs(["Create", "Personalise", "Library", "Brand profile"])
 
 with create:
+    if getattr(current_spec(), "kind", "") == "embedded":  # None while the sidebar's backend is unusable
+        st.info(
+            "The embedded model is a 135M-parameter model that runs anywhere without a key: good for rough first drafts, not for copy "
+            "to publish. It often invents names, handles and numbers, and cuts sentences short; Mercury checks every variant and "
+            "replaces one that still invents after a rewrite with copy built from your brief. For copy to publish, choose "
+            "Local model or OpenAI in the sidebar.", icon=":material/info:",
+        )
     brief = brief_form(KEY)
     if st.button("Generate variants", type="primary", key=KEY + "generate", disabled=brief is None):
         live = st.empty()
@@ -89,7 +97,9 @@ with create:
         columns = st.columns(min(3, len(variants)))
         for number, variant in enumerate(variants):
             with columns[number % len(columns)]:
-                st.markdown(f"**Variant {number + 1}** · _{variant.angle}_")
+                st.markdown(f"**Variant {number + 1}** · _{variant.angle}_ · " + ("written by the model" if variant.source == "model" else "**written by code from your brief**"))
+                if variant.reasons:
+                    st.caption(("Replaced: the model's drafts " if variant.source == "code" else "Rewritten: the first draft ") + "; then ".join(variant.reasons) + ".")
                 text = st.text_area("Text", value=variant.text, height=260 if shown_brief.kind != "blog" else 480, key=f"{KEY}text_{number}_{hash(variant.text)}", label_visibility="collapsed")
                 checks = checks_for(text, shown_brief, brand) if text != variant.text else variant.checks
                 show_checks(checks)

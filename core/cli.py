@@ -15,6 +15,7 @@ from core.capacity.memory import Workload, load_architecture
 from core.capacity.planner import plan
 from core.config import BACKENDS
 from core.content.brief import Brief
+from core.content.checks import failed_checks
 from core.content.writing import generate
 from core.db import get_engine, ping
 from core.errors import MercuryError, UserError
@@ -152,12 +153,14 @@ def cmd_content(args: argparse.Namespace) -> int:
     )
     variants = generate(brief, _read_brand(args.brand), spec=_spec(args) if args.backend else None)
     if args.json:
-        print(json.dumps({"variants": [{"text": v.text, "checks": v.checks, "notes": v.notes} for v in variants]}, ensure_ascii=False))
+        print(json.dumps({"variants": [{"text": v.text, "source": v.source, "checks": v.checks, "reasons": v.reasons, "notes": v.notes} for v in variants]}, ensure_ascii=False))
         return 0
     for number, variant in enumerate(variants, 1):
         checks = variant.checks
-        length = f", {checks['length_note']}" if checks["length_note"] else (f", {checks['words']} words as asked" if checks["target_words"] else "")
-        print(f"--- variant {number} ({checks['characters']} characters, Flesch {checks['flesch_reading_ease']}, within limit: {checks['within_limit']}{length})")
+        verdict = "passes every check" if checks["passed"] else "FAILS: " + "; ".join(failed_checks(checks))
+        print(f"--- variant {number}, written by {variant.source} ({checks['characters']} characters, {checks['words']} words; {verdict})")
+        for reason in variant.reasons:
+            print(f"    the model's draft was refused: {reason}")
         print(variant.text)
     return 0
 
@@ -251,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("--reference", help="a text file to score BLEU and ROUGE against")
     content.add_argument("--brand", help="a BRAND.json; default: the stored Brand profile")
     add_backend_options(content)
-    content.add_argument("--json", action="store_true", help='print {"variants": [{"text": ..., "checks": {...}}, ...]}')
+    content.add_argument("--json", action="store_true", help='print {"variants": [{"text", "source" (model or code), "checks", "reasons", "notes"}, ...]}')
     content.set_defaults(handler=cmd_content)
 
     evaluate = commands.add_parser("evaluate", help="measure a classifier on a labelled file: accuracy, macro F1, per class")

@@ -68,6 +68,71 @@ def unknown_links(body: str, grounded: str) -> list[str]:
     return [u for u in URL.findall(body) + EMAIL_ADDRESS.findall(body) if u.lower().rstrip(".,") not in given]
 
 
+HANDLE = re.compile(r"(?<![\w@])@\w{2,}")
+HASHTAG = re.compile(r"(?<![\w#])#(\w{2,})")
+# A capitalised word inside a sentence: a name, a product or a place the text may have invented.
+NAME = re.compile(r"(?<=[\w,;:)\]] )[A-ZÀ-ÖØ-ÞĄĆĘŁŃÓŚŹŻĂÂÎȘȚ][\w’'-]*")
+COMMON_CAPITALS = {"i", "i'm", "i’m", "i've", "i'll", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "ok", "faq", "ai", "uk", "us", "eu"}
+
+
+def _camel_words(word: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", word)] or [word.lower()]
+
+
+def invented_claims(text: str, grounded: str, *, link_sources: str | None = None) -> list[str]:
+    """What a text states that the grounding text (facts, a brief, the brand's phrases, a customer's
+    mail) never gave: numbers and prices, links and addresses, @handles, hashtags and capitalised
+    names. One sentence per kind of claim; empty when the text invents none of them. Email drafts
+    and content variants are both held to it. Links may be held to narrower sources (a reply never
+    repeats a link the customer sent)."""
+    known_words = set(re.findall(r"\w+", grounded.lower()))
+    lowered = grounded.lower()
+    problems = []
+    numbers = unknown_numbers(text, grounded)
+    if numbers:
+        problems.append("numbers or prices it was not given: " + ", ".join(numbers[:5]))
+    links = unknown_links(text, grounded if link_sources is None else link_sources)
+    if links:
+        problems.append("links or addresses it was not given: " + ", ".join(links[:3]))
+    handles = sorted({h for h in HANDLE.findall(text) if h.lower() not in lowered})
+    if handles:
+        problems.append("handles it was not given: " + ", ".join(handles[:5]))
+    tags = sorted({f"#{t}" for t in HASHTAG.findall(text) if t.lower() not in lowered and not all(w in known_words for w in _camel_words(t))})
+    if tags:
+        problems.append("hashtags about what it was not given: " + ", ".join(tags[:5]))
+    names = sorted({n for n in NAME.findall(text) if n.lower().strip("’'-") not in known_words | COMMON_CAPITALS and not all(w in known_words for w in _camel_words(n))})
+    if names:
+        problems.append("names it was not given: " + ", ".join(names[:5]))
+    return problems
+
+
+UNFINISHED_END = re.compile(r"[.!?…\"”»)\]:;*]$|[\U0001F300-\U0001FAFF\u2600-\u27BF]$")
+
+
+def _open_end(paragraph: str) -> bool:
+    last = paragraph.strip().splitlines()[-1].strip() if paragraph.strip() else ""
+    last = re.sub(r"(?:\s+#\w+)+$", "", last)  # hashtags after the last sentence end a post properly
+    if not last or re.match(r"^(?:#{1,6} |[-*•] |\d+[.)] |[\w ]{1,20}: )", last) or last.startswith("#") or len(last.split()) < 4:
+        return False  # headings, lists, labelled lines (Subject:, CTA:), hashtag lines and fragments are not sentences
+    return not UNFINISHED_END.search(last)
+
+
+def unfinished_paragraphs(text: str) -> list[str]:
+    """The ends of paragraphs that stop mid-sentence."""
+    return [p.strip()[-40:] for p in re.split(r"\n\s*\n", text.strip()) if _open_end(p)]
+
+
+def complete_sentences(text: str) -> str:
+    """Each paragraph that stops mid-sentence cut back to its last full sentence, where it has one."""
+    paragraphs = re.split(r"(\n\s*\n)", text.strip())
+    for i, paragraph in enumerate(paragraphs):
+        if _open_end(paragraph):
+            ends = list(re.finditer(r"[.!?…。！？](?=\s|$)", paragraph))
+            if ends:
+                paragraphs[i] = paragraph[: ends[-1].end()]
+    return "".join(paragraphs)
+
+
 # --- text against computed figures ---------------------------------------------------------------
 
 

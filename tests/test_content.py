@@ -179,3 +179,65 @@ def test_the_length_asked_for_is_a_check_met_or_missed_by_how_much():
     assert length_check(170, blog)["length_ok"] and length_check(240, blog)["length_ok"]
     assert length_check(150, blog)["length_note"] == "150 words: 50 under the 200 asked for"
     assert length_check(9, Brief(kind="social", topic="Aria", platform="x"))["length_ok"] is None  # a post is held to its character limit
+
+
+ARIA = "Launch of the Aria headset: studio sound, all-day comfort and a noise-cancelling mic for hybrid workers. Price £149"
+
+
+@pytest.mark.parametrize(
+    "text, caught",
+    [
+        ("Meet the Aria headset, loved by Lina and the whole team.", "names it was not given: Lina"),
+        ("Studio sound for hybrid workers, says @YogaAriana.", "handles it was not given: @YogaAriana"),
+        ("The Aria headset: studio sound for £199.", "numbers or prices it was not given: 199"),
+        ("All-day comfort, now 30% off.", "numbers or prices it was not given: 30"),
+        ("Studio sound. Order at https://aria.example/buy today.", "links or addresses it was not given: https://aria.example/buy"),
+        ("All-day comfort. #HousingSquad", "hashtags about what it was not given: #HousingSquad"),
+    ],
+)
+def test_every_kind_of_invented_claim_is_caught(text, caught):
+    checks = checks_for(text, Brief(kind="social", platform="x", topic=ARIA), BRAND)
+    assert caught in checks["invented"] and not checks["passed"]
+
+
+def test_grounded_copy_passes():
+    text = "Meet the Aria headset: studio sound and all-day comfort, with a noise-cancelling mic for hybrid workers. £149. #AriaHeadset #comfort #mic"
+    checks = checks_for(text, Brief(kind="social", platform="x", topic=ARIA, keywords=["headset", "comfort", "mic"]), BRAND)
+    assert checks["invented"] == [] and checks["unfinished"] == [] and checks["passed"]
+
+
+def test_a_variant_that_invents_twice_is_replaced_by_copy_code_builds_from_the_brief():
+    invented = [Reply(text="#HousingSquad by Lina x @YogaAriana"), Reply(text="Hybrid Ocathics for £199. Prices: £149 offer: Aria Head")]
+    with ScriptedOpenAIServer(invented) as server:
+        (variant,) = generate(Brief(kind="social", platform="x", topic=ARIA, keywords=["headset", "comfort", "mic"], variants=1), BRAND, spec=spec_for(server))
+    assert len(server.requests) == 2 and "Your last draft was not usable" in server.requests[1]["body"]["messages"][-1]["content"]
+    assert variant.source == "code" and len(variant.reasons) == 2
+    assert "@YogaAriana" in variant.reasons[0] and "Ocathics" in variant.reasons[1] and "199" in variant.reasons[1]
+    assert variant.text.startswith(ARIA) and "#headset #comfort #mic" in variant.text
+    assert variant.checks["passed"] and len(variant.text) <= 280
+
+
+def test_a_variant_fixed_by_its_rewrite_is_the_models():
+    replies = [Reply(text="Loved by Lina! The Aria headset"), Reply(text="Studio sound and all-day comfort: the Aria headset with a noise-cancelling mic, £149.")]
+    with ScriptedOpenAIServer(replies) as server:
+        (variant,) = generate(Brief(kind="social", platform="x", topic=ARIA, variants=1), BRAND, spec=spec_for(server))
+    assert variant.source == "model" and variant.text.endswith("£149.") and "Lina" in variant.reasons[0]
+    assert variant.checks["passed"]
+
+
+def test_cli_content_json_gives_each_variant_its_source_checks_and_reasons():
+    with ScriptedOpenAIServer([Reply(text="#HousingSquad by Lina x @YogaAriana")]) as server:
+        result = run_cli(
+            "content", "--kind", "social", "--platform", "x", "--topic", ARIA, "--variants", "1", "--keywords", "headset,comfort,mic", "--json",
+            "--backend", "openai", "--model", "writer", env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"},
+        )
+    assert result.returncode == 0, result.stderr
+    (variant,) = json.loads(result.stdout)["variants"]
+    assert variant["source"] == "code" and variant["checks"]["passed"] and "handles it was not given: @YogaAriana" in variant["reasons"][0]
+
+
+def test_a_blog_outline_keeps_only_headings_of_the_topic():
+    from core.content.writing import heading_problem
+
+    assert heading_problem("Here are four sections headings (previously numbered) to serve as part of your branding:")
+    assert heading_problem("Studio sound for every call") is None

@@ -191,8 +191,8 @@ def test_a_grounded_model_draft_is_kept_with_its_facts():
 @pytest.mark.parametrize(
     "answer, problem",
     [
-        ("Hi Dana,\n\nYour refund of £200 is on its way and will arrive tomorrow.", "states numbers that are in no fact: 200"),
-        ("Hi Dana,\n\nSee https://evil.example/refund for your refund within 5 working days after the return arrives.", "gives a link or address"),
+        ("Hi Dana,\n\nYour refund of £200 is on its way and will arrive tomorrow.", "numbers or prices it was not given: 200"),
+        ("Hi Dana,\n\nSee https://evil.example/refund for your refund within 5 working days after the return arrives.", "links or addresses it was not given"),
         ("Hi Dana,\n\nUnfortunately refunds reach the original payment method within 5 working days after the return arrives at our warehouse.", "uses banned phrases: unfortunately"),
         ("Hi Dana,\n\nOur premium concierge will courier a replacement diamond necklace overnight.", "says what no fact supports"),
     ],

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from core.brand import Brand
 from core.errors import UserError
+from core.grounding import complete_sentences
 from core.text import LANGUAGE_NAMES
 
 KINDS = ("blog", "social", "email", "product", "ad")
@@ -71,6 +72,8 @@ class Variant:
     backend: str = ""
     model: str = ""
     notes: list[str] = field(default_factory=list)
+    source: str = "model"  # "model", or "code" when copy assembled from the brief replaced it
+    reasons: list[str] = field(default_factory=list)  # why the model's variant was sent back or replaced
 
 
 # --- prompts ---------------------------------------------------------------------------------------
@@ -192,6 +195,16 @@ def finish_text(text: str, brief: Brief, brand: Brand) -> tuple[str, list[str]]:
     if brief.limit and len(text) > brief.limit:
         text = trim_to(text, brief.limit)
         notes.append(f"trimmed to {brief.limit} characters on a word boundary")
+    whole = complete_sentences(text)
+    if whole != text:
+        text = whole
+        notes.append("cut back to the last full sentence")
     return text, notes
+
+
+def brief_title(brief: Brief) -> str:
+    """The head of the brief: "Launch of the Aria headset: studio sound..." -> "Launch of the Aria headset"."""
+    first = re.split(r"(?<=[.!?。！？])\s+|\n+", brief.topic.strip())[0]
+    return trim_to(re.split(r"[:：]", first)[0].rstrip(". "), 70)
 
 

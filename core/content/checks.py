@@ -1,6 +1,8 @@
-"""The checks shown beside every variant, all computed by code: length against the limit, keyword
-coverage and density, readability (Flesch), banned phrases, the most similar library piece, and
-BLEU and ROUGE against a reference text."""
+"""The checks shown beside every variant, all computed by code: grounding (no name, handle, number,
+price or link that the brief, the brand's facts and phrases do not give; no paragraph stopped
+mid-sentence), length against the limit and the words asked for, keyword coverage and density,
+readability (Flesch), banned phrases, the most similar library piece, and BLEU and ROUGE against a
+reference text. `passed` says whether a variant meets every one that can fail."""
 from __future__ import annotations
 
 import re
@@ -10,6 +12,7 @@ import pandas as pd
 
 from core.brand import Brand
 from core.content.brief import AD_LIMITS, Brief, within_limits
+from core.grounding import invented_claims, unfinished_paragraphs
 from core.models.encoders import encoder
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -63,11 +66,38 @@ def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame |
         "most_similar": None,
     }
     result.update(length_check(len(words), brief))
+    result["invented"] = invented_claims(text, grounding_text(brief, brand))
+    result["unfinished"] = [] if brief.kind == "ad" else unfinished_paragraphs(text)
+    result["passed"] = bool(
+        result["within_limit"] and result["length_ok"] is not False and not result["invented"] and not result["unfinished"]
+        and not result["banned_phrases"] and result["keyword_coverage"] in (None, 1.0)
+    )
     if library is not None and not library.empty:
         result["most_similar"] = most_similar(text, library)
     if brief.reference.strip():
         result.update(overlap_scores(text, brief.reference))
     return result
+
+
+def grounding_text(brief: Brief, brand: Brand) -> str:
+    """Everything a variant may state: the brief, the brand's name, facts and phrases."""
+    return " ".join([brief.topic, brief.audience, brief.goal, brief.tone, " ".join(brief.keywords), brand.name, " ".join(brand.facts), " ".join(brand.phrases_use)])
+
+
+def grounding_problems(checks: dict) -> list[str]:
+    """The checks that send a variant back to the model, then to code: invented claims, unfinished text."""
+    return checks["invented"] + [f"stops mid-sentence (“…{tail}”)" for tail in checks["unfinished"]]
+
+
+def failed_checks(checks: dict) -> list[str]:
+    """Each check a variant fails, in words (empty when it passes)."""
+    failed = [] if checks["within_limit"] else ["over the limit"]
+    failed += [checks["length_note"]] if checks["length_note"] else []
+    failed += [f"invents {problem}" for problem in checks["invented"]]
+    failed += [f"stops mid-sentence (“…{tail}”)" for tail in checks["unfinished"]]
+    failed += ["uses banned phrases: " + ", ".join(checks["banned_phrases"])] if checks["banned_phrases"] else []
+    missing = [k for k, count in checks["keywords"].items() if not count]
+    return failed + (["misses keywords: " + ", ".join(missing)] if missing else [])
 
 
 LENGTH_TOLERANCE = 0.2  # a text within 20% of the words asked for meets its target

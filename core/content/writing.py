@@ -1,6 +1,8 @@
 """Writing content: variants from different angles in one batched call (a blog post section by
-section from its outline), each over-long variant rewritten shorter once (core/llm/guarded.py),
-repeats rewritten once, and one personalised piece per customer."""
+section from a checked outline), each over-long variant rewritten shorter once, repeats rewritten
+once, and every variant grounded (core/llm/guarded.py): one that invents names, handles, numbers,
+prices or links, or stops mid-sentence, is rewritten once, then replaced by copy code assembles
+from the brief (core/content/assemble.py). And one personalised piece per customer."""
 from __future__ import annotations
 
 import re
@@ -9,9 +11,11 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from core.brand import Brand
-from core.content.brief import ANGLES, SECTION_TOKENS, Brief, Variant, clean_text, content_messages, finish_text, system_prompt, task_prompt
-from core.content.checks import checks_for
+from core.content.assemble import assemble
+from core.content.brief import ANGLES, SECTION_TOKENS, Brief, Variant, brief_title, clean_text, content_messages, finish_text, system_prompt, task_prompt
+from core.content.checks import checks_for, grounding_problems
 from core.errors import UserError
+from core.grounding import complete_sentences
 from core.ingest import find_column
 from core.llm import complete, complete_many, resolve_spec, stream
 from core.llm.base import Progress
@@ -73,10 +77,31 @@ def generate(brief: Brief, brand: Brand, *, spec=None, library: pd.DataFrame | N
             for i, angle, text in zip(repeated, fresh, _write_many([content_messages(brief, brand, a) for a in fresh], brief, spec, 1.0)):
                 texts[i], angles[i] = text, angle
                 notes[i].append("rewritten: it repeated another variant")
+    return _grounded(texts, angles, notes, brief, brand, spec, library)
+
+
+def _grounded(texts: list[str], angles: list[str], notes: list[list[str]], brief: Brief, brand: Brand, spec, library) -> list[Variant]:
+    """Each variant checked for invented claims and unfinished sentences; a refused one is written
+    again once (told what was wrong), and if it still fails, copy assembled by code takes its place."""
+    def problems(i: int, text: str) -> list[str]:
+        return grounding_problems(checks_for(finish_text(text, brief, brand)[0], brief, brand))
+
+    def rewrite(indexes: list[int], _texts: list[str], found: list[list[str]]) -> list[str]:
+        told = [f"Your last draft was not usable: {'; '.join(p)}. Say only what the brief and facts say; invent no names, handles, numbers or links." for p in found]
+        if brief.kind == "blog":
+            return [write_blog(brief, brand, angles[i], spec=spec) for i in indexes]
+        return _write_many([content_messages(brief, brand, angles[i], extra=extra) for i, extra in zip(indexes, told)], brief, spec, 0.7)
+
     variants = []
-    for text, angle, note in zip(texts, angles, notes):
-        final, repairs = finish_text(text, brief, brand)
-        variants.append(Variant(final, checks_for(final, brief, brand, library=library), angle, spec.kind, spec.model, note + repairs))
+    for i, result in enumerate(guard_many(texts, problems, lambda i, text, found: None, repair=rewrite, fall_back_on_error=False)):
+        reasons = ["; ".join(found) for found in result.rounds]
+        if result.source == "fallback":
+            final, repairs, source = assemble(brief, brand), [], "code"
+        else:
+            (final, repairs), source = finish_text(result.value, brief, brand), "model"
+        if result.source == "repaired":
+            notes[i].append("rewritten: the first draft invented claims or stopped mid-sentence")
+        variants.append(Variant(final, checks_for(final, brief, brand, library=library), angles[i], spec.kind, spec.model, notes[i] + repairs, source, reasons))
     return variants
 
 
@@ -87,10 +112,23 @@ def outline_for(brief: Brief, brand: Brand, angle: str, *, spec) -> list[str]:
         spec=spec, page="content", max_tokens=80, temperature=0.7,
     ).text
     headings = [re.sub(r"^\s*(?:[-*#\d.)]+\s*)+", "", line).strip(" *#\"") for line in reply.splitlines()]
-    headings = [h for h in headings if 3 <= len(h) <= 90][:5]
+    headings = [h for h in headings if heading_problem(h) is None][:5]
     if len(headings) >= 3:
         return headings
-    return [f"Why {brief.topic} matters", "What to look for", "How to get started", "The bottom line"]
+    title = brief_title(brief)
+    return [f"Why {title} matters", "What to look for", "How to get started", "The bottom line"]
+
+
+_INSTRUCTION = re.compile(r"(?i)\b(?:here (?:are|is)|headings?|sections?|outline|numbered|as follows|blog post|I (?:will|can)|sure)\b")
+
+
+def heading_problem(heading: str) -> str | None:
+    """Why a line is not a heading of the topic (an instruction leaking, a sentence), or None."""
+    if not 3 <= len(heading) <= 80 or len(heading.split()) > 10:
+        return "not heading-sized"
+    if heading.rstrip().endswith((":", ",")) or _INSTRUCTION.search(heading):
+        return "reads as an instruction, not a heading"
+    return None
 
 
 def write_blog(brief: Brief, brand: Brand, angle: str, *, spec, on_token: Callable[[str], None] | None = None) -> str:
@@ -111,7 +149,7 @@ def write_blog(brief: Brief, brand: Brand, angle: str, *, spec, on_token: Callab
                 on_token(piece)
         if on_token:
             on_token("\n\n")
-        parts.append(f"## {heading}\n\n{clean_text(''.join(pieces))}")
+        parts.append(f"## {heading}\n\n{complete_sentences(clean_text(''.join(pieces)))}")
     return "\n\n".join(parts)
 
 

@@ -8,7 +8,7 @@ from email.utils import parseaddr
 from typing import Callable, Sequence
 
 from core.brand import Brand, relevant_facts
-from core.grounding import covers, shingles, unknown_links, unknown_numbers, unsupported_sentences
+from core.grounding import covers, invented_claims, shingles, unsupported_sentences
 from core.llm import complete_many, resolve_spec, stream
 from core.llm.base import Progress
 from core.llm.guarded import guard
@@ -124,11 +124,7 @@ def draft_problems(body: str, mail: ParsedEmail, brand: Brand, facts: list[str],
     if len(body.strip()) < 20:
         problems.append("the draft is empty")
     grounded = " ".join(facts) + " " + mail.subject + " " + mail.body
-    invented = unknown_numbers(body, grounded)
-    if invented:
-        problems.append("states numbers that are in no fact: " + ", ".join(invented[:5]))
-    if unknown_links(body, " ".join(facts)):
-        problems.append("gives a link or address that is in no fact")
+    problems += invented_claims(body, f"{grounded} {mail.sender} {brand.name} {' '.join(brand.phrases_use)}", link_sources=" ".join(facts))
     if brand.internal_notes and shingles(body) & shingles(brand.internal_notes):
         problems.append("repeats the internal notes")
     banned = [p for p in brand.phrases_avoid if p.lower() in body.lower()]
