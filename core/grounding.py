@@ -71,7 +71,7 @@ def unknown_links(body: str, grounded: str) -> list[str]:
 HANDLE = re.compile(r"(?<![\w@])@\w{2,}")
 HASHTAG = re.compile(r"(?<![\w#])#(\w{2,})")
 # A capitalised word inside a sentence: a name, a product or a place the text may have invented.
-NAME = re.compile(r"(?<=[\w,;:)\]] )[A-ZÀ-ÖØ-ÞĄĆĘŁŃÓŚŹŻĂÂÎȘȚ][\w’'-]*")
+NAME = re.compile(r"(?<=[\w,;)\]] )[A-ZÀ-ÖØ-ÞĄĆĘŁŃÓŚŹŻĂÂÎȘȚ][\w’'-]*")  # after a colon a new sentence may start
 COMMON_CAPITALS = {"i", "i'm", "i’m", "i've", "i'll", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "ok", "faq", "ai", "uk", "us", "eu"}
 
 

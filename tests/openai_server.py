@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Reply:
     echo: bool = False  # answer with every message of the request, to show what reached the model
     message: str = ""  # an error's message (default "scripted <status>"), e.g. one that echoes the key
     raw: bytes | None = None  # a 200 whose body is these bytes as they are, e.g. malformed JSON
+    respond: Callable[[dict], str] | None = None  # the answer computed from the request's body (a scripted model)
 
 
 class ScriptedOpenAIServer:
@@ -43,6 +45,8 @@ class ScriptedOpenAIServer:
                     time.sleep(reply.delay_s)
                 if reply.echo:
                     reply = Reply(text="\n".join(str(m.get("content", "")) for m in body.get("messages", [])))
+                elif reply.respond:
+                    reply = Reply(text=reply.respond(body))
                 if reply.status != 200:
                     payload = json.dumps(
                         {"error": {"message": reply.message or f"scripted {reply.status}", "type": reply.error_code or "error", "code": reply.error_code}}

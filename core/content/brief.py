@@ -205,6 +205,6 @@ def finish_text(text: str, brief: Brief, brand: Brand) -> tuple[str, list[str]]:
 def brief_title(brief: Brief) -> str:
     """The head of the brief: "Launch of the Aria headset: studio sound..." -> "Launch of the Aria headset"."""
     first = re.split(r"(?<=[.!?。！？])\s+|\n+", brief.topic.strip())[0]
-    return trim_to(re.split(r"[:：]", first)[0].rstrip(". "), 70)
+    return trim_to(re.split(r":\s|：", first)[0].rstrip(". "), 70)  # not inside 10:00
 
 

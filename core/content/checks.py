@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.brand import Brand
-from core.content.brief import AD_LIMITS, Brief, within_limits
+from core.content.brief import AD_LIMITS, Brief, ad_fields, within_limits
 from core.grounding import invented_claims, unfinished_paragraphs
 from core.models.encoders import encoder
 
@@ -66,7 +66,8 @@ def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame |
         "most_similar": None,
     }
     result.update(length_check(len(words), brief))
-    result["invented"] = invented_claims(text, grounding_text(brief, brand))
+    said = "\n".join(value for _, value in ad_fields(text)) if brief.kind == "ad" else re.sub(r"(?im)^(?:subject|preheader|cta):\s*", "", text)
+    result["invented"] = invented_claims(said, grounding_text(brief, brand))  # field labels ("Headline 2:") are not claims
     result["unfinished"] = [] if brief.kind == "ad" else unfinished_paragraphs(text)
     result["passed"] = bool(
         result["within_limit"] and result["length_ok"] is not False and not result["invented"] and not result["unfinished"]

@@ -134,7 +134,7 @@ def heading_problem(heading: str) -> str | None:
 def write_blog(brief: Brief, brand: Brand, angle: str, *, spec, on_token: Callable[[str], None] | None = None) -> str:
     """A post written section by section from its outline, so no call outgrows the context window."""
     headings = outline_for(brief, brand, angle, spec=spec)
-    per_section = max(60, brief.target_words // len(headings))
+    per_section = max(30, int(0.85 * brief.target_words) // len(headings))  # with the title and headings, about the length asked for
     parts = [f"# {brief.topic.strip().rstrip('.')}"]
     if on_token:
         on_token(parts[0] + "\n\n")
