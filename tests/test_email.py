@@ -400,3 +400,14 @@ def test_regenerating_with_an_instruction_that_cannot_be_followed_says_so():
     assert again.text == first.text
     assert "could not be followed" in again.source and "shorter, and mention the order number" in again.source
     assert "could not be followed" not in first.source
+
+
+def test_a_complaint_gets_an_apology_and_the_next_step_never_a_promotion():
+    from core.brand import read_brand_file
+
+    brand = read_brand_file(ROOT / "sample_data" / "brand.json")
+    mail = ParsedEmail(sender="Marco <marco@example.it>", subject="This is the third time I'm writing", body="Your charger stopped working after a week and nobody has answered my two emails. This is unacceptable, I want this sorted today.")
+    facts = relevant_facts(brand, mail.body)
+    assert not any("Students get" in f or "cost £" in f for f in facts)
+    text = template_draft(mail, brand, facts, "en")
+    assert "sorry" in text and "follow up with you shortly" in text and "third time" not in text

@@ -15,6 +15,7 @@ from core.llm.guarded import guard
 from core.mail.reading import ParsedEmail
 from core.mail.safety import INJECTION, delimited
 from core.mail.triage import mail_language, mail_text
+from core.models.intents import intent_classifier
 from core.text import LANGUAGE_NAMES
 
 _PHRASES = {
@@ -40,6 +41,11 @@ _PHRASES = {
     "closing": {
         "en": "Best regards,", "ro": "Cu stimă,", "pl": "Z poważaniem,", "zh": "此致", "de": "Mit freundlichen Grüßen", "fr": "Cordialement,",
         "es": "Saludos cordiales,", "it": "Cordiali saluti,", "nl": "Met vriendelijke groet,", "pt": "Com os melhores cumprimentos,",
+    },
+    "sorry": {
+        "en": "We're sorry about the trouble this has caused.", "ro": "Ne pare rău pentru neplăcerile create.", "pl": "Przepraszamy za kłopot.", "zh": "对于给您带来的麻烦，我们深表歉意。",
+        "de": "Es tut uns leid, dass Sie Ärger damit hatten.", "fr": "Nous sommes désolés pour ce désagrément.", "es": "Sentimos mucho las molestias.",
+        "it": "Ci dispiace per il disagio.", "nl": "Het spijt ons dat u hier last van heeft.", "pt": "Lamentamos o incómodo.",
     },
     "more": {
         "en": "If anything is still unclear, just reply to this email.", "ro": "Dacă ceva nu este clar, răspundeți pur și simplu la acest e-mail.", "pl": "Jeśli coś jest niejasne, wystarczy odpowiedzieć na tę wiadomość.", "zh": "如有任何疑问，请直接回复此邮件。",
@@ -108,13 +114,13 @@ def draft_messages(mail: ParsedEmail, brand: Brand, facts: list[str], language: 
 
 
 def template_draft(mail: ParsedEmail, brand: Brand, facts: list[str], language: str) -> str:
-    """The reply code writes when the model's draft fails its check: greeting, facts, follow-up."""
-    parts = [_greeting(mail, language), _phrase("thanks_plain", language)]  # the subject is never quoted back
+    """The reply code writes when the model's draft fails its check: greeting, thanks (an apology
+    for a complaint), the facts that answer the mail, and the next step."""
+    complaint = intent_classifier().predict([mail_text(mail)[:600]])[0][0] == "complaint"
+    parts = [_greeting(mail, language), _phrase("sorry" if complaint else "thanks_plain", language)]  # the subject is never quoted back
     if facts:
         parts.append(_phrase("facts", language) + "\n" + "\n".join(f"- {f}" for f in facts))
-        parts.append(_phrase("more", language))
-    else:
-        parts.append(_phrase("follow_up", language))
+    parts.append(_phrase("follow_up" if complaint or not facts else "more", language))
     return "\n\n".join(parts)
 
 
