@@ -39,7 +39,6 @@ TITLE_NAMES = ("title", "summary", "headline", "subject", "review_title", "tytul
 PREFIXES = ("reviews", "review")
 # Words too common to say a role on their own inside a longer name (`user_name`, `meta_data`).
 GENERIC_WORDS = {"name", "data", "time", "day", "id", "site", "model", "item", "nota", "body", "content", "source"}
-CONFIDENCE = ("given", "sure", "likely", "guess")
 SAMPLE_ROWS = 1000
 
 
@@ -136,7 +135,7 @@ def profile(values: pd.Series) -> Profile:
 @dataclass
 class RoleGuess:
     column: str | None
-    confidence: str = ""  # one of CONFIDENCE; "" when no column has the role
+    confidence: str = ""  # "given" (by the user), "sure", "likely" or "guess"; "" when no column has the role
     reason: str = ""
     candidates: list[str] = field(default_factory=list)
 

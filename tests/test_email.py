@@ -301,7 +301,7 @@ def test_exports_are_replies_with_threading_headers_and_neutral_csv():
     (name,) = archive.namelist()
     reply = stdlib_email.message_from_bytes(archive.read(name), policy=policy.default)
     assert reply["To"] == "Eve <eve@example.com>" and reply["Subject"].startswith("Re: =cmd")
-    assert reply["In-Reply-To"] == "<m1@example.com>" and reply["From"] == "Aria Audio <support@aria-audio.example>"
+    assert reply["In-Reply-To"] == reply["References"] == "<m1@example.com>" and reply["From"] == "Aria Audio <support@aria-audio.example>"
     assert "£79" in reply.get_content()
     from core.exports import to_csv_bytes
 
