@@ -17,7 +17,8 @@ KIND_LABELS = {"blog": "Blog post", "social": "Social post", "email": "Marketing
 st.title("Content studio")
 st.caption(
     "On-brand blog posts, social posts, marketing emails, product descriptions and search ads, in variants. "
-    "Every variant is checked by code: platform limits, keywords, readability, banned phrases, similarity to your library."
+    "Every variant is checked by code: names, handles, numbers, prices and links the brief does not give, unfinished sentences, "
+    "the length asked for, platform limits, keywords, readability, banned phrases and similarity to your library."
 )
 
 

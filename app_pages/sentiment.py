@@ -112,7 +112,7 @@ with st.expander("Manage this dataset"):
         st.rerun()
     st.caption(describe_dataset(dataset))
 
-controls = st.columns([2, 1, 2, 2, 2])
+controls = st.columns([2, 1.4, 2, 2, 2])
 start, end = pick_period(dataset_id, KEY, controls[0])
 auto = granularity_for(start, end)
 picked_every = controls[1].selectbox("Trend by", ["auto", *FREQUENCIES], format_func=lambda e: f"auto ({auto})" if e == "auto" else e, key=KEY + "every")
