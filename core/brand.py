@@ -18,6 +18,7 @@ from core.errors import UserError
 from core.ingest import IngestError, read_json_file
 from core.models.encoders import encoder
 from core.models.intents import intent_classifier
+from core.text import UNKNOWN, detect_languages
 
 LIST_FIELDS = ("phrases_use", "phrases_avoid", "facts", "examples")
 # Cosine similarity (e5, question as query, fact as passage). e5 cosines sit high and close together:
@@ -149,3 +150,28 @@ def relevant_facts(brand: Brand, text: str, *, top: int = 3) -> list[str]:
         keep &= np.array([intent != "pricing" for intent in intents[1:]])
     order = np.argsort(-best)
     return [brand.facts[i] for i in order[:top] if keep[i] and best[i] >= best[order[0]] - FACT_MARGIN]
+
+
+TRANSLATION = 0.90  # two facts this close in meaning, in different languages, say the same thing
+
+
+def facts_in_language(brand: Brand, facts: list[str], language: str) -> tuple[list[str], list[str]]:
+    """The facts as the brand gives them in `language` where it gives a translation among its facts
+    (so a Romanian reply quotes the Romanian fact), each once; and the facts it gives in no other
+    language than a foreign one, which the reply has to quote as they are."""
+    if not facts or language in ("", UNKNOWN):
+        return facts, []
+    languages = dict(zip(brand.facts, detect_languages(brand.facts)))
+    native = [f for f in brand.facts if languages[f] == language]
+    vectors = dict(zip(brand.facts, encoder().encode(brand.facts, passage=True)))
+    chosen, foreign = [], []
+    for fact in facts:
+        if languages[fact] != language and native:
+            closest = max(native, key=lambda other: float(vectors[fact] @ vectors[other]))
+            if float(vectors[fact] @ vectors[closest]) >= TRANSLATION:
+                fact = closest
+        if fact not in chosen:
+            chosen.append(fact)
+            if languages[fact] != language:
+                foreign.append(fact)
+    return chosen, foreign

@@ -110,3 +110,19 @@ def test_cli_summary_counts_reviews_per_language(tmp_path):
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["languages"] == {"en": 2, "ro": 2, "pl": 2, "zh": 2}
     assert summary["language_notice"] is None
+
+
+def test_a_reply_code_writes_quotes_the_brand_facts_in_the_mail_language_or_says_it_cannot():
+    from core.brand import Brand
+    from core.mail.drafting import draft_reply
+    from core.mail.reading import ParsedEmail
+
+    refund_en = "Refunds reach the original payment method within 5 working days after the return arrives at our warehouse."
+    refund_ro = "Banii ajung înapoi pe cardul folosit la plată în cel mult 5 zile lucrătoare după ce returul ajunge în depozitul nostru."
+    mail = ParsedEmail(sender="Ioana <ioana@example.ro>", subject="Retur", body="Bună ziua, am returnat căștile săptămâna trecută. Când primesc banii înapoi pe card?")
+    english_only = Brand(name="Aria Audio", sign_off="Warm regards", facts=[refund_en, "Students get 15% off with a valid student email."])
+    draft = draft_reply(mail, english_only, "ro")
+    assert refund_en in draft.text and "not in Romanian" in draft.source and draft.text.endswith("Cu stimă,\nAria Audio")
+    both = Brand(name="Aria Audio", sign_off="Warm regards", facts=[refund_en, refund_ro, "Students get 15% off with a valid student email."])
+    draft = draft_reply(mail, both, "ro")
+    assert refund_ro in draft.text and refund_en not in draft.text and "not in Romanian" not in draft.source

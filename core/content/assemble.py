@@ -34,10 +34,12 @@ def _missing_keywords(text: str, brief: Brief) -> list[str]:
     return [k for k in brief.keywords if k.lower() not in text.lower()]
 
 
-def assemble(brief: Brief, brand: Brand) -> str:
-    """The copy for `brief`, by kind, from the brief's words only."""
+def assemble(brief: Brief, brand: Brand, variant: int = 0) -> str:
+    """The copy for `brief`, by kind, from the brief's words only; `variant` varies the opening
+    (the brief as it is, the brand first, the call to action first) so replaced variants differ."""
     sentences = brief_sentences(brief)
     body = " ".join(sentences)
+    body = [body, f"{brand.name}: {body}" if brand.name else body, f"{call_to_action(brief)}: {body}"][variant % 3]
     action = call_to_action(brief)
     if brief.kind == "ad":
         return fit_ad("", brief, brand)

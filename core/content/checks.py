@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from core.brand import Brand
-from core.content.brief import AD_LIMITS, Brief, ad_fields, within_limits
+from core.content.brief import AD_LIMITS, Brief, ad_fields, brief_title, within_limits
 from core.grounding import invented_claims, unfinished_paragraphs
 from core.models.encoders import encoder
+from core.text import tokens
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
@@ -69,8 +70,9 @@ def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame |
     said = "\n".join(value for _, value in ad_fields(text)) if brief.kind == "ad" else re.sub(r"(?im)^(?:subject|preheader|cta):\s*", "", text)
     result["invented"] = invented_claims(said, grounding_text(brief, brand))  # field labels ("Headline 2:") are not claims
     result["unfinished"] = [] if brief.kind == "ad" else unfinished_paragraphs(text)
+    result["on_topic"] = on_topic(said, brief)
     result["passed"] = bool(
-        result["within_limit"] and result["length_ok"] is not False and not result["invented"] and not result["unfinished"]
+        result["within_limit"] and result["length_ok"] is not False and not result["invented"] and not result["unfinished"] and result["on_topic"]
         and not result["banned_phrases"] and result["keyword_coverage"] in (None, 1.0)
     )
     if library is not None and not library.empty:
@@ -85,9 +87,18 @@ def grounding_text(brief: Brief, brand: Brand) -> str:
     return " ".join([brief.topic, brief.audience, brief.goal, brief.tone, " ".join(brief.keywords), brand.name, " ".join(brand.facts), " ".join(brand.phrases_use)])
 
 
+def on_topic(text: str, brief: Brief) -> bool:
+    """Whether the text names what the brief is about: a content word of the brief's title or a keyword."""
+    wanted = set(tokens(brief_title(brief), brief.language)) | {k.lower() for k in brief.keywords}
+    found = set(tokens(text, brief.language)) | {w.lower() for w in _WORD.findall(text)}
+    return not wanted or bool(wanted & found)
+
+
 def grounding_problems(checks: dict) -> list[str]:
-    """The checks that send a variant back to the model, then to code: invented claims, unfinished text."""
-    return checks["invented"] + [f"stops mid-sentence (“…{tail}”)" for tail in checks["unfinished"]]
+    """The checks that send a variant back to the model, then to code: invented claims, unfinished
+    text, and text about something else."""
+    off = [] if checks["on_topic"] else ["it never names what the brief is about"]
+    return checks["invented"] + [f"stops mid-sentence (“…{tail}”)" for tail in checks["unfinished"]] + off
 
 
 def failed_checks(checks: dict) -> list[str]:
@@ -96,6 +107,7 @@ def failed_checks(checks: dict) -> list[str]:
     failed += [checks["length_note"]] if checks["length_note"] else []
     failed += [f"invents {problem}" for problem in checks["invented"]]
     failed += [f"stops mid-sentence (“…{tail}”)" for tail in checks["unfinished"]]
+    failed += [] if checks["on_topic"] else ["never names what the brief is about"]
     failed += ["uses banned phrases: " + ", ".join(checks["banned_phrases"])] if checks["banned_phrases"] else []
     missing = [k for k, count in checks["keywords"].items() if not count]
     return failed + (["misses keywords: " + ", ".join(missing)] if missing else [])

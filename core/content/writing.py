@@ -96,7 +96,7 @@ def _grounded(texts: list[str], angles: list[str], notes: list[list[str]], brief
     for i, result in enumerate(guard_many(texts, problems, lambda i, text, found: None, repair=rewrite, fall_back_on_error=False)):
         reasons = ["; ".join(found) for found in result.rounds]
         if result.source == "fallback":
-            final, repairs, source = assemble(brief, brand), [], "code"
+            final, repairs, source = assemble(brief, brand, i), [], "code"
         else:
             (final, repairs), source = finish_text(result.value, brief, brand), "model"
         if result.source == "repaired":

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Callable, Sequence
 
-from core.brand import Brand, relevant_facts
+from core.brand import Brand, facts_in_language, relevant_facts
 from core.grounding import covers, invented_claims, shingles, unsupported_sentences
 from core.llm import complete_many, resolve_spec, stream
 from core.llm.base import Progress
@@ -191,17 +191,26 @@ def _model_writes(spec, language: str) -> str | None:
 def draft_reply(mail: ParsedEmail, brand: Brand, language: str, *, spec=None, instruction: str = "", previous: str = "", on_token: Callable[[str], None] | None = None) -> Draft:
     """One draft: facts retrieved for this mail, the model writes, code checks. A redraft with an
     instruction that comes back the same as before says so, and why, instead of passing for a new one."""
-    facts = relevant_facts(brand, mail_text(mail))
+    facts, foreign = facts_in_language(brand, relevant_facts(brand, mail_text(mail)), language)
     skip = _model_writes(spec, language)
     if skip:
-        return _said_if_unchanged(Draft(f"{template_draft(mail, brand, facts, language)}\n\n{sign_off(brand, language)}".strip(), skip, facts), instruction, previous)
+        draft = Draft(f"{template_draft(mail, brand, facts, language)}\n\n{sign_off(brand, language)}".strip(), skip, facts)
+        return _said_if_unchanged(_noted_foreign(draft, foreign, language), instruction, previous)
     pieces = []
     generator = stream(draft_messages(mail, brand, facts, language, instruction=instruction, previous=previous), spec=spec, page="email", max_tokens=DRAFT_TOKENS, temperature=0.3)
     for piece in generator:
         pieces.append(piece)
         if on_token:
             on_token(piece)
-    return _said_if_unchanged(finish_draft("".join(pieces), mail, brand, facts, language), instruction, previous)
+    return _said_if_unchanged(_noted_foreign(finish_draft("".join(pieces), mail, brand, facts, language), foreign, language), instruction, previous)
+
+
+def _noted_foreign(draft: Draft, foreign: list[str], language: str) -> Draft:
+    """A reply written by code quotes facts as the brand gives them: say so when one is in another language."""
+    if foreign and draft.source.startswith("template"):
+        name = LANGUAGE_NAMES.get(language, language)
+        draft.source += f"; {len(foreign)} fact(s) quoted as the Brand profile gives them, not in {name}: add them in {name} to the Brand profile to reply wholly in {name}"
+    return draft
 
 
 def _said_if_unchanged(draft: Draft, instruction: str, previous: str) -> Draft:
@@ -212,13 +221,14 @@ def _said_if_unchanged(draft: Draft, instruction: str, previous: str) -> Draft:
 
 def draft_replies(mails: Sequence[ParsedEmail], brand: Brand, languages: Sequence[str], *, spec=None, progress: Progress | None = None) -> list[Draft]:
     """Drafts for many mails in one batched call (local models batch, servers run concurrently)."""
-    facts = [relevant_facts(brand, mail_text(m)) for m in mails]
+    found = [facts_in_language(brand, relevant_facts(brand, mail_text(m)), language) for m, language in zip(mails, languages)]
+    facts, foreign = [f for f, _ in found], [f for _, f in found]
     drafts: list[Draft | None] = [None] * len(mails)
     todo = []
     for i, (mail, language) in enumerate(zip(mails, languages)):
         skip = _model_writes(spec, language)
         if skip:
-            drafts[i] = Draft(f"{template_draft(mail, brand, facts[i], language)}\n\n{sign_off(brand, language)}".strip(), skip, facts[i])
+            drafts[i] = _noted_foreign(Draft(f"{template_draft(mail, brand, facts[i], language)}\n\n{sign_off(brand, language)}".strip(), skip, facts[i]), foreign[i], language)
         else:
             todo.append(i)
     if todo:
@@ -226,5 +236,5 @@ def draft_replies(mails: Sequence[ParsedEmail], brand: Brand, languages: Sequenc
             [draft_messages(mails[i], brand, facts[i], languages[i]) for i in todo], spec=spec, page="email", max_tokens=DRAFT_TOKENS, temperature=0.3, progress=progress
         )
         for i, completion in zip(todo, completions):
-            drafts[i] = finish_draft(completion.text, mails[i], brand, facts[i], languages[i])
+            drafts[i] = _noted_foreign(finish_draft(completion.text, mails[i], brand, facts[i], languages[i]), foreign[i], languages[i])
     return drafts  # type: ignore[return-value]
