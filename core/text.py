@@ -170,3 +170,14 @@ def keywords_by_group(
         first: [row for row in scored[:top] if row["z"] > MIN_Z],
         second: [row for row in reversed(scored[-top:]) if row["z"] < -MIN_Z],
     }
+
+
+def trim_to(text: str, limit: int) -> str:
+    """At most `limit` characters, cut on a word boundary with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:-–—") + "…"

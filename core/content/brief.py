@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from core.brand import Brand
 from core.errors import UserError
 from core.grounding import complete_sentences
-from core.text import LANGUAGE_NAMES
+from core.text import LANGUAGE_NAMES, trim_to
 
 KINDS = ("blog", "social", "email", "product", "ad")
 PLATFORM_LIMITS = {"x": 280, "linkedin": 3000, "instagram": 2200, "facebook": 63206}
@@ -121,17 +121,6 @@ def content_messages(brief: Brief, brand: Brand, angle: str, *, extra: str = "")
 
 
 # --- limits ------------------------------------------------------------------------------------------
-
-
-def trim_to(text: str, limit: int) -> str:
-    """At most `limit` characters, cut on a word boundary with an ellipsis."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:-–—") + "…"
 
 
 _AD_LINE = re.compile(r"^\s*(?:\d+[.)]\s*)?(headline|description)\s*\d*\s*[:\-–]\s*(.+)$", re.IGNORECASE)

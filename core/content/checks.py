@@ -105,9 +105,7 @@ def failed_checks(checks: dict) -> list[str]:
     """Each check a variant fails, in words (empty when it passes)."""
     failed = [] if checks["within_limit"] else ["over the limit"]
     failed += [checks["length_note"]] if checks["length_note"] else []
-    failed += [f"invents {problem}" for problem in checks["invented"]]
-    failed += [f"stops mid-sentence (“…{tail}”)" for tail in checks["unfinished"]]
-    failed += [] if checks["on_topic"] else ["never names what the brief is about"]
+    failed += grounding_problems(checks)
     failed += ["uses banned phrases: " + ", ".join(checks["banned_phrases"])] if checks["banned_phrases"] else []
     missing = [k for k, count in checks["keywords"].items() if not count]
     return failed + (["misses keywords: " + ", ".join(missing)] if missing else [])

@@ -18,6 +18,7 @@ from core.llm.guarded import guard
 from core.mail.queue import activity_frame
 from core.sentiment.datasets import get_dataset
 from core.sentiment.insights import Dashboard, dashboard, default_period, period_labels
+from core.text import trim_to
 from core.usage import calls_frame, totals
 
 APPENDIX_ROWS = 10  # rows of each detailed table in the PDF and DOCX appendix (the Excel file has them all)
@@ -187,8 +188,7 @@ def top_issues(board: Dashboard, count: int = 3) -> list[dict]:
 
 
 def _excerpt(text: str, limit: int = 220) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit].rsplit(" ", 1)[0] + "…"
+    return trim_to(" ".join(str(text).split()), limit)
 
 
 def recommendations(board: Dashboard) -> list[str]:

@@ -13,15 +13,11 @@ from core.charts import stacked_labels, theme_bars
 from core.exports import to_xlsx_bytes
 from core.reports.build import Report
 from core.sentiment.insights import period_labels
+from core.text import trim_to
 
 FORMATS = ("pdf", "docx", "html", "xlsx")
 LABEL_CHARS = 34  # a product name longer than this is cut on the charts (whole in the tables)
 MAX_TICKS = 12  # date labels on a trend's axis, so they never overprint
-
-
-def short(label, limit: int = LABEL_CHARS) -> str:
-    label = str(label)
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 def chart_specs(report: Report) -> list[tuple[str, pd.DataFrame, str, bool]]:
@@ -32,7 +28,7 @@ def chart_specs(report: Report) -> list[tuple[str, pd.DataFrame, str, bool]]:
         specs.append((f"Reviews per {b.every}", b.over_time.assign(period=period_labels(b.over_time["period"], b.every)), "period", False))
     for title, table, column in (("By product (most reviewed)", b.by_product, "product"), ("By channel", b.by_channel, "channel")):
         if not table.empty:
-            specs.append((title, table.head(8).assign(**{column: table[column].head(8).map(short)}).iloc[::-1], column, True))
+            specs.append((title, table.head(8).assign(**{column: table[column].head(8).map(lambda name: trim_to(str(name), LABEL_CHARS))}).iloc[::-1], column, True))
     if len(b.by_language) > 1:
         specs.append(("By language", b.by_language.head(8).iloc[::-1], "name", True))
     return specs

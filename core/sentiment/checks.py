@@ -16,21 +16,18 @@ MIN_CLEAR_ROWS = 20
 
 
 def binary_scores(truth: np.ndarray, said: np.ndarray) -> dict:
-    """Balanced accuracy and macro F1 of a positive(1)/negative(0) reading, plus plain accuracy."""
+    """Balanced accuracy and macro F1 of a positive/negative reading, plus plain accuracy
+    (scikit-learn's, as the Model lab computes them)."""
+    from sklearn.metrics import accuracy_score, f1_score, recall_score
+
     truth, said = np.asarray(truth, dtype=bool), np.asarray(said, dtype=bool)
-    recalls, f1s = [], []
-    for cls in (True, False):
-        actual, predicted = truth == cls, said == cls
-        hits = int((actual & predicted).sum())
-        if actual.any():
-            recalls.append(hits / actual.sum())
-        precision = hits / predicted.sum() if predicted.any() else 0.0
-        recall = hits / actual.sum() if actual.any() else 0.0
-        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    if not len(truth):
+        return {"balanced_accuracy": None, "macro_f1": 0.0, "accuracy": None}
     return {
-        "balanced_accuracy": round(float(np.mean(recalls)), 4) if recalls else None,
-        "macro_f1": round(float(np.mean(f1s)), 4),
-        "accuracy": round(float((truth == said).mean()), 4) if len(truth) else None,
+        # balanced accuracy: the mean recall over the classes present in the truth
+        "balanced_accuracy": round(float(recall_score(truth, said, labels=sorted(set(truth)), average="macro", zero_division=0)), 4),
+        "macro_f1": round(float(f1_score(truth, said, labels=[True, False], average="macro", zero_division=0)), 4),
+        "accuracy": round(float(accuracy_score(truth, said)), 4),
     }
 
 
