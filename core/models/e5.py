@@ -220,10 +220,12 @@ class E5:
         order = [int(i) for i in np.argsort([len(t) for t in ids], kind="stable")]  # like lengths together: little padding
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
         with torch.inference_mode():
-            while order:
-                rows = 1  # as many rows as fit BATCH_TOKENS at the batch's longest length
-                while rows < len(order) and (rows + 1) * len(ids[order[rows]]) <= BATCH_TOKENS:
-                    rows += 1
-                index, order = order[:rows], order[rows:]
+            start = 0
+            while start < len(order):
+                end = start + 1  # as many rows as fit BATCH_TOKENS at the batch's longest length
+                while end < len(order) and (end - start + 1) * len(ids[order[end]]) <= BATCH_TOKENS:
+                    end += 1
+                index = order[start:end]
                 out[index] = self._batch([ids[i] for i in index])
+                start = end
         return out, cut
