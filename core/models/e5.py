@@ -101,6 +101,11 @@ class ModelFile:
         count, offset, _ = self.tensors[name]
         return torch.from_numpy(np.frombuffer(self.data, np.float32, count, offset).copy())
 
+    def fill_norm(self, norm: nn.LayerNorm, prefix: str) -> None:
+        with torch.no_grad():
+            norm.weight.copy_(self.floats(f"{prefix}.w"))
+            norm.bias.copy_(self.floats(f"{prefix}.b"))
+
     def blocks(self, name: str) -> np.ndarray:
         _, offset, nbytes = self.tensors[name]
         return np.frombuffer(self.data, np.uint8, nbytes, offset)
@@ -159,8 +164,7 @@ class Encoder(nn.Module):
                     linear.weight.copy_(torch.from_numpy(dequantize(file.blocks(f"l{n}.{key}.w"), sizes[rows], sizes[cols])))
                     linear.bias.copy_(file.floats(f"l{n}.{key}.b"))
                 for key in ("aln", "oln"):
-                    getattr(layer, key).weight.copy_(file.floats(f"l{n}.{key}.w"))
-                    getattr(layer, key).bias.copy_(file.floats(f"l{n}.{key}.b"))
+                    file.fill_norm(getattr(layer, key), f"l{n}.{key}")
 
     def forward(self, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         mask = keep[:, None, None, :]
@@ -192,10 +196,9 @@ class E5:
         self.encoder = Encoder(file).to(device).eval()
         self.positions = file.floats("emb.pos").view(-1, file.H).to(device)
         self.type0 = file.floats("emb.type").view(-1, file.H)[0].to(device)
-        self.ln = nn.LayerNorm(file.H, eps=file.eps).to(device)
-        with torch.no_grad():
-            self.ln.weight.copy_(file.floats("emb.ln.w"))
-            self.ln.bias.copy_(file.floats("emb.ln.b"))
+        self.ln = nn.LayerNorm(file.H, eps=file.eps)
+        file.fill_norm(self.ln, "emb.ln")
+        self.ln.to(device)
         self.words = file.blocks("emb.word").reshape(file.VOC, file.H // BLOCK * BLOCK_BYTES)
 
     def token_ids(self, texts: Sequence[str], *, passage: bool = False) -> list[list[int]]:

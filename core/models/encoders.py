@@ -30,10 +30,10 @@ MINILM_MAX_TOKENS = 128
 class E5Encoder:
     """L2-normalised multilingual-e5-small "query" embeddings (384 numbers per text)."""
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, dtype=None):
         from core.models.e5 import E5
 
-        self.model = E5(device=device(), threads=threads)
+        self.model = E5(device=device(), threads=threads, dtype=dtype)
         self.name = f"multilingual-e5-small (torch, {str(self.model.dtype).removeprefix('torch.')})"
         self.dim = self.model.dim
         self.cut = 0  # texts cut to MAX_TOKENS so far
