@@ -411,3 +411,9 @@ def test_a_complaint_gets_an_apology_and_the_next_step_never_a_promotion():
     assert not any("Students get" in f or "cost £" in f for f in facts)
     text = template_draft(mail, brand, facts, "en")
     assert "sorry" in text and "follow up with you shortly" in text and "third time" not in text
+
+
+@pytest.mark.parametrize("language, greeting", [("ro", "Bună ziua,"), ("pl", "Dzień dobry,"), ("zh", "您好："), ("de", "Hallo,"), ("en", "Hi there,")])
+def test_a_mail_with_no_sender_name_is_greeted_without_a_stray_comma(language, greeting):
+    mail = ParsedEmail(subject="Livrare", body="Cât durează livrarea?")
+    assert template_draft(mail, BRAND, [], language).splitlines()[0] == greeting

@@ -87,7 +87,10 @@ def sign_off(brand: Brand, language: str) -> str:
 
 def _greeting(mail: ParsedEmail, language: str) -> str:
     name = first_name(mail.sender) or _phrase("someone", language)
-    return " ".join(_phrase("greeting", language).format(name=name).replace(" ,", ",").replace(" :", ":").split())
+    template = _phrase("greeting", language)
+    if not name:  # nobody to name: drop the placeholder with the comma that sets it apart
+        template = re.sub(r",? ?\{name\}，?", "", template)
+    return template.format(name=name)
 
 
 def draft_messages(mail: ParsedEmail, brand: Brand, facts: list[str], language: str, *, instruction: str = "", previous: str = "") -> list[dict]:
