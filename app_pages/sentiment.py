@@ -61,9 +61,11 @@ with st.expander("Add reviews", expanded=datasets.empty):
         table = combine(tables)
         st.write(
             f"**{table.source}**: {len(table.frame):,} rows read, {table.skipped:,} skipped"
-            + (f" ({'; '.join(f'{n:,} {reason}' for reason, n in table.skip_reasons.items())})" if table.skipped else "")
+            + (f" ({table.skip_summary()})" if table.skipped else "")
             + f". Encoding {table.encoding}" + (f", delimiter {table.delimiter}" if table.delimiter else "") + "."
         )
+        for note in filter(None, (table.header_note(), table.mended_note())):
+            st.info(note)
         st.dataframe(table.frame.head(8), hide_index=True, width="stretch")
         proposed = propose_roles(table.frame)
         choices = ["(none)", *table.frame.columns]

@@ -16,17 +16,18 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.errors import IngestError, UserError
+from core.ratings import rating_value
 
 # Names per role, as normalised tokens joined by "_" (see _tokens), in English, Romanian, Polish and Chinese.
 ROLE_NAMES: dict[str, tuple[str, ...]] = {
     "text": (
         "text", "review", "reviews", "review_text", "review_body", "body", "comment", "comments", "content", "feedback", "message",
         "sentence", "opinion", "verbatim", "customer_review", "review_content", "opinie", "opinia", "recenzie", "recenzja",
-        "comentariu", "comentarii", "komentarz", "tresc", "评论", "评价", "内容", "留言",
+        "comentariu", "comentarii", "komentarz", "tresc", "评论", "评价", "内容", "留言", "短评", "评论内容", "评语", "点评",
     ),
     "date": (
         "date", "review_date", "created", "created_at", "timestamp", "time", "posted", "posted_at", "datetime", "day", "submitted",
-        "submission_date", "data", "日期", "时间",
+        "submission_date", "data", "at", "日期", "时间", "评论时间",
     ),
     "product": ("product", "product_name", "item", "sku", "product_id", "asin", "asins", "model", "name", "produs", "produkt", "产品", "商品"),
     "channel": ("channel", "source", "platform", "site", "store", "marketplace", "kanal", "canal", "sursa", "zrodlo", "渠道", "来源"),
@@ -80,6 +81,7 @@ class Profile:
     list_share: float  # rows that are comma lists of short items ("Electronics,Tablets,Kindle")
     date_share: float
     numbers: pd.Series  # the values that read as numbers
+    ratings: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))  # the values that read as ratings (core.ratings)
 
     @property
     def categorical(self) -> bool:
@@ -93,11 +95,15 @@ class Profile:
         """How much the rows read like sentences: 0 for anything that is not free text."""
         return self.sentence_share * min(self.median_words, 60) if self.free_text and self.sentence_share >= 0.3 else 0.0
 
-    def is_rating(self) -> bool:
-        values = self.numbers
-        if self.filled == 0 or len(values) < 0.9 * self.filled or values.nunique() < 2:
+    def is_rating(self, *, percent: bool = False) -> bool:
+        """Ratings on a 1-5 or 1-10 scale, in any form core.ratings reads; with `percent`, whole
+        numbers up to 100 too (a score out of 100 looks like any count, so only a named column)."""
+        values = self.ratings
+        if self.filled == 0 or len(values) < 0.9 * self.filled or values.nunique() < 2 or values.min() < 0:
             return False
-        return bool(values.min() >= 0 and values.max() <= 10 and (values.round(1) == values).all() and values.nunique() <= 21)
+        if percent and values.max() <= 100 and (values.round() == values).all():
+            return True
+        return bool(values.max() <= 10 and (values.round(2) == values).all() and values.nunique() <= 21)
 
     def is_label(self) -> bool:
         return self.filled > 0 and not self.is_rating() and self.date_share < 0.5 and (self.filled < 20 or self.distinct_share < 0.5)
@@ -108,7 +114,8 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
 def profile(values: pd.Series) -> Profile:
-    sample = values.astype(str).str.strip()
+    # Any cell: NaN (pandas keeps it through astype(str)), None, numbers and empty strings alike.
+    sample = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     sample = sample[sample != ""].head(SAMPLE_ROWS)
     n = len(sample)
     if n == 0:
@@ -129,6 +136,7 @@ def profile(values: pd.Series) -> Profile:
         list_share=float((sample.str.match(_LIST) & short_items).mean()),
         date_share=float(dates.notna().sum() / n),
         numbers=numbers,
+        ratings=sample.map(rating_value).dropna().astype(float),
     )
 
 
@@ -202,7 +210,7 @@ def _pick(role: str, profiles: dict[str, Profile], taken: set[str], fits) -> Rol
     if named:
         return RoleGuess(column, "likely", f"its name mentions the {role}, and its values fit", candidates)
     if role in ("date", "rating") and profiles[column].filled >= 20:  # a few values read as dates or stars by chance
-        return RoleGuess(column, "likely", f"its values read as {'dates' if role == 'date' else 'ratings on a 1-5 or 1-10 scale'}", candidates)
+        return RoleGuess(column, "likely", f"its values read as {'dates' if role == 'date' else 'ratings (stars, 1-5 or 1-10)'}", candidates)
     return RoleGuess(None)  # a product or channel is never taken from values alone: a brand or category column looks the same
 
 
@@ -222,6 +230,9 @@ def propose_roles(frame: pd.DataFrame) -> Mapping:
     taken = {roles["text"].column} if roles["text"].column else set()
     for role in ("date", "rating", "product", "channel", "id"):
         roles[role] = _pick(role, profiles, taken, FITS[role])
+        if role == "rating" and roles[role].column is None:  # a score out of 100, in a column named for it
+            named = {c: p for c, p in profiles.items() if name_score(c, "rating")}
+            roles[role] = _pick(role, named, taken, lambda p: p.is_rating(percent=True))
         if roles[role].column:
             taken.add(roles[role].column)
     return Mapping({role: roles[role] for role in ROLES})

@@ -28,8 +28,9 @@ class LLMError(MercuryError, RuntimeError):
 
 
 class PartialBatchError(LLMError):
-    """A bulk call that failed part-way; `finished` maps a conversation's index to its answer."""
+    """A bulk call that failed part-way; `finished` maps a conversation's index to its answer, of
+    `total`; `stopped` when it was the server failing requests in a row (not one refused request)."""
 
-    def __init__(self, message: str, finished: dict):
+    def __init__(self, message: str, finished: dict, total: int, *, stopped: bool = False):
         super().__init__(message)
-        self.finished = finished
+        self.finished, self.total, self.stopped = finished, total, stopped

@@ -11,10 +11,11 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pandas as pd
 
+from core.columns import name_score
 from core.errors import IngestError, LimitError
 
 # What one file may expand to, checked before it is parsed: a file that is small on the wire must
@@ -26,6 +27,8 @@ MAX_COLUMNS = 1_000
 MAX_LINE_CHARS = 1_000_000  # also the longest cell of a workbook
 MAX_JSON_DEPTH = 64
 SNIFF_BYTES = 64 * 1024
+MAX_LINES_NAMED = 100  # line numbers kept per skip reason
+csv.field_size_limit(MAX_LINE_CHARS)  # a review may be long; the line limit above is what bounds it
 
 
 
@@ -172,11 +175,36 @@ class Table:
     delimiter: str = ""
     skipped: int = 0
     skip_reasons: dict[str, int] = field(default_factory=dict)
+    skip_lines: dict[str, list[int]] = field(default_factory=dict)  # the first line numbers skipped, per reason
+    headerless: bool = False  # the first row read as data: columns are named by position and the row kept
+    mended: int = 0  # rows whose last column, the review text, ran past the delimiter unquoted and was joined back
 
-    def skip(self, reason: str, count: int = 1) -> None:
+    def skip(self, reason: str, count: int = 1, *, line: int | None = None) -> None:
         if count:
             self.skipped += count
             self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + count
+        if line is not None and len(self.skip_lines.setdefault(reason, [])) < MAX_LINES_NAMED:
+            self.skip_lines[reason].append(line)
+
+    def header_note(self) -> str | None:
+        """One sentence when the file has no header row."""
+        if not self.headerless:
+            return None
+        return (f"The first row of {self.source} reads as data, not as column names, so it is kept as a review "
+                f"and the columns are named by position (column 1 to column {self.frame.shape[1]}).")
+
+    def mended_note(self) -> str | None:
+        if not self.mended:
+            return None
+        return f"{self.mended:,} rows of {self.source} hold the delimiter unquoted in their last column, the review text: each was kept whole."
+
+    def skip_summary(self) -> str:
+        """`2 skipped: ragged row (more fields than the header) at line 3; unclosed quote ... at line 5`."""
+        def where(reason: str) -> str:
+            lines = self.skip_lines.get(reason, [])
+            shown = ", ".join(map(str, lines[:5])) + (" ..." if self.skip_reasons[reason] > 5 else "")
+            return f" at line{'s' if len(lines) > 1 else ''} {shown}" if lines else ""
+        return "; ".join(f"{count:,} {reason}{where(reason)}" for reason, count in self.skip_reasons.items())
 
 
 def decode(raw: bytes, name: str) -> tuple[str, str]:
@@ -218,6 +246,95 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
         return best if counts[best] else ","
 
 
+RAGGED = "ragged row (more fields than the header)"
+UNCLOSED = "unclosed quote (the line was skipped; the lines after it were read)"
+# A quoted field may hold newlines; one that runs on past this many lines is an unclosed quote, not a review.
+MAX_LINES_IN_A_FIELD = 200
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """Header names as pandas makes them: a repeated name gets .1, .2 ..."""
+    seen: dict[str, int] = {}
+    names = []
+    for name in header:
+        name = name.strip()
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        names.append(f"{name}.{count}" if count else name)
+    return names
+
+
+def _records(text: str, delimiter: str, table: Table) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) for every record of a delimited text, every line accounted for.
+
+    The csv module reads a quoted field across lines. A quote that never closes would swallow every
+    line after it; so when a record that spans lines has the wrong number of fields, or the file ends
+    inside it, its first line is skipped as an unclosed quote and reading starts again on the next."""
+    lines = io.StringIO(text, newline="").readlines()
+    position, width = 0, None
+
+    def feed() -> Iterator[str]:
+        nonlocal position
+        while position < len(lines):
+            position += 1
+            yield lines[position - 1]
+
+    while position < len(lines):
+        reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+        while True:
+            start, lenient = position, False
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                lenient = position - start == 1 and "end of data" not in str(error)
+                # A stray quote inside one line ('5" screen') is read leniently; a file that ends inside a quoted field is not.
+                fields = _lenient(lines[start], delimiter) if lenient else None
+            spanned = position - start
+            if fields is None or (spanned > 1 and ((width is not None and len(fields) != width) or spanned > MAX_LINES_IN_A_FIELD)):
+                table.skip(UNCLOSED, line=start + 1)
+                position = start + 1
+                break  # a fresh reader from the line after the quote
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # a blank line is no record
+            if width is None:
+                width = len(fields)
+            yield start + 1, fields
+            if lenient:
+                break  # a reader that raised starts afresh
+
+
+_DATE_CELL = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?\S*)?$")
+_NUMBER_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)?$")
+_CJK_CELL = re.compile(r"[\u3400-\u9fff]")
+
+
+def reads_as_data(cells: list[str]) -> bool:
+    """Whether a file's first row is a record, not column names: a number, a date or a long sentence
+    where names would be (a scrape saved without its header)."""
+    filled = [c.strip() for c in cells if c.strip()]
+    for cell in filled:
+        if _NUMBER_CELL.match(cell) or _DATE_CELL.match(cell):
+            return True
+        words = len(cell.split())
+        if words >= 8 or (_CJK_CELL.search(cell) and len(cell) >= 16):
+            return True
+    return False
+
+
+def position_names(width: int) -> list[str]:
+    """The names of a headerless file's columns: by position, as a person counts them."""
+    return [f"column {i}" for i in range(1, width + 1)]
+
+
+def _lenient(line: str, delimiter: str) -> list[str] | None:
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return None
+
+
 def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
     text, encoding = decode(raw, name)
     text = text.lstrip("\ufeff")
@@ -226,29 +343,33 @@ def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
     delimiter = _sniff_delimiter(text, suffix)
     check_text_shape(text, name, delimiter)
     table = Table(frame=pd.DataFrame(), source=name, encoding=encoding, delimiter=delimiter)
-    ragged: list[int] = []
-
-    def on_bad_line(fields: list[str]):
-        ragged.append(len(fields))
-        return None
-
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            engine="python",
-            index_col=False,
-            on_bad_lines=on_bad_line,
-            skip_blank_lines=True,
-        )
-    except pd.errors.EmptyDataError as error:
-        raise IngestError(f"{name} is empty.") from error
-    except (pd.errors.ParserError, csv.Error) as error:
-        raise IngestError(f"{name} could not be read as a {('tab' if delimiter == chr(9) else repr(delimiter))}-separated table: {error}.") from error
-    table.skip("ragged row (more fields than the header)", len(ragged))
-    table.frame = frame
+    records = _records(text, delimiter, table)
+    first = next(records, None)
+    if first is None:
+        raise IngestError(f"{name} is empty.")
+    header = _unique_names(first[1])
+    width = len(header)
+    rows = []
+    if reads_as_data(first[1]):
+        header = position_names(width)
+        rows.append(first[1])
+        table.headerless = True
+    # A review in the last column, written without quotes, runs on past its commas: join it back.
+    text_last = name_score(header[-1], "text") >= 3
+    for line, fields in records:
+        if len(fields) > width:
+            if text_last:
+                fields = fields[: width - 1] + [delimiter.join(fields[width - 1 :]).rstrip(delimiter)]
+                table.mended += 1
+            elif any(f.strip() for f in fields[width:]):
+                table.skip(RAGGED, line=line)
+                continue
+            else:
+                fields = fields[:width]  # trailing empty fields, as spreadsheets write them
+        elif len(fields) < width:
+            fields = fields + [""] * (width - len(fields))  # missing trailing fields are empty cells
+        rows.append(fields)
+    table.frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
     return table
 
 
@@ -285,10 +406,18 @@ def _read_jsonl(raw: bytes, name: str) -> Table:
 def _read_xlsx(raw: bytes, name: str) -> Table:
     check_xlsx_shape(raw, name)
     try:
-        frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
+        frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl", header=None)
     except Exception as error:  # openpyxl raises many types for a damaged workbook
         raise IngestError(f"{name} is not a readable Excel workbook ({type(error).__name__}).") from error
-    return Table(frame=frame, source=name, encoding="xlsx", delimiter="")
+    table = Table(frame=frame, source=name, encoding="xlsx", delimiter="")
+    if frame.empty:
+        return table
+    first = ["" if pd.isna(v) else str(v) for v in frame.iloc[0]]
+    if reads_as_data(first):
+        frame.columns, table.headerless = position_names(frame.shape[1]), True
+    else:
+        table.frame = frame.iloc[1:].reset_index(drop=True).set_axis(_unique_names(first), axis=1)
+    return table
 
 
 def read_table(data: bytes | str | Path, name: str | None = None) -> Table:
@@ -314,6 +443,7 @@ def read_table(data: bytes | str | Path, name: str | None = None) -> Table:
     else:
         table = _read_delimited(raw, name, suffix)
     table.frame.columns = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(table.frame.columns)]
+    table.frame = table.frame.astype(object).where(table.frame.notna(), "")  # an empty cell is "", never NaN
     if table.frame.empty:
         raise IngestError(f"{name} has a header but no rows.")
     return table
@@ -340,6 +470,7 @@ def combine(tables: list[Table]) -> Table:
         encoding=", ".join(sorted({t.encoding for t in tables})),
         delimiter=", ".join(sorted({repr(t.delimiter) for t in tables})),
     )
+    merged.headerless = any(t.headerless for t in tables)
     for table in tables:
         for reason, count in table.skip_reasons.items():
             merged.skip(reason, count)

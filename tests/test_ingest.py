@@ -48,10 +48,18 @@ def test_newlines_inside_quotes_stay_in_one_review():
 
 
 def test_ragged_rows_are_skipped_and_counted():
-    data = "id,review\n1,fine\n2,too,many,fields\n3,also fine\n"
+    data = "review,stars\nfine,5\ntoo,many,fields,4\nalso fine,4\n"
     table = read_table(data.encode(), "r.csv")
     assert table.frame["review"].tolist() == ["fine", "also fine"]
     assert table.skip_reasons == {"ragged row (more fields than the header)": 1}
+    assert table.skip_lines == {"ragged row (more fields than the header)": [3]}
+
+
+def test_a_review_in_the_last_column_that_runs_past_its_commas_is_kept_whole():
+    data = "id,review\n1,fine\n2,Great blender, love it, would buy again\n"
+    table = read_table(data.encode(), "r.csv")
+    assert table.frame["review"].tolist() == ["fine", "Great blender, love it, would buy again"]
+    assert table.skipped == 0 and "kept whole" in table.mended_note()
 
 
 def test_jsonl_with_a_broken_line():

@@ -165,9 +165,9 @@ def test_a_dead_server_stops_a_batch_after_three_failures_and_keeps_what_arrived
         with pytest.raises(LLMError) as error:
             complete_many(conversations, spec=spec_for(server, timeout=0.5, max_retries=2))
     assert str(error.value) == (
-        f"The API at {server.base_url} failed 3 requests in a row (no answer within 0.5 s), so the batch stopped: "
-        "5 of 40 answers arrived and are kept."
+        f"The API at {server.base_url} failed 3 requests in a row (no answer within 0.5 s), so the batch stopped after 5 of 40 answers."
     )
+    assert sorted(error.value.finished) == [0, 1, 2, 3, 4] and error.value.stopped  # what arrived travels with the error, for the caller to save
     assert len(server.requests) < 20  # not 40 requests, each waiting out its timeout three times
     calls = calls_frame()
     assert calls["ok"].sum() == 5 and (~calls["ok"]).sum() == 1  # the answers that arrived are paid for and recorded

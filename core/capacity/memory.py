@@ -148,6 +148,25 @@ def architecture_from_config(config, name: str = "") -> Architecture:
     )
 
 
+# Beyond any real model: the largest published ones have about 2 x 10^12 parameters and dimensions
+# in the tens of thousands (vocabularies of a few hundred thousand).
+MAX_PARAMS = 10**13
+MAX_DIMENSION = 10**6
+
+
+def check_plausible(arch: Architecture) -> Architecture:
+    """Refuse a config no real model has, before planning astronomical figures from it."""
+    dimensions = {"hidden_size": arch.hidden, "num_hidden_layers": arch.layers, "num_attention_heads": arch.heads, "num_key_value_heads": arch.kv_heads,
+                  "head_dim": arch.head_dim, "intermediate_size": arch.intermediate, "vocab_size": arch.vocab, "num_experts": arch.experts}
+    for field_name, value in dimensions.items():
+        if value < 1 or value > MAX_DIMENSION:
+            raise UserError(f"The config's {field_name} is {value:,}, which no real model has (1 to {MAX_DIMENSION:,}): check it is a model's config.json.")
+    total = arch.params()["total"]
+    if total > MAX_PARAMS:
+        raise UserError(f"The config describes a model of {total / 1e12:,.0f} trillion parameters, beyond any real model (at most {MAX_PARAMS / 1e12:,.0f} trillion): check its sizes.")
+    return arch
+
+
 def config_from_dict(values: dict):
     """A transformers config object from a config.json's contents."""
     from transformers import CONFIG_MAPPING
@@ -184,7 +203,7 @@ def load_architecture(*, model: str | None = None, config_path: str | None = Non
         if not isinstance(config, dict):
             raise UserError("A config.json holds one JSON object.")
         try:
-            return architecture_from_config(config_from_dict(config), name=model or str(config.get("_name_or_path", "")) or "custom")
+            return check_plausible(architecture_from_config(config_from_dict(config), name=model or str(config.get("_name_or_path", "")) or "custom"))
         except UserError:
             raise
         except Exception as error:  # noqa: BLE001 - transformers' strict configs raise their own types; the user needs one sentence

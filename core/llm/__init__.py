@@ -18,7 +18,7 @@ from core.config import redact
 from core.errors import LLMError, PartialBatchError
 from core.llm.base import BackendSpec, Completion, Message, Progress, resolve_spec
 from core.llm.embedded import load_embedded
-from core.llm.guarded import guard
+from core.llm.guarded import guard, guard_many
 from core.llm.openai_backend import OpenAIBackend
 from core.llm.transformers_backend import TransformersBackend
 from core.models import shared
@@ -31,6 +31,7 @@ __all__ = [
     "check_connection",
     "complete",
     "complete_json",
+    "complete_json_many",
     "complete_many",
     "get_backend",
     "resolve_spec",
@@ -252,6 +253,41 @@ def complete_json(
         accept=lambda text: parse_json_reply(text, schema), fall_back_on_error=False,  # a failed repair call says why itself
     )
     return result.value, completions[-1]
+
+
+def complete_json_many(
+    conversations: Sequence[Sequence[Message]],
+    schema: dict,
+    *,
+    spec: BackendSpec | None = None,
+    page: str = "cli",
+    max_tokens: int = 256,
+    temperature: float = 0.0,
+) -> list[dict | None]:
+    """complete_json for a batch, under the bulk failure policy: one JSON object per conversation
+    (None where the answer failed its one repair). A batch that stops raises PartialBatchError whose
+    `finished` holds the objects that arrived and read well."""
+    instruction = (
+        "Answer with one JSON object only, no prose, matching this JSON schema:\n" + json.dumps(schema, separators=(",", ":"))
+    )
+    asked = [[{"role": "system", "content": instruction}, *messages] for messages in conversations]
+
+    def ask(batch: list[list[Message]]) -> list[str]:
+        return [c.text for c in complete_many(batch, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature)]
+
+    try:
+        replies = ask(asked)
+    except PartialBatchError as error:
+        kept = {i: parse_json_reply(c.text, schema) for i, c in error.finished.items() if not json_problems(c.text, schema)}
+        raise PartialBatchError(str(error), kept, error.total, stopped=error.stopped) from error
+    answers = guard_many(
+        replies,
+        lambda i, text: json_problems(text, schema),
+        lambda i, text, problems: None,
+        repair=lambda indexes, texts, problems: ask([json_repair(asked[i], t, p) for i, t, p in zip(indexes, texts, problems)]),
+        accept=lambda i, text: parse_json_reply(text, schema),
+    )
+    return [answer.value for answer in answers]
 
 
 def check_connection(spec: BackendSpec) -> tuple[bool, str]:

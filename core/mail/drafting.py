@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 from core.brand import Brand, facts_in_language, relevant_facts
 from core.grounding import covers, invented_claims, shingles, unsupported_sentences
+from core.errors import PartialBatchError
 from core.llm import complete_many, resolve_spec, stream
 from core.llm.base import Progress
 from core.llm.guarded import guard
@@ -131,7 +132,7 @@ def draft_problems(body: str, mail: ParsedEmail, brand: Brand, facts: list[str],
     """What is wrong with a model's draft body, checked by code; empty when it may be shown."""
     problems = []
     if len(body.strip()) < 20:
-        problems.append("the draft is empty")
+        problems.append("is empty")
     grounded = " ".join(facts) + " " + mail.subject + " " + mail.body
     problems += invented_claims(body, f"{grounded} {mail.sender} {brand.name} {' '.join(brand.phrases_use)}", link_sources=" ".join(facts))
     if brand.internal_notes and shingles(body) & shingles(brand.internal_notes):
@@ -197,8 +198,7 @@ def draft_reply(mail: ParsedEmail, brand: Brand, language: str, *, spec=None, in
     facts, foreign = facts_in_language(brand, relevant_facts(brand, mail_text(mail)), language)
     skip = _model_writes(spec, language)
     if skip:
-        draft = Draft(f"{template_draft(mail, brand, facts, language)}\n\n{sign_off(brand, language)}".strip(), skip, facts)
-        return _said_if_unchanged(_noted_foreign(draft, foreign, language), instruction, previous)
+        return _said_if_unchanged(_noted_foreign(_template(mail, brand, facts, language, skip), foreign, language), instruction, previous)
     pieces = []
     generator = stream(draft_messages(mail, brand, facts, language, instruction=instruction, previous=previous), spec=spec, page="email", max_tokens=DRAFT_TOKENS, temperature=0.3)
     for piece in generator:
@@ -206,6 +206,16 @@ def draft_reply(mail: ParsedEmail, brand: Brand, language: str, *, spec=None, in
         if on_token:
             on_token(piece)
     return _said_if_unchanged(_noted_foreign(finish_draft("".join(pieces), mail, brand, facts, language), foreign, language), instruction, previous)
+
+
+def _template(mail: ParsedEmail, brand: Brand, facts: list[str], language: str, source: str) -> Draft:
+    return Draft(f"{template_draft(mail, brand, facts, language)}\n\n{sign_off(brand, language)}".strip(), source, facts)
+
+
+def template_reply(mail: ParsedEmail, brand: Brand, language: str, source: str) -> Draft:
+    """The reply code writes from the facts that answer this mail, with its sign-off, saying why in `source`."""
+    facts, foreign = facts_in_language(brand, relevant_facts(brand, mail_text(mail)), language)
+    return _noted_foreign(_template(mail, brand, facts, language, source), foreign, language)
 
 
 def _noted_foreign(draft: Draft, foreign: list[str], language: str) -> Draft:
@@ -231,13 +241,20 @@ def draft_replies(mails: Sequence[ParsedEmail], brand: Brand, languages: Sequenc
     for i, (mail, language) in enumerate(zip(mails, languages)):
         skip = _model_writes(spec, language)
         if skip:
-            drafts[i] = _noted_foreign(Draft(f"{template_draft(mail, brand, facts[i], language)}\n\n{sign_off(brand, language)}".strip(), skip, facts[i]), foreign[i], language)
+            drafts[i] = _noted_foreign(_template(mail, brand, facts[i], language, skip), foreign[i], language)
         else:
             todo.append(i)
     if todo:
-        completions = complete_many(
-            [draft_messages(mails[i], brand, facts[i], languages[i]) for i in todo], spec=spec, page="email", max_tokens=DRAFT_TOKENS, temperature=0.3, progress=progress
-        )
-        for i, completion in zip(todo, completions):
+        try:
+            completions = dict(enumerate(complete_many(
+                [draft_messages(mails[i], brand, facts[i], languages[i]) for i in todo], spec=spec, page="email", max_tokens=DRAFT_TOKENS, temperature=0.3, progress=progress
+            )))
+            stopped = None
+        except PartialBatchError as error:  # the drafts that arrived are finished and handed back with the error
+            completions, stopped = error.finished, error
+        for n, completion in completions.items():
+            i = todo[n]
             drafts[i] = _noted_foreign(finish_draft(completion.text, mails[i], brand, facts[i], languages[i]), foreign[i], languages[i])
+        if stopped is not None:
+            raise PartialBatchError(str(stopped), {i: d for i, d in enumerate(drafts) if d is not None}, len(mails), stopped=stopped.stopped) from stopped
     return drafts  # type: ignore[return-value]

@@ -14,9 +14,10 @@ from sqlmodel import select
 
 from core.brand import Brand
 from core.db import EmailMessage, delete_row, insert_ignoring_duplicates, session_scope, utcnow
-from core.errors import UserError
+from core.errors import LLMError, PartialBatchError, UserError
 from core.llm.base import Progress
-from core.mail.drafting import Draft, draft_replies, draft_reply
+from core.llm.bulk import saved_after_stop
+from core.mail.drafting import Draft, draft_replies, draft_reply, template_reply
 from core.mail.reading import MAX_BODY_CHARS, ParsedEmail
 from core.mail.triage import triage_many
 
@@ -45,7 +46,11 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
     with session_scope() as session:
         known = dict(session.exec(stored).all())
     fresh = {identity: mail for identity, mail in zip(identities, mails) if identity not in known}
-    triages = triage_many(list(fresh.values()), spec) if fresh else []
+    stopped = None
+    try:
+        triages = triage_many(list(fresh.values()), spec) if fresh else []
+    except PartialBatchError as error:  # every mail is triaged (by rules where the model did not answer): save, then say so
+        triages, stopped = [error.finished[i] for i in range(error.total)], error
     with session_scope() as session:
         insert_ignoring_duplicates(session, EmailMessage, [
             {
@@ -59,6 +64,8 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
         ])
         session.commit()
         ids = dict(session.exec(stored).all()) if fresh else known
+    if stopped is not None:
+        raise LLMError(f"{str(stopped).rstrip('.')}; the {len(fresh):,} mails are saved, triaged by embeddings and rules where the model did not answer: draft them when the server answers again.") from stopped
     return [ids[identity] for identity in identities]
 
 
@@ -101,7 +108,13 @@ def _save_draft(email_id: int, draft: Draft, spec) -> EmailMessage:
 def draft_email(email_id: int, brand: Brand, *, spec=None, instruction: str = "", on_token=None) -> EmailMessage:
     """Draft (or redraft with an instruction) one stored email and save the draft."""
     row = get_email(email_id)
-    draft = draft_reply(_as_parsed(row), brand, row.language, spec=spec, instruction=instruction, previous=row.draft if instruction else "", on_token=on_token)
+    try:
+        draft = draft_reply(_as_parsed(row), brand, row.language, spec=spec, instruction=instruction, previous=row.draft if instruction else "", on_token=on_token)
+    except LLMError as error:
+        if instruction:  # a failed redraft leaves the draft there is
+            raise
+        _save_draft(email_id, template_reply(_as_parsed(row), brand, row.language, f"template: the model failed ({str(error).rstrip('.')})"), spec)
+        raise LLMError(f"{str(error).rstrip('.')}; email {email_id} got a reply written from the Brand profile's facts instead.") from error
     return _save_draft(email_id, draft, spec)
 
 
@@ -114,9 +127,14 @@ def draft_pending(brand: Brand, *, spec=None, ids: Sequence[int] | None = None, 
         rows = list(session.exec(query.order_by(EmailMessage.id)))
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
-        drafts = draft_replies([_as_parsed(r) for r in part], brand, [r.language for r in part], spec=spec)
-        for row, draft in zip(part, drafts):
-            _save_draft(row.id, draft, spec)
+        try:
+            drafts = dict(enumerate(draft_replies([_as_parsed(r) for r in part], brand, [r.language for r in part], spec=spec)))
+        except PartialBatchError as error:  # drafts that arrived before the batch stopped are saved; a rerun drafts the rest
+            for i, draft in error.finished.items():
+                _save_draft(part[i].id, draft, spec)
+            raise saved_after_stop(error, start + len(error.finished), "drafts") from error
+        for i, draft in drafts.items():
+            _save_draft(part[i].id, draft, spec)
         if progress:
             progress(min(start + chunk, len(rows)), len(rows))
     return len(rows)

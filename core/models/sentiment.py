@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from core.config import data_dir
-from core.errors import IngestError
-from core.llm import complete_many, json_problems, json_repair, parse_json_reply, resolve_spec
-from core.llm.guarded import guard_many
+from core.errors import IngestError, PartialBatchError
+from core.llm import complete_json_many, resolve_spec
 from core.models import device, shared
 from core.models.encoders import encoder, load_minilm, mean_pool, vader_features
+from core.ratings import rating_scale
 
 HEAD_PATH = Path(__file__).resolve().parent.parent / "assets" / "sentiment_head.json"
 LAB_FILE = "lab_model.json"  # what marks a folder as a saved LoRA fine-tune
@@ -54,10 +54,11 @@ def from_probability(p: float) -> Scored:
 
 
 def rating_classes(ratings: pd.Series) -> pd.Series:
-    """"positive" for clearly good star ratings (4-5 of 5, 8-10 of 10), "negative" for clearly bad
-    ones (1-2 of 5, 1-4 of 10), None for the middle and the unrated. The scale is read from the values."""
+    """"positive" for clearly good star ratings (4-5 of 5, 8-10 of 10, 80-100 of 100), "negative" for
+    clearly bad ones (1-2 of 5, 1-4 of 10, up to 40 of 100), None for the middle and the unrated. The
+    scale is read from the values."""
     numeric = pd.to_numeric(ratings, errors="coerce")
-    top = 10 if numeric.max() > 5 else 5
+    top = rating_scale(numeric)
     return pd.Series(np.where(numeric >= 0.8 * top, "positive", np.where(numeric <= 0.4 * top, "negative", None)), index=ratings.index, dtype=object)
 
 
@@ -100,28 +101,26 @@ class LLMClassifier:
         self.spec = spec
         self.model_id = f"{spec.kind}:{spec.model}"
 
-    def _ask(self, conversations: list[list[dict]]) -> list[str]:
-        return [c.text for c in complete_many(conversations, spec=self.spec, page="sentiment", max_tokens=40, temperature=0)]
-
     def classify(self, texts: Sequence[str]) -> list[Scored]:
         conversations = [
             [{"role": "system", "content": LLM_SYSTEM}, {"role": "user", "content": f"<review>{t[:4000]}</review>"}] for t in texts
         ]
-        answers = guard_many(
-            self._ask(conversations),
-            lambda i, text: json_problems(text, SENTIMENT_SCHEMA),
-            lambda i, text, problems: {"sentiment": "neutral", "score": 0.0},
-            repair=lambda indexes, replies, problems: self._ask([json_repair(conversations[i], r, p) for i, r, p in zip(indexes, replies, problems)]),
-            accept=lambda i, text: parse_json_reply(text, SENTIMENT_SCHEMA),
-        )
-        results = []
-        for answer in answers:
-            score, label = float(answer.value["score"]), answer.value["sentiment"]
-            # Trust the label's direction when the model's number disagrees with it.
-            if label == "positive" and score <= 0 or label == "negative" and score >= 0:
-                score = 0.5 if label == "positive" else -0.5
-            results.append(Scored(label, round(score, 4), round(abs(score), 4)))
-        return results
+        try:
+            answers = complete_json_many(conversations, SENTIMENT_SCHEMA, spec=self.spec, page="sentiment", max_tokens=40)
+        except PartialBatchError as error:  # the answers that arrived are scores to keep
+            raise PartialBatchError(str(error), {i: _scored(a) for i, a in error.finished.items()}, error.total, stopped=error.stopped) from error
+        return [_scored(answer or NEUTRAL_ANSWER) for answer in answers]
+
+
+NEUTRAL_ANSWER = {"sentiment": "neutral", "score": 0.0}  # what an answer that failed its repair counts as
+
+
+def _scored(answer: dict) -> Scored:
+    score, label = float(answer["score"]), answer["sentiment"]
+    # Trust the label's direction when the model's number disagrees with it.
+    if label == "positive" and score <= 0 or label == "negative" and score >= 0:
+        score = 0.5 if label == "positive" else -0.5
+    return Scored(label, round(score, 4), round(abs(score), 4))
 
 
 class LoraSentiment:

@@ -33,6 +33,10 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     table = read_table(args.input)
     mapping = _mapping(table, args)
     print(f"columns: {mapping.describe()}", file=sys.stderr)
+    for note in filter(None, (table.header_note(), table.mended_note())):
+        print(f"note: {note}", file=sys.stderr)
+    if table.skipped:
+        print(f"skipped: {table.skip_summary()}", file=sys.stderr)
     classifier = get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=None if not args.model else _spec(args))
     started: list[int] = []
 

@@ -16,10 +16,12 @@ from sqlmodel import select
 
 from core.columns import Mapping, resolve_mapping
 from core.db import Dataset, Review, SentimentCache, insert_ignoring_duplicates, session_scope, utcnow
-from core.errors import IngestError
+from core.errors import IngestError, PartialBatchError
 from core.ingest import Table
 from core.llm.base import Progress
+from core.llm.bulk import saved_after_stop
 from core.models.sentiment import LABELS, Scored, get_classifier
+from core.ratings import rating_value
 from core.sentiment.checks import agreement_json, agreement_warning, rating_agreement
 from core.sentiment.themes import themes_of
 from core.text import LANGUAGE_NAMES, READS_WELL, UNKNOWN, detect_languages
@@ -51,27 +53,31 @@ def classify_cached(texts: Sequence[str], classifier) -> list[Scored]:
     known = cached_scores(classifier.model_id, hashes)
     todo = {h: t for h, t in zip(hashes, texts) if h not in known}
     if todo:
-        fresh = dict(zip(todo, classifier.classify(list(todo.values()))))
-        with session_scope() as session:  # another run may be storing the same texts right now
-            insert_ignoring_duplicates(
-                session,
-                SentimentCache,
-                [{"model": classifier.model_id, "text_hash": h, "sentiment": s.sentiment, "score": s.score, "confidence": s.confidence} for h, s in fresh.items()],
-            )
-            session.commit()
+        try:
+            fresh = dict(zip(todo, classifier.classify(list(todo.values()))))
+        except PartialBatchError as error:  # scores paid for before a batch stopped are kept for the rerun
+            order = list(todo)
+            kept = {order[i]: scored for i, scored in error.finished.items()}
+            _store_scores(classifier.model_id, kept)
+            raise saved_after_stop(error, len(kept), "scores") from error
+        _store_scores(classifier.model_id, fresh)
         known.update(fresh)
     return [known[h] for h in hashes]
 
 
+def _store_scores(model_id: str, scores: dict[str, Scored]) -> None:
+    if not scores:
+        return
+    with session_scope() as session:  # another run may be storing the same texts right now
+        insert_ignoring_duplicates(
+            session,
+            SentimentCache,
+            [{"model": model_id, "text_hash": h, "sentiment": s.sentiment, "score": s.score, "confidence": s.confidence} for h, s in scores.items()],
+        )
+        session.commit()
+
+
 # --- datasets ----------------------------------------------------------------------------------
-
-
-def _parse_rating(value) -> float | None:
-    try:
-        number = float(str(value).strip().split("/")[0].replace(",", "."))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def table_fingerprint(table: Table, mapping: dict[str, str | None], scored_by: str) -> str:
@@ -126,7 +132,7 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
                     "date": None if dates is None or pd.isna(dates.iloc[index]) else dates.iloc[index].to_pydatetime(),
                     "product": str(row[roles["product"]]).strip() if "product" in roles else "",
                     "channel": str(row[roles["channel"]]).strip() if "channel" in roles else "",
-                    "rating": _parse_rating(row[roles["rating"]]) if "rating" in roles else None,
+                    "rating": rating_value(row[roles["rating"]]) if "rating" in roles else None,
                     "external_id": str(row[roles["id"]]) if "id" in roles else "",
                     "extra": json.dumps({c: row[c] for c in other_columns}, ensure_ascii=False),
                 }
@@ -278,6 +284,8 @@ def analyse_table(
         "rows": run["rows"],
         "skipped": table.skipped,
         "skip_reasons": table.skip_reasons,
+        "skip_lines": table.skip_lines,
+        "headerless": table.headerless,
         "mapping": {role: column for role, column in columns.items() if column},
         "mapping_confidence": mapping.confidences(),
         "counts": counts,
