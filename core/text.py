@@ -29,11 +29,18 @@ WORD = re.compile(r"^[^\W\d_][\w'-]*$")
 NEGATIONS = {"not", "no", "never", "nor", "nothing", "nobody", "none", "cannot", "without", "neither", "nowhere", "pas", "nicht", "kein", "nie", "nunca", "non", "niet", "ne",
              "nu", "niciodată", "nici", "bez", "nigdy", "不", "没", "没有", "别"}
 UNKNOWN = "und"  # ISO 639-2's "undetermined": too short or too mixed to tell
-LANGUAGE_NAMES = {
-    "en": "English", "ro": "Romanian", "pl": "Polish", "zh": "Chinese", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-    "nl": "Dutch", "pt": "Portuguese", "cs": "Czech", "hu": "Hungarian", "ru": "Russian", "uk": "Ukrainian", "tr": "Turkish", "sv": "Swedish",
-    "ja": "Japanese", "ko": "Korean", UNKNOWN: "unknown language",
-}
+# Mercury's users' markets and their neighbours: the detector's first opinion (see detect_languages).
+MARKET_LANGUAGES = ("en", "ro", "pl", "zh", "de", "fr", "es", "it", "nl", "pt", "cs", "hu", "ru", "uk", "tr", "sv", "ja", "ko")
+
+
+def _english_names() -> dict[str, str]:
+    from babel import Locale
+
+    names = {code: name for code, name in Locale("en").languages.items() if len(code) == 2}
+    return names | {"zh": "Chinese", UNKNOWN: "unknown language"}
+
+
+LANGUAGE_NAMES = _english_names()  # every ISO 639-1 code, named in English (core.i18n names them in the reader's language)
 # Languages whose sentiment, intents and themes are measured (bench/sentiment.py, bench/email_replies.py).
 # Mercury still reads the others through its multilingual encoder, but says it has not measured them.
 READS_WELL = ("en", "ro", "pl", "zh", "de", "fr")
@@ -105,19 +112,48 @@ def _tokens(text: str, language: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _build_detector():
+def _market_detector():
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
-    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in LANGUAGE_NAMES if code != UNKNOWN]
-    # Low-accuracy mode reads trigrams only: 140 MB instead of 570 MB, and still right on 329 of the
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in MARKET_LANGUAGES]
+    # Low-accuracy mode reads trigrams only: 140 MB instead of 570 MB, and still right on 327 of the
     # 330 reviews of bench/data/reviews_multilingual.tsv. A text too close to call is "und".
     return LanguageDetectorBuilder.from_languages(*languages).with_minimum_relative_distance(0.1).with_low_accuracy_mode().build()
 
 
+def _world_detector():
+    from lingua import LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_all_languages().with_minimum_relative_distance(0.1).with_low_accuracy_mode().build()
+
+
+def _pair_detector(first, second):
+    from lingua import LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(first, second).build()  # high accuracy: two languages' models only
+
+
 def detect_languages(texts: Sequence[str]) -> list[str]:
-    """The language of each text (ISO 639-1), or "und" when it is too short or mixed to tell."""
-    found = shared("lingua", _build_detector).detect_languages_in_parallel_of([normalise(t)[:1000] for t in texts])
-    return [language.iso_code_639_1.name.lower() if language else UNKNOWN for language in found]
+    """The language of each text (ISO 639-1) among every language lingua knows (75), or "und" when
+    it is too short or mixed to tell.
+
+    Trigrams over all 75 languages mistake short unaccented Romanian for Tagalog or Yoruba, and
+    trigrams over the markets' 18 force Indonesian into Turkish or Romanian. So both read each text;
+    where they differ, lingua's high-accuracy models of just those two languages decide."""
+    cleaned = [normalise(t)[:1000] for t in texts]
+    world_detector = shared("lingua-world", _world_detector)
+    world = world_detector.detect_languages_in_parallel_of(cleaned)
+    market = shared("lingua-markets", _market_detector).detect_languages_in_parallel_of(cleaned)
+    found = []
+    for text, wide, near in zip(cleaned, world, market):
+        if wide is None and near is not None:  # too close to call among all: its likeliest against the markets' pick
+            ranked = world_detector.compute_language_confidence_values(text)
+            wide = ranked[0].language if ranked else None
+        if wide is not None and near is not None and wide != near:
+            wide = shared(("lingua-pair", *sorted((wide.name, near.name))), lambda: _pair_detector(wide, near)).detect_language_of(text)
+        language = wide or near
+        found.append(language.iso_code_639_1.name.lower() if language else UNKNOWN)
+    return found
 
 
 def detect_language(texts: Sequence[str], default: str = "en") -> str:
