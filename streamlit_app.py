@@ -7,18 +7,19 @@ session starts in that mode. With st.navigation and another folder name there is
 import streamlit as st
 
 from ui.backend import render_sidebar
+from ui.i18n import t
 
-st.set_page_config(page_title="Mercury · LLM desk for marketing", page_icon="☿", layout="wide")
+st.set_page_config(page_title=t("Mercury · LLM desk for marketing"), page_icon="☿", layout="wide")
 
 pages = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/email.py", title="Email replies", icon=":material/mail:"),
-    st.Page("app_pages/content.py", title="Content studio", icon=":material/edit_note:"),
-    st.Page("app_pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
-    st.Page("app_pages/reports.py", title="Reports", icon=":material/summarize:"),
-    st.Page("app_pages/lab.py", title="Model lab", icon=":material/science:"),
-    st.Page("app_pages/capacity.py", title="Capacity planner", icon=":material/memory:"),
-    st.Page("app_pages/usage.py", title="Usage", icon=":material/monitoring:"),
+    st.Page("app_pages/home.py", title=t("Home"), icon=":material/home:", default=True),
+    st.Page("app_pages/email.py", title=t("Email replies"), icon=":material/mail:"),
+    st.Page("app_pages/content.py", title=t("Content studio"), icon=":material/edit_note:"),
+    st.Page("app_pages/sentiment.py", title=t("Sentiment"), icon=":material/reviews:"),
+    st.Page("app_pages/reports.py", title=t("Reports"), icon=":material/summarize:"),
+    st.Page("app_pages/lab.py", title=t("Model lab"), icon=":material/science:"),
+    st.Page("app_pages/capacity.py", title=t("Capacity planner"), icon=":material/memory:"),
+    st.Page("app_pages/usage.py", title=t("Usage"), icon=":material/monitoring:"),
 ]
 navigation = st.navigation(pages)
 render_sidebar()

@@ -7,6 +7,7 @@ from core.reports.render import FORMATS
 from core.reports.store import definitions, history, run_definition, save_definition, store_run, stored_file
 from core.sentiment.datasets import distinct_values
 from ui.backend import require_spec
+from ui.i18n import say, t
 from ui.pickers import pick_dataset, pick_period
 
 KEY = "reports_"
@@ -17,42 +18,42 @@ MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
-st.title("Reports")
-st.caption(
+st.title(t("Reports"))
+st.caption(t(
     "An executive summary with charts for a dataset and period. Every number in the summary is checked against the "
     "computed figures; a summary that fails is replaced by one written from the figures, without asking the model again."
-)
+))
 
 dataset = pick_dataset(KEY)
 if dataset is None:
-    st.info("No datasets yet: analyse reviews on the Sentiment page first.")
-    st.page_link("app_pages/sentiment.py", label="Open Sentiment", icon=":material/reviews:")
+    st.info(t("No datasets yet: analyse reviews on the Sentiment page first."))
+    st.page_link("app_pages/sentiment.py", label=t("Open Sentiment"), icon=":material/reviews:")
     st.stop()
 dataset_id = dataset.id
 cols = st.columns([2, 2, 2])
 start, end = pick_period(dataset_id, KEY, cols[0])
-products = cols[1].multiselect("Products (none picked: all)", distinct_values(dataset_id, "product"), key=KEY + "products")
-channels = cols[2].multiselect("Channels (none picked: all)", distinct_values(dataset_id, "channel"), key=KEY + "channels")
-include_usage = st.toggle("Include LLM usage and spend", value=True, key=KEY + "usage")
-title = st.text_input("Title", value=f"Customer sentiment: {dataset.name}", key=KEY + "title")
+products = cols[1].multiselect(t("Products (none picked: all)"), distinct_values(dataset_id, "product"), key=KEY + "products")
+channels = cols[2].multiselect(t("Channels (none picked: all)"), distinct_values(dataset_id, "channel"), key=KEY + "channels")
+include_usage = st.toggle(t("Include LLM usage and spend"), value=True, key=KEY + "usage")
+title = st.text_input(t("Title"), value=t("Customer sentiment: {name}", name=dataset.name), key=KEY + "title")
 
 left, right = st.columns(2)
-if left.button("Build report", type="primary", key=KEY + "build"):
-    with st.status("Building the report...", expanded=True) as status:
-        st.write("Computing the figures and asking the model for a summary")
+if left.button(t("Build report"), type="primary", key=KEY + "build"):
+    with st.status(t("Building the report..."), expanded=True) as status:
+        st.write(t("Computing the figures and asking the model for a summary"))
         try:
             report = build_report(dataset_id, start=start, end=end, products=products, channels=channels, spec=require_spec(), include_usage=include_usage, title=title)
         except MercuryError as error:
-            status.update(label=str(error), state="error")
+            status.update(label=say(error), state="error")
             st.stop()
-        st.write("Rendering PDF, DOCX, HTML and Excel")
+        st.write(t("Rendering PDF, DOCX, HTML and Excel"))
         run = store_run(report, dataset_id=dataset_id)
-        status.update(label="Report ready", state="complete")
+        status.update(label=t("Report ready"), state="complete")
     st.session_state[KEY + "run"] = run.id
     st.session_state[KEY + "notes"] = report.notes
-if right.button("Save as a report definition", key=KEY + "save"):
+if right.button(t("Save as a report definition"), key=KEY + "save"):
     save_definition(title, dataset_id, start=start, end=end, products=products, channels=channels, include_usage=include_usage)
-    st.success("Saved: re-run it below for the latest period in one click.")
+    st.success(t("Saved: re-run it below for the latest period in one click."))
 
 runs = history()
 current = runs[runs["id"] == st.session_state.get(KEY + "run")]
@@ -60,37 +61,38 @@ if not current.empty:
     run = current.iloc[0]
     files = run["files"]
     for note in st.session_state.get(KEY + "notes", []):
-        st.caption(note)
+        st.caption(say(note))
     st.subheader(run["title"])
-    st.caption(f"{run['period_start']} to {run['period_end']} · summary written by the {'model' if run['summary_source'] == 'model' else 'template (from the figures)'}")
+    written_by = t("summary written by the model") if run["summary_source"] == "model" else t("summary written from the figures")
+    st.caption(t("{start} to {end}", start=str(run["period_start"]), end=str(run["period_end"])) + f" · {written_by}")
     buttons = st.columns(len(FORMATS))
     for column, fmt in zip(buttons, FORMATS):
         data = stored_file(files[fmt])
         if data is not None:
-            column.download_button(f"Download {fmt.upper()}", data, file_name=f"mercury-report.{fmt}", mime=MIME[fmt], key=f"{KEY}download_{fmt}")
+            column.download_button(t("Download {format}", format=fmt.upper()), data, file_name=f"mercury-report.{fmt}", mime=MIME[fmt], key=f"{KEY}download_{fmt}")
     preview = stored_file(files["html"])
     if preview:
         components.html(preview.decode("utf-8"), height=900, scrolling=True)
 
 saved = definitions()
 if saved:
-    st.subheader("Saved reports")
+    st.subheader(t("Saved reports"))
     for definition in saved:
         cols = st.columns([4, 1])
-        cols[0].write(f"**{definition.name}**: last {definition.period_days} days of dataset #{definition.dataset_id}")
-        if cols[1].button("Run now", key=f"{KEY}rerun_{definition.id}"):
-            with st.spinner("Building..."):
+        cols[0].write(t("**{name}**: last {days} days of dataset #{dataset}", name=definition.name, days=definition.period_days, dataset=str(definition.dataset_id)))
+        if cols[1].button(t("Run now"), key=f"{KEY}rerun_{definition.id}"):
+            with st.spinner(t("Building...")):
                 run = run_definition(definition, spec=require_spec())
             st.session_state[KEY + "run"] = run.id
             st.session_state[KEY + "notes"] = []
             st.rerun()
 
 if not runs.empty:
-    st.subheader("History")
+    st.subheader(t("History"))
     for row in runs.head(20).itertuples():
         cols = st.columns([5, 1])
-        cols[0].write(f"{row.created_at:%Y-%m-%d %H:%M} · {row.title} · {row.period_start} to {row.period_end}")
-        if cols[1].button("Open", key=f"{KEY}open_{row.id}"):
+        cols[0].write(f"{row.created_at:%Y-%m-%d %H:%M} · {row.title} · " + t("{start} to {end}", start=str(row.period_start), end=str(row.period_end)))
+        if cols[1].button(t("Open"), key=f"{KEY}open_{row.id}"):
             st.session_state[KEY + "run"] = row.id
             st.session_state[KEY + "notes"] = []
             st.rerun()

@@ -20,6 +20,7 @@ from core.content.writing import generate
 from core.db import get_engine, ping
 from core.errors import MercuryError, UserError
 from core.exports import check_output_path, write_table
+from core.i18n import LANGUAGES, compile_catalogs
 from core.ingest import read_input, read_table
 from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, labelled_rows
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
@@ -61,7 +62,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
     """Prepare what the app needs offline: the converted embedded model and the database."""
     path = prepare_embedded_model()
     get_engine()
-    print(f"embedded model ready in {path}; database: {ping()}")
+    compile_catalogs()
+    print(f"embedded model ready in {path}; database: {ping()}; interface languages: {', '.join(LANGUAGES)}")
     return 0
 
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 
 class MercuryError(Exception):
-    """A failure a user can act on; str(error) is one plain sentence."""
+    """A failure a user can act on; str(error) is one plain sentence (English). Raised with a
+    core.i18n.Msg, it carries the message id and values too, so a page renders it in its reader's
+    language (core.i18n.render)."""
+
+    def __init__(self, message="", *args):
+        self.msg = message
+        super().__init__(str(message), *args)
 
 
 class UserError(MercuryError, ValueError):

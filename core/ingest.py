@@ -11,11 +11,12 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import pandas as pd
 
 from core.columns import name_score
+from core.delimited import MAX_LINE_CHARS, RAGGED, position_names, reads_as_data, records, unique_names
 from core.errors import IngestError, LimitError
 
 # What one file may expand to, checked before it is parsed: a file that is small on the wire must
@@ -24,11 +25,9 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # an .xlsx's parts once decompressed, all together
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 1_000
-MAX_LINE_CHARS = 1_000_000  # also the longest cell of a workbook
 MAX_JSON_DEPTH = 64
 SNIFF_BYTES = 64 * 1024
 MAX_LINES_NAMED = 100  # line numbers kept per skip reason
-csv.field_size_limit(MAX_LINE_CHARS)  # a review may be long; the line limit above is what bounds it
 
 
 
@@ -246,95 +245,6 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
         return best if counts[best] else ","
 
 
-RAGGED = "ragged row (more fields than the header)"
-UNCLOSED = "unclosed quote (the line was skipped; the lines after it were read)"
-# A quoted field may hold newlines; one that runs on past this many lines is an unclosed quote, not a review.
-MAX_LINES_IN_A_FIELD = 200
-
-
-def _unique_names(header: list[str]) -> list[str]:
-    """Header names as pandas makes them: a repeated name gets .1, .2 ..."""
-    seen: dict[str, int] = {}
-    names = []
-    for name in header:
-        name = name.strip()
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        names.append(f"{name}.{count}" if count else name)
-    return names
-
-
-def _records(text: str, delimiter: str, table: Table) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) for every record of a delimited text, every line accounted for.
-
-    The csv module reads a quoted field across lines. A quote that never closes would swallow every
-    line after it; so when a record that spans lines has the wrong number of fields, or the file ends
-    inside it, its first line is skipped as an unclosed quote and reading starts again on the next."""
-    lines = io.StringIO(text, newline="").readlines()
-    position, width = 0, None
-
-    def feed() -> Iterator[str]:
-        nonlocal position
-        while position < len(lines):
-            position += 1
-            yield lines[position - 1]
-
-    while position < len(lines):
-        reader = csv.reader(feed(), delimiter=delimiter, strict=True)
-        while True:
-            start, lenient = position, False
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as error:
-                lenient = position - start == 1 and "end of data" not in str(error)
-                # A stray quote inside one line ('5" screen') is read leniently; a file that ends inside a quoted field is not.
-                fields = _lenient(lines[start], delimiter) if lenient else None
-            spanned = position - start
-            if fields is None or (spanned > 1 and ((width is not None and len(fields) != width) or spanned > MAX_LINES_IN_A_FIELD)):
-                table.skip(UNCLOSED, line=start + 1)
-                position = start + 1
-                break  # a fresh reader from the line after the quote
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
-                continue  # a blank line is no record
-            if width is None:
-                width = len(fields)
-            yield start + 1, fields
-            if lenient:
-                break  # a reader that raised starts afresh
-
-
-_DATE_CELL = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?\S*)?$")
-_NUMBER_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)?$")
-_CJK_CELL = re.compile(r"[\u3400-\u9fff]")
-
-
-def reads_as_data(cells: list[str]) -> bool:
-    """Whether a file's first row is a record, not column names: a number, a date or a long sentence
-    where names would be (a scrape saved without its header)."""
-    filled = [c.strip() for c in cells if c.strip()]
-    for cell in filled:
-        if _NUMBER_CELL.match(cell) or _DATE_CELL.match(cell):
-            return True
-        words = len(cell.split())
-        if words >= 8 or (_CJK_CELL.search(cell) and len(cell) >= 16):
-            return True
-    return False
-
-
-def position_names(width: int) -> list[str]:
-    """The names of a headerless file's columns: by position, as a person counts them."""
-    return [f"column {i}" for i in range(1, width + 1)]
-
-
-def _lenient(line: str, delimiter: str) -> list[str] | None:
-    try:
-        return next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        return None
-
-
 def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
     text, encoding = decode(raw, name)
     text = text.lstrip("\ufeff")
@@ -343,11 +253,11 @@ def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
     delimiter = _sniff_delimiter(text, suffix)
     check_text_shape(text, name, delimiter)
     table = Table(frame=pd.DataFrame(), source=name, encoding=encoding, delimiter=delimiter)
-    records = _records(text, delimiter, table)
-    first = next(records, None)
+    lines = records(text, delimiter, table)
+    first = next(lines, None)
     if first is None:
         raise IngestError(f"{name} is empty.")
-    header = _unique_names(first[1])
+    header = unique_names(first[1])
     width = len(header)
     rows = []
     if reads_as_data(first[1]):
@@ -356,7 +266,7 @@ def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
         table.headerless = True
     # A review in the last column, written without quotes, runs on past its commas: join it back.
     text_last = name_score(header[-1], "text") >= 3
-    for line, fields in records:
+    for line, fields in lines:
         if len(fields) > width:
             if text_last:
                 fields = fields[: width - 1] + [delimiter.join(fields[width - 1 :]).rstrip(delimiter)]
@@ -416,7 +326,7 @@ def _read_xlsx(raw: bytes, name: str) -> Table:
     if reads_as_data(first):
         frame.columns, table.headerless = position_names(frame.shape[1]), True
     else:
-        table.frame = frame.iloc[1:].reset_index(drop=True).set_axis(_unique_names(first), axis=1)
+        table.frame = frame.iloc[1:].reset_index(drop=True).set_axis(unique_names(first), axis=1)
     return table
 
 

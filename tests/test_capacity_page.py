@@ -28,7 +28,7 @@ def test_catalog_model_shows_peak_fit_speed_and_cost():
 
 def test_lora_workload_and_a_pasted_config():
     at = open_page()
-    at.radio(key="capacity_source").set_value("config.json").run()
+    at.radio(key="capacity_source").set_value("config").run()
     assert "Upload or paste" in at.info[0].value
     at.text_area(key="capacity_config_text").input(json.dumps(catalog()["Qwen2.5-7B"])).run()
     at.segmented_control(key="capacity_mode").set_value("lora").run()
@@ -41,7 +41,7 @@ def test_lora_workload_and_a_pasted_config():
 
 def test_broken_config_is_one_sentence():
     at = open_page()
-    at.radio(key="capacity_source").set_value("config.json").run()
+    at.radio(key="capacity_source").set_value("config").run()
     at.text_area(key="capacity_config_text").input("{nope").run()
     assert not at.exception
     assert at.error[0].value.startswith("That is not valid JSON")
@@ -49,7 +49,7 @@ def test_broken_config_is_one_sentence():
 
 def test_a_pasted_config_nested_without_end_is_one_sentence():
     at = open_page()
-    at.radio(key="capacity_source").set_value("config.json").run()
+    at.radio(key="capacity_source").set_value("config").run()
     at.text_area(key="capacity_config_text").input('{"model_type": ' + "[" * 50_000 + "]" * 50_000 + "}").run()
     assert not at.exception
     assert at.error[0].value == "That nests JSON deeper than 64 levels, more than Mercury reads."

@@ -7,6 +7,7 @@ from core.db import Dataset
 from core.models.sentiment import classifier_choices
 from core.sentiment.datasets import get_dataset, list_datasets
 from core.sentiment.insights import date_range, default_period
+from ui.i18n import labels, t
 
 
 def pick_dataset(key: str, *, default: int | None = None) -> Dataset | None:
@@ -14,9 +15,9 @@ def pick_dataset(key: str, *, default: int | None = None) -> Dataset | None:
     datasets = list_datasets()
     if datasets.empty:
         return None
-    labels = {row.id: f"{row.name} · {row.rows:,} reviews · #{row.id}" for row in datasets.itertuples()}
+    labels = {row.id: t("{name} · {count} reviews · #{id}", name=row.name, count=row.rows, id=str(row.id)) for row in datasets.itertuples()}
     ids = list(labels)
-    chosen = st.selectbox("Dataset", ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=key + "pick")
+    chosen = st.selectbox(t("Dataset"), ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=key + "pick")
     return get_dataset(chosen)
 
 
@@ -26,7 +27,7 @@ def pick_period(dataset_id: int, key: str, container=st) -> tuple:
     low, high = date_range(dataset_id)
     if low is None:
         return None, None
-    period = container.date_input("Period", value=default_period(dataset_id), min_value=low.date(), max_value=high.date(), key=key + "period")
+    period = container.date_input(t("Period"), value=default_period(dataset_id), min_value=low.date(), max_value=high.date(), key=key + "period")
     return tuple(period) if isinstance(period, tuple) and len(period) == 2 else (None, None)
 
 
@@ -34,6 +35,6 @@ def pick_classifier(key: str, spec) -> str:
     """A classifier choice for core.models.sentiment.classifier_for."""
     choices = classifier_choices(spec)
     return st.selectbox(
-        "Classifier", list(choices), format_func=choices.get, key=key + "classifier",
-        help="Fine-tune your own on the Model lab page; choose Local or OpenAI in the sidebar to classify with an LLM.",
+        t("Classifier"), list(choices), format_func=labels(choices), key=key + "classifier",
+        help=t("Fine-tune your own on the Model lab page; choose Local or OpenAI in the sidebar to classify with an LLM."),
     )

@@ -21,6 +21,7 @@ import pandas as pd
 
 from core.config import data_dir
 from core.errors import IngestError, PartialBatchError
+from core.i18n import Msg
 from core.llm import complete_json_many, resolve_spec
 from core.models import device, shared
 from core.models.encoders import encoder, load_minilm, mean_pool, vader_features
@@ -226,11 +227,11 @@ def saved_models() -> dict[str, Path]:
     return {json.loads(p.read_text())["model_id"]: p.parent for p in found}
 
 
-def classifier_choices(spec=None) -> dict[str, str]:
+def classifier_choices(spec=None) -> dict[str, Msg]:
     """Every classifier a person may pick, by choice key, with its label."""
-    choices = {"embedded": "Embedded (multilingual e5, CPU, no key)", **{model_id: f"Fine-tuned: {model_id} (Model lab)" for model_id in saved_models()}}
+    choices = {"embedded": Msg("Embedded (multilingual e5, CPU, no key)"), **{model_id: Msg("Fine-tuned: {model} (Model lab)", model=model_id) for model_id in saved_models()}}
     if spec is not None and spec.kind != "embedded":
-        choices[LLM_CHOICE] = f"The sidebar's LLM backend ({spec.label}), batched, JSON output"
+        choices[LLM_CHOICE] = Msg("The sidebar's LLM backend ({backend}), batched, JSON output", backend=spec.label)
     return choices
 
 
