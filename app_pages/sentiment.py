@@ -24,6 +24,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
 KEY = "sentiment_"
 NONE = "\x00none"  # the "(none)" choice of a column role: no column name can be it
 SURE_MARKS = {"sure": (":green[{}]", N_("sure")), "likely": (":orange[{}]", N_("likely: check")), "guess": (":red[{}]", N_("a guess: check"))}
+LEGEND = {label: t(label) for label in ("negative", "neutral", "positive")}
 ROLE_LABELS = {"text": N_("Text"), "date": N_("Date"), "product": N_("Product"), "channel": N_("Channel"), "rating": N_("Rating"), "id": N_("Id")}
 
 st.title(t("Sentiment"))
@@ -177,7 +178,7 @@ with tab_trend:
     if board.over_time.empty:
         st.info(t("This dataset has no dates, so there is no trend to show."))
     else:
-        chart(stacked_labels(board.over_time, "period", title=t("Reviews per {every}", every=t(every))), "trend", "period")
+        chart(stacked_labels(board.over_time, "period", title=t("Reviews per {every}", every=t(every)), names=LEGEND), "trend", "period")
         st.plotly_chart(px.line(board.over_time, x="period", y="net_sentiment", markers=True, title=t("Net sentiment (positive % minus negative %)"),
                                 labels={"period": t("period"), "net_sentiment": t("net sentiment")}), width="stretch", key=KEY + "net")
 with tab_where:
@@ -186,14 +187,14 @@ with tab_where:
         if board.by_product.empty:
             st.info(t("No product column was mapped."))
         else:
-            chart(stacked_labels(board.by_product.head(15), "product", title=t("By product"), horizontal=True), "products_chart", "product")
+            chart(stacked_labels(board.by_product.head(15), "product", title=t("By product"), horizontal=True, names=LEGEND), "products_chart", "product")
     with right:
         if board.by_channel.empty:
             st.info(t("No channel or source column was mapped."))
         else:
-            chart(stacked_labels(board.by_channel.head(15), "channel", title=t("By channel"), horizontal=True), "channels_chart", "channel")
+            chart(stacked_labels(board.by_channel.head(15), "channel", title=t("By channel"), horizontal=True, names=LEGEND), "channels_chart", "channel")
     if len(board.by_language) > 1:
-        chart(stacked_labels(board.by_language.head(15), "name", title=t("By language"), horizontal=True), "languages_chart", "language_name")
+        chart(stacked_labels(board.by_language.head(15), "name", title=t("By language"), horizontal=True, names=LEGEND), "languages_chart", "language_name")
     st.dataframe(
         board.by_language.drop(columns=["mean_score"]),
         hide_index=True, width="stretch", column_config={
@@ -209,9 +210,10 @@ with tab_why:
             if table.empty:
                 st.info(t("Too few negative reviews here to say what drives them.") if label == "negative" else t("Too few positive reviews here to say what drives them."))
             else:
-                chart(driver_bars(table, label), f"drivers_{label}", "term")
+                title = t("What drives negative reviews") if label == "negative" else t("What drives positive reviews")
+                chart(driver_bars(table, label, title=title, axis=t("strength (z-score)")), f"drivers_{label}", "term")
     if not board.themes.empty:
-        chart(theme_bars(board.themes), "themes_chart", "theme")
+        chart(theme_bars(board.themes, title=t("Themes: mean sentiment (-1 to 1)"), labels={"theme": t("theme"), "mean_score": t("mean score")}), "themes_chart", "theme")
 with tab_alerts:
     with st.form(KEY + "alert_form", clear_on_submit=True):
         cols = st.columns([2, 2, 1, 1, 1, 1])
@@ -243,7 +245,8 @@ with tab_ratings:
         agree = st.columns(2)
         agree[0].metric(t("Sentiment agrees with the stars"), "—" if rating["agreement"] is None else f"{num(100 * rating['agreement'], 0)}%", help=t("Over reviews rated clearly negative (1-2 of 5) or clearly positive (4-5)."))
         agree[1].metric(t("Balanced agreement"), "—" if rating["balanced_agreement"] is None else f"{num(100 * rating['balanced_agreement'], 0)}%", help=t("The mean of the agreement on clearly negative and on clearly positive reviews: a file of mostly 5-star reviews cannot inflate it."))
-        st.plotly_chart(rating_bars(rating["by_rating"]), width="stretch", key=KEY + "ratings_chart")
+        st.plotly_chart(rating_bars(rating["by_rating"], title=t("Mean sentiment score by star rating"), labels={"rating": t("rating"), "mean_score": t("mean score")}),
+                        width="stretch", key=KEY + "ratings_chart")
         if dataset.calibration:
             st.info(t("The classifier is fitted to this file's own ratings (see the figures above)."))
             if st.button(t("Undo the fit"), key=KEY + "undo_calibration"):

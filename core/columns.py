@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.errors import IngestError, UserError
+from core.i18n import Msg
 from core.ratings import rating_value
 
 # Names per role, as normalised tokens joined by "_" (see _tokens), in English, Romanian, Polish and Chinese.
@@ -162,10 +163,10 @@ class Mapping:
     def confidences(self) -> dict[str, str]:
         return {role: guess.confidence for role, guess in self.roles.items() if guess.column}
 
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[Msg]:
         """A sentence for each role that matters to the result and was read with less than certainty."""
         return [
-            f"The {role} column '{g.column}' is a likely reading, not a sure one ({g.reason}): pass --map {role}=COLUMN if it is wrong."
+            Msg("The {role} column '{column}' is a likely reading, not a sure one ({reason}): pass --map {role}=COLUMN if it is wrong.", role=role, column=g.column, reason=g.reason)
             for role, g in self.roles.items()
             if g.confidence == "likely" and role in ("text", "date", "rating")
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from core.text import tokens
 
@@ -19,7 +20,6 @@ COURTESY = (
     "check details sure enjoy day writing reaching wanted like would could share confirm right away colleague member"
 )
 TEXT_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")  # 2-4, 14:30, 1.5: as written
-FIGURE = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")  # a figure as a report writes it: -12, 1,234, 45.6
 URL = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+", re.IGNORECASE)
 EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -150,18 +150,46 @@ def allowed_figures(facts: dict, period: tuple[date | None, ...] = ()) -> set[fl
     return allowed
 
 
-def _matches(value: str, allowed: set[float]) -> bool:
-    number = float(value.replace(",", ""))
+def _matches(number: float, allowed: set[float]) -> bool:
     return any(abs(abs(number) - candidate) < 0.051 for candidate in allowed)
 
 
-def figures_not_in(text: str, facts: dict, period: tuple = ()) -> list[str]:
+@lru_cache(maxsize=8)
+def _figure_pattern(language: str) -> tuple[re.Pattern, str, str]:
+    """A figure as a report in `language` writes it (1,234.5 / 1.234,5 / 1 234,5), and its symbols."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    from core.i18n import BABEL_LOCALES
+
+    locale = BABEL_LOCALES.get(language, "en")
+    decimal, group = get_decimal_symbol(locale), get_group_symbol(locale)
+    groups = re.escape(group) + ("| |\u202f" if group in ("\u00a0", "\u202f", " ") else "")  # a model types a plain space
+    d = re.escape(decimal)
+    edge = r"(?<![A-Za-z0-9_.,])"  # not inside a word or another number; CJK text runs into its figures with no space
+    pattern = re.compile(rf"{edge}[-+]?\d{{1,3}}(?:(?:{groups})\d{{3}})+(?:{d}\d+)?(?!\d)|{edge}[-+]?\d+(?:{d}\d+)?")
+    return pattern, decimal, group
+
+
+def figures_in(text: str, language: str = "en") -> list[tuple[str, float]]:
+    """(as written, value) for each figure in a text written in `language`."""
+    pattern, decimal, group = _figure_pattern(language)
+    found = []
+    for match in pattern.findall(text):
+        plain = re.sub(r"[\s\u00a0\u202f]", "", match).replace(group, "").replace(decimal, ".")
+        try:
+            found.append((match, float(plain)))
+        except ValueError:
+            continue
+    return found
+
+
+def figures_not_in(text: str, facts: dict, period: tuple = (), language: str = "en") -> list[str]:
     """The numbers in a text that are not among the computed figures (empty when all are)."""
     allowed = allowed_figures(facts, period)
-    return [match.rstrip(",") for match in FIGURE.findall(text) if not _matches(match, allowed)]
+    return [written for written, number in figures_in(text, language) if not _matches(number, allowed)]
 
 
-def figures_cited(text: str, facts: dict) -> set[str]:
+def figures_cited(text: str, facts: dict, language: str = "en") -> set[str]:
     """The computed figures a text cites."""
     allowed = allowed_figures(facts)
-    return {match for match in FIGURE.findall(text) if _matches(match, allowed)}
+    return {written for written, number in figures_in(text, language) if _matches(number, allowed)}

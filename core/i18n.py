@@ -100,11 +100,11 @@ def format_date(value: date | datetime, language: str, form: str = "long") -> st
     return babel_date(value, format=form, locale=BABEL_LOCALES.get(language, "en"))
 
 
-def format_month(value: date | datetime, language: str) -> str:
-    """Dec 2026, dec. 2026, gru 2026, 2026年12月: a trend's month label."""
+def format_month(value: date | datetime, language: str, skeleton: str = "yMMM") -> str:
+    """A trend's label from a CLDR skeleton: Dec 2026, dec. 2026, gru 2026, 2026年12月 (yMMM)."""
     from babel.dates import format_skeleton
 
-    return format_skeleton("yMMM", value, locale=BABEL_LOCALES.get(language, "en"))
+    return format_skeleton(skeleton, value, locale=BABEL_LOCALES.get(language, "en"))
 
 
 def language_name(code: str, language: str) -> str:
@@ -146,8 +146,34 @@ class Msg:
         return hash(self.text)
 
 
+class LanguageCounts:
+    """A Msg value: "Portuguese (12), Malay (3)", each language named in the reader's language."""
+
+    def __init__(self, counts: dict[str, int]):
+        self.counts = counts
+
+    def render(self, language: str) -> str:
+        return ", ".join(f"{language_name(code, language)} ({format_number(n, language, 0)})" for code, n in self.counts.items())
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LANGUAGE)
+
+
+class Signed:
+    """A Msg value shown with its sign, in the locale's digits: +12,5 or -3."""
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def render(self, language: str) -> str:
+        return ("+" if self.value >= 0 else "-") + format_number(abs(self.value), language)
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LANGUAGE)
+
+
 def _value(value, language: str):
-    if isinstance(value, Msg):
+    if isinstance(value, (Msg, LanguageCounts, Signed)):
         return value.render(language)
     if isinstance(value, bool) or not isinstance(value, Number):
         return value

@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 
 LANGUAGES = {"ro": "ro", "pl": "pl", "zh": "zh_Hans"}
 PAGES = ["home", "email", "content", "sentiment", "reports", "lab", "capacity", "usage"]
-KEYWORDS = {"t": None, "N_": None, "Msg": None}
+KEYWORDS = {"t": None, "N_": None, "Msg": None, "say": None}
 # Calls whose first argument or these keywords a person reads.
 SHOWN = {"title", "caption", "header", "subheader", "markdown", "write", "info", "warning", "error", "success", "button", "selectbox", "text_input",
          "text_area", "number_input", "slider", "select_slider", "radio", "checkbox", "toggle", "multiselect", "file_uploader", "download_button",

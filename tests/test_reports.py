@@ -184,7 +184,7 @@ def test_a_year_of_a_vendor_export_makes_a_short_report_an_executive_reads(tmp_p
     shown = dict((name, len(table)) for name, table, _ in report.appendix())
     assert shown["Over time (per week)"] == len(over_time) and shown["By product"] <= 10
     kpis = report.tables()["KPIs"]
-    assert kpis["change"].notna().all() and kpis["change_basis"].iloc[0]
+    assert kpis["change"].notna().all() and kpis["compared"].iloc[0]
     document = Document(io.BytesIO(render(report, "docx")))
     assert document.paragraphs[0].text == "Customer sentiment: Devices" and len(document.inline_shapes) >= 3
 

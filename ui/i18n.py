@@ -55,6 +55,7 @@ VOCABULARY = (
     N_("prefill"), N_("decode"), N_("backward"), N_("optimizer step"),
     N_("weights"), N_("kv_cache"), N_("activations"), N_("logits"), N_("gradients"), N_("optimizer_states"),
     N_("negative share above"), N_("negative share up"),
+    N_("price"), N_("delivery"), N_("quality"), N_("support"), N_("usability"), N_("battery"), N_("sound"), N_("cleanliness"), N_("food"),
     N_("Lead with the main benefit."), N_("Open with a question the reader is asking."), N_("Lead with the problem it solves."),
     N_("Open with a concrete detail or number from the brief."), N_("Make it playful and light."), N_("Make it short and direct."),
 )

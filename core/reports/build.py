@@ -13,12 +13,13 @@ import pandas as pd
 from core.db import utcnow
 from core.errors import LLMError, UserError
 from core.grounding import figures_cited, figures_not_in
+from core.i18n import N_, Msg, Signed, render
 from core.llm import complete
 from core.llm.guarded import guard
 from core.mail.queue import activity_frame
 from core.sentiment.datasets import get_dataset
 from core.sentiment.insights import Dashboard, dashboard, default_period, period_labels
-from core.text import trim_to
+from core.text import LANGUAGE_NAMES, trim_to
 from core.usage import calls_frame, totals
 
 APPENDIX_ROWS = 10  # rows of each detailed table in the PDF and DOCX appendix (the Excel file has them all)
@@ -40,49 +41,59 @@ class Report:
     usage: pd.DataFrame | None = None
     email: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    language: str = "en"
+
+    def say(self, text: str, **values) -> str:
+        """A sentence of the report in its language."""
+        return Msg(text, **values).render(self.language)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table of the report by sheet name (the Excel file is exactly these, every row)."""
+        """Every table of the report by sheet name, names and headers in the report's language (the
+        Excel file is exactly these, every row)."""
         b = self.board
         k = b.kpis
         kpi = pd.DataFrame(
             [
-                {"measure": name, "value": round(getattr(k, attr), 1) if attr != "volume" else k.volume,
-                 "change": None if k.delta(attr) is None else round(k.delta(attr), 1), "change_basis": k.basis}
-                for name, attr in (("reviews", "volume"), ("positive share %", "positive_share"), ("negative share %", "negative_share"), ("net sentiment", "net_sentiment"))
+                {"measure": self.say(name), "value": round(getattr(k, attr), 1) if attr != "volume" else k.volume,
+                 "change": None if k.delta(attr) is None else round(k.delta(attr), 1), "change_basis": render(k.basis, self.language)}
+                for name, attr in ((N_("reviews"), "volume"), (N_("positive share %"), "positive_share"), (N_("negative share %"), "negative_share"), (N_("net sentiment"), "net_sentiment"))
             ]
         )
+        over_time = b.over_time.assign(period=period_labels(b.over_time["period"], b.every, self.language), net_sentiment=b.over_time["net_sentiment"].round(1))
         tables = {
-            "KPIs": kpi,
-            f"Over time (per {b.every})": b.over_time.assign(period=period_labels(b.over_time["period"], b.every), net_sentiment=b.over_time["net_sentiment"].round(1)),
-            "By product": b.by_product.round(2),
-            "By channel": b.by_channel.round(2),
-            "By language": b.by_language.round(2),
-            "Themes": b.themes.round(3),
-            "Negative drivers": b.drivers["negative"].round(2),
-            "Positive drivers": b.drivers["positive"].round(2),
-            "Notable reviews": self.notable,
-            "Alerts": b.alerts,
+            N_("KPIs"): kpi, TREND_TABLE: over_time, N_("By product"): b.by_product.round(2), N_("By channel"): b.by_channel.round(2),
+            N_("By language"): b.by_language.round(2), N_("Themes"): b.themes.round(3), N_("Negative drivers"): b.drivers["negative"].round(2),
+            N_("Positive drivers"): b.drivers["positive"].round(2), N_("Notable reviews"): self.notable, N_("Alerts"): b.alerts,
+            N_("Email replies"): self.email, N_("LLM usage"): self.usage,
         }
-        if self.email is not None:
-            tables["Email replies"] = self.email
-        if self.usage is not None:
-            tables["LLM usage"] = self.usage
-        return {name: table for name, table in tables.items() if table is not None}
+        return {
+            self.say(name, every=self.say(b.every)): table.rename(columns=lambda c: self.say(COLUMN_NAMES[c]) if c in COLUMN_NAMES else c)
+            for name, table in tables.items() if table is not None
+        }
 
     def appendix(self, rows: int = APPENDIX_ROWS) -> list[tuple[str, pd.DataFrame, int]]:
         """(name, the first `rows` rows, how many there are) for the PDF and DOCX appendix; the trend
         table is whole (its granularity keeps it to tens of rows), the rest are cut to the top rows."""
         out = []
-        for name, table in self.tables().items():
-            if name == "KPIs" or table.empty:
-                continue
-            whole = name.startswith("Over time")
-            out.append((name, table if whole else table.head(rows), len(table)))
+        trend = self.say(TREND_TABLE, every=self.say(self.board.every))
+        for name, table in list(self.tables().items())[1:]:  # the KPIs are on page one
+            if not table.empty:
+                out.append((name, table if name == trend else table.head(rows), len(table)))
         return out
 
 
-def _facts(board: Dashboard) -> dict:
+TREND_TABLE = N_("Over time (per {every})")
+# Table headers a reader sees, by the column's name in code.
+COLUMN_NAMES = {
+    "period": N_("period"), "volume": N_("reviews"), "negative": N_("negative"), "neutral": N_("neutral"), "positive": N_("positive"),
+    "net_sentiment": N_("net sentiment"), "mean_score": N_("mean score"), "negative_share": N_("negative %"), "positive_share": N_("positive %"),
+    "product": N_("product"), "channel": N_("channel"), "language": N_("language"), "name": N_("language name"), "measured": N_("accuracy measured"),
+    "theme": N_("theme"), "term": N_("term"), "z": N_("strength (z)"), "date": N_("date"), "sentiment": N_("sentiment"), "score": N_("score"),
+    "text": N_("review"), "measure": N_("measure"), "value": N_("value"), "change": N_("change"), "change_basis": N_("compared"),
+}
+
+
+def _facts(board: Dashboard, language: str = "en") -> dict:
     k = board.kpis
     facts = {
         "reviews": k.volume,
@@ -92,7 +103,7 @@ def _facts(board: Dashboard) -> dict:
     }
     if k.delta("negative_share") is not None:
         facts.update(
-            change_basis=k.basis,
+            change_basis=render(k.basis, language),
             compared_reviews=k.previous.volume,
             negative_share_change_points=round(k.delta("negative_share"), 1),
             net_sentiment_change=round(k.delta("net_sentiment"), 1),
@@ -114,55 +125,61 @@ MIN_FIGURES_CITED = 2
 MAX_SUMMARY_WORDS = 120
 
 
-def summary_problems(text: str, facts: dict, period: tuple) -> list[str]:
+def summary_problems(text: str, facts: dict, period: tuple, language: str = "en") -> list[str]:
     """Why a model's summary cannot be used: wrong numbers, too few of the figures, or rambling."""
-    unknown = figures_not_in(text, facts, period)
-    problems = [f"figures not in the data: {', '.join(unknown[:5])}"] if unknown else []
-    cited = figures_cited(text, facts)
+    unknown = figures_not_in(text, facts, period, language)
+    problems = [Msg("figures not in the data: {figures}", figures=", ".join(unknown[:5]))] if unknown else []
+    cited = figures_cited(text, facts, language)
     if len(cited) < MIN_FIGURES_CITED:
-        problems.append(f"it cites {len(cited)} of the computed figures (at least {MIN_FIGURES_CITED} needed)")
+        problems.append(Msg("it cites {cited} of the computed figures (at least {needed} needed)", cited=len(cited), needed=MIN_FIGURES_CITED))
     if len(text.split()) > MAX_SUMMARY_WORDS:
-        problems.append(f"it runs to {len(text.split())} words (at most {MAX_SUMMARY_WORDS})")
-    return problems
+        problems.append(Msg("it runs to {words} words (at most {most})", words=len(text.split()), most=MAX_SUMMARY_WORDS))
+    return [problem.render(language) for problem in problems]
 
 
-def template_summary(facts: dict) -> str:
-    """The summary written by code from the figures alone: used when the model's one is wrong."""
-    parts = [
-        f"This period had {facts['reviews']:,} reviews: {facts['positive_share_pct']}% positive and "
-        f"{facts['negative_share_pct']}% negative, a net sentiment of {facts['net_sentiment']:+}."
-    ]
+def template_summary(facts: dict, language: str = "en") -> str:
+    """The summary written by code from the figures alone, in the report's language: used when the model's one is wrong."""
+    parts = [Msg(
+        "This period had {reviews} reviews: {positive}% positive and {negative}% negative, a net sentiment of {net}.",
+        reviews=facts["reviews"], positive=facts["positive_share_pct"], negative=facts["negative_share_pct"], net=Signed(facts["net_sentiment"]),
+    )]
     if "negative_share_change_points" in facts:
         change = facts["negative_share_change_points"]
-        direction = "up" if change > 0 else "down" if change < 0 else "unchanged, moving"
-        parts.append(f"The negative share is {direction} {abs(facts['negative_share_change_points'])} points ({facts['change_basis']}, {facts['compared_reviews']:,} reviews).")
+        text = (N_("The negative share is up {points} points ({basis}, {reviews} reviews).") if change > 0 else
+                N_("The negative share is down {points} points ({basis}, {reviews} reviews).") if change < 0 else
+                N_("The negative share is unchanged ({basis}, {reviews} reviews)."))
+        parts.append(Msg(text, points=abs(change), basis=facts["change_basis"], reviews=facts["compared_reviews"]))
     if "most_negative_theme" in facts:
-        parts.append(f"The most negative theme is {facts['most_negative_theme']} ({facts['most_negative_theme_negative_share_pct']}% negative).")
+        parts.append(Msg("The most negative theme is {theme} ({share}% negative).", theme=Msg(facts["most_negative_theme"]), share=facts["most_negative_theme_negative_share_pct"]))
     if "weakest_product" in facts:
-        parts.append(f"The weakest product is {facts['weakest_product']} (net sentiment {facts['weakest_product_net_sentiment']:+}).")
+        parts.append(Msg("The weakest product is {product} (net sentiment {net}).", product=facts["weakest_product"], net=Signed(facts["weakest_product_net_sentiment"])))
     if "star_agreement_pct" in facts:
-        parts.append(f"Sentiment agrees with the star ratings on {facts['star_agreement_pct']}% of {facts['clearly_rated_reviews']:,} clearly rated reviews ({facts['star_agreement_balanced_pct']}% balanced).")
+        parts.append(Msg(
+            "Sentiment agrees with the star ratings on {share}% of {rows} clearly rated reviews ({balanced}% balanced).",
+            share=facts["star_agreement_pct"], rows=facts["clearly_rated_reviews"], balanced=facts["star_agreement_balanced_pct"],
+        ))
     if facts["alerts_fired"]:
-        parts.append(f"{facts['alerts_fired']} alerts fired.")
-    return " ".join(parts)
+        parts.append(Msg("{count} alerts fired.", count=facts["alerts_fired"]))
+    return ("" if language == "zh" else " ").join(part.render(language) for part in parts)  # Chinese sentences run on without spaces
 
 
-def write_summary(facts: dict, period: tuple, spec=None) -> tuple[str, str, list[str]]:
-    """(summary, source, notes): the model's summary if every number in it is a computed figure;
-    otherwise the template. The model is asked once: on a backend that cannot pass the number check,
-    asking again costs minutes and rarely passes."""
+def write_summary(facts: dict, period: tuple, spec=None, language: str = "en") -> tuple[str, str, list[str]]:
+    """(summary, source, notes): the model's summary, asked for in the report's language, if every
+    number in it is a computed figure (read with that language's decimal comma or point); otherwise
+    the template. The model is asked once: on a backend that cannot pass the number check, asking
+    again costs minutes and rarely passes."""
     messages = [
         {"role": "system", "content": "You write short, plain business summaries. Never invent figures."},
-        {"role": "user", "content": "Write a 3-sentence executive summary of customer review sentiment for a marketing lead. "
-         "Use only these figures, exactly as given, and no other numbers:\n" + json.dumps(facts)},
+        {"role": "user", "content": f"Write a 3-sentence executive summary of customer review sentiment for a marketing lead, in {LANGUAGE_NAMES.get(language, 'English')}. "
+         "Use only these figures, exactly as given, and no other numbers:\n" + json.dumps(facts, ensure_ascii=False)},
     ]
     try:
-        text = complete(messages, spec=spec, page="reports", max_tokens=120, temperature=0.2).text.strip()
+        text = complete(messages, spec=spec, page="reports", max_tokens=160, temperature=0.2).text.strip()
     except LLMError as error:
-        return template_summary(facts), "template", [f"The model could not write the summary ({error}); the template was used instead."]
-    result = guard(text, lambda text: summary_problems(text, facts, period), lambda text, problems: template_summary(facts))
+        return template_summary(facts, language), "template", [Msg("The model could not write the summary ({problem}); the template was used instead.", problem=render(error, language)).render(language)]
+    result = guard(text, lambda text: summary_problems(text, facts, period, language), lambda text, problems: template_summary(facts, language))
     if result.source == "fallback":
-        return result.value, "template", [f"The model's summary was not used ({'; '.join(result.rounds[-1])}); the summary written from the figures was used instead."]
+        return result.value, "template", [Msg("The model's summary was not used ({problems}); the summary written from the figures was used instead.", problems="; ".join(result.rounds[-1])).render(language)]
     return result.value, "model", []
 
 
@@ -191,25 +208,25 @@ def _excerpt(text: str, limit: int = 220) -> str:
     return trim_to(" ".join(str(text).split()), limit)
 
 
-def recommendations(board: Dashboard) -> list[str]:
+def recommendations(board: Dashboard, language: str = "en") -> list[str]:
     out = []
     themes = board.themes[board.themes["volume"] >= 5].sort_values("negative_share", ascending=False)
     for row in themes.head(2).itertuples():
         if row.negative_share >= 40:
-            out.append(f"Look into {row.theme}: {row.negative_share:.0f}% of the {row.volume:,} reviews that mention it are negative.")
+            out.append(Msg("Look into {theme}: {share}% of the {reviews} reviews that mention it are negative.", theme=Msg(row.theme), share=round(row.negative_share), reviews=int(row.volume)))
     products = board.by_product[board.by_product["volume"] >= 5].sort_values("net_sentiment")
     for row in products.head(1).itertuples():
         if row.net_sentiment < 0:
-            out.append(f"Review {row.product}: its net sentiment is {row.net_sentiment:+.0f} over {row.volume:,} reviews.")
+            out.append(Msg("Review {product}: its net sentiment is {net} over {reviews} reviews.", product=row.product, net=Signed(round(row.net_sentiment)), reviews=int(row.volume)))
     if not board.drivers["negative"].empty:
         terms = ", ".join(f"'{t}'" for t in board.drivers["negative"]["term"].head(3))
-        out.append(f"Answer the complaints behind {terms} in support replies and product copy.")
+        out.append(Msg("Answer the complaints behind {terms} in support replies and product copy.", terms=terms))
     if not board.drivers["positive"].empty:
         terms = ", ".join(f"'{t}'" for t in board.drivers["positive"]["term"].head(3))
-        out.append(f"Use what customers praise ({terms}) in marketing content.")
+        out.append(Msg("Use what customers praise ({terms}) in marketing content.", terms=terms))
     if not board.alerts.empty:
-        out.append(f"{len(board.alerts)} alert(s) fired: check the alerts table and the reviews behind them.")
-    return out or ["No theme, product or alert stands out this period; keep monitoring."]
+        out.append(Msg("{count} alert(s) fired: check the alerts table and the reviews behind them.", count=len(board.alerts)))
+    return [m.render(language) for m in out or [Msg("No theme, product or alert stands out this period; keep monitoring.")]]
 
 
 def notable_reviews(board: Dashboard, per_side: int = 5) -> pd.DataFrame:
@@ -231,22 +248,24 @@ def build_report(
     spec=None,
     include_usage: bool = True,
     title: str | None = None,
+    language: str = "en",
 ) -> Report:
+    """The report of a dataset's period, every sentence in `language` (en, ro, pl or zh)."""
     dataset = get_dataset(dataset_id)
     if start is None and end is None:
         start, end = default_period(dataset_id)
     board = dashboard(dataset_id, start=start, end=end, products=products, channels=channels)
     if board.reviews.empty:
-        raise UserError("There are no scored reviews in that period and filter.")
-    facts = _facts(board)
-    summary, source, notes = write_summary(facts, (start, end), spec)
+        raise UserError(Msg("There are no scored reviews in that period and filter."))
+    facts = _facts(board, language)
+    summary, source, notes = write_summary(facts, (start, end), spec, language)
     usage = None
     if include_usage:
         calls = calls_frame()
         usage = totals(calls, "page") if not calls.empty else None
     email = activity_frame()
     return Report(
-        title=title or f"Customer sentiment: {dataset.name}",
+        title=title or Msg("Customer sentiment: {name}", name=dataset.name).render(language),
         dataset_name=dataset.name,
         period=(start, end),
         generated_at=utcnow(),
@@ -254,12 +273,13 @@ def build_report(
         facts=facts,
         summary=summary,
         summary_source=source,
-        recommendations=recommendations(board),
+        recommendations=recommendations(board, language),
         notable=notable_reviews(board),
         issues=top_issues(board),
         usage=usage,
         email=None if email.empty else email,
-        notes=[n for n in (board.warning, *notes, board.language_notice) if n],
+        notes=[render(n, language) for n in (board.warning, *notes, board.language_notice) if n],
+        language=language,
     )
 
 

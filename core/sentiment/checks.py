@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.i18n import Msg
 from core.models.sentiment import rating_classes
 
 # Below this agreement with the stars (balanced over clearly negative and clearly positive rows, so
@@ -61,13 +62,14 @@ def doubtful(check: dict | None) -> bool:
     return bool(check and check["clear_rows"] >= MIN_CLEAR_ROWS and check["balanced_agreement"] is not None and check["balanced_agreement"] < AGREEMENT_FLOOR)
 
 
-def agreement_warning(check: dict | None, text_column: str = "") -> str | None:
+def agreement_warning(check: dict | None, text_column: str = "") -> Msg | None:
     """One loud sentence when sentiment and stars disagree, saying what to check."""
     if not doubtful(check):
         return None
-    column = f"'{text_column}'" if text_column else "the text column"
-    return (
-        f"Sentiment agrees with the stars on only {check['balanced_agreement']:.0%} of {check['clear_rows']:,} clearly rated reviews "
-        f"(balanced over {check['negative_rows']:,} negative and {check['positive_rows']:,} positive): check that {column} holds the review "
-        "text, that the reviews are in a language Mercury reads, and the classifier (or fit it to these ratings) before reading these results."
+    column = f"'{text_column}'" if text_column else Msg("the text column")
+    return Msg(
+        "Sentiment agrees with the stars on only {share}% of {rows} clearly rated reviews (balanced over {negative} negative and {positive} positive): "
+        "check that {column} holds the review text, that the reviews are in a language Mercury reads, and the classifier (or fit it to these ratings) "
+        "before reading these results.",
+        share=round(100 * check["balanced_agreement"]), rows=check["clear_rows"], negative=check["negative_rows"], positive=check["positive_rows"], column=column,
     )

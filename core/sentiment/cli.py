@@ -12,6 +12,7 @@ from core.columns import parse_map, resolve_mapping
 from core.config import BACKENDS
 from core.errors import UserError
 from core.exports import check_output_path, write_bytes, write_table
+from core.i18n import LANGUAGES, default_language
 from core.ingest import read_table
 from core.llm import resolve_spec
 from core.models.sentiment import get_classifier
@@ -44,7 +45,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         print(f"\rscored {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
 
     try:
-        dataset_id, summary = analyse_table(table, mapping=mapping, classifier=classifier, progress=progress, on_stored=started.append)
+        dataset_id, summary = analyse_table(table, mapping=mapping, classifier=classifier, progress=progress, on_stored=started.append, language=args.language)
     finally:  # a failed run still leaves its --out file: every row, scored as far as it got
         print(file=sys.stderr)
         if args.out and started:
@@ -110,12 +111,17 @@ def cmd_report(args: argparse.Namespace) -> int:
         dataset_id, _ = analyse_table(table, mapping=_mapping(table, args))
     spec = _spec(args) if args.backend else None
     try:
-        report = build_report(dataset_id, start=start, end=end, spec=spec)
+        report = build_report(dataset_id, start=start, end=end, spec=spec, language=args.language)
     except ValueError as error:
         raise UserError(str(error)) from error
     write_bytes(args.out, render(report, args.format))
     print(json.dumps({"dataset_id": dataset_id, "out": args.out, "format": args.format, "summary_source": report.summary_source, "reviews": report.facts["reviews"], "notes": report.notes}))
     return 0
+
+
+def add_language_option(parser) -> None:
+    """--language for a command that writes for a person (MERCURY_LANGUAGE, else English, by default)."""
+    parser.add_argument("--language", choices=list(LANGUAGES), default=default_language(), help="the language it writes in: en, ro, pl or zh (default: MERCURY_LANGUAGE, else en)")
 
 
 def register(commands) -> None:
@@ -128,6 +134,7 @@ def register(commands) -> None:
     sentiment.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
     sentiment.add_argument("--out", help="write every input column plus sentiment and score to this CSV or XLSX file")
     sentiment.add_argument("--json", action="store_true", help="print only the JSON summary (no human-readable line on stderr)")
+    add_language_option(sentiment)
     sentiment.set_defaults(handler=cmd_sentiment)
 
     report = commands.add_parser("report", help="an executive sentiment report as PDF, DOCX, HTML or Excel")
@@ -139,6 +146,7 @@ def register(commands) -> None:
     report.add_argument("--period", help="START:END dates, e.g. 2026-10-01:2026-10-31 (default: the latest 30, 90 or 365 days that hold most reviews, else all)")
     report.add_argument("--backend", choices=BACKENDS, help="the model that writes the summary")
     report.add_argument("--model", help="model id or name for the local or openai backend")
+    add_language_option(report)
     report.set_defaults(handler=cmd_report)
 
     fit = commands.add_parser("calibrate", help="fit a stored dataset's scores to its star ratings, or undo the fit")

@@ -17,6 +17,7 @@ from sqlmodel import select
 from core.columns import Mapping, resolve_mapping
 from core.db import Dataset, Review, SentimentCache, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import IngestError, PartialBatchError
+from core.i18n import LanguageCounts, Msg, render
 from core.ingest import Table
 from core.llm.base import Progress
 from core.llm.bulk import saved_after_stop
@@ -24,7 +25,7 @@ from core.models.sentiment import LABELS, Scored, get_classifier
 from core.ratings import rating_value
 from core.sentiment.checks import agreement_json, agreement_warning, rating_agreement
 from core.sentiment.themes import themes_of
-from core.text import LANGUAGE_NAMES, READS_WELL, UNKNOWN, detect_languages
+from core.text import READS_WELL, UNKNOWN, detect_languages
 
 CHUNK_ROWS = 512
 
@@ -206,11 +207,11 @@ def get_dataset(dataset_id: int) -> Dataset:
     return dataset
 
 
-def describe_dataset(dataset: Dataset) -> str:
+def describe_dataset(dataset: Dataset) -> Msg:
     """Where a dataset came from, what scored it and what was skipped, in a sentence or two."""
     reasons = json.loads(dataset.skip_reasons or "{}")
-    skipped = f"Skipped when reading: {', '.join(f'{n:,} {r}' for r, n in reasons.items())}." if reasons else "No rows skipped."
-    return f"Source: {dataset.source}. Classifier: {dataset.classifier or 'not run yet'}. {skipped}"
+    skipped = Msg("Skipped when reading: {reasons}.", reasons=", ".join(f"{n:,} {r}" for r, n in reasons.items())) if reasons else Msg("No rows skipped.")
+    return Msg("Source: {source}. Classifier: {classifier}. {skipped}", source=dataset.source, classifier=dataset.classifier or Msg("not run yet"), skipped=skipped)
 
 
 def rename_dataset(dataset_id: int, name: str) -> None:
@@ -260,7 +261,7 @@ def export_frame(dataset_id: int) -> pd.DataFrame:
 
 def analyse_table(
     table: Table, *, mapping: Mapping | None = None, classifier=None, name: str | None = None, progress: Progress | None = None,
-    on_stored: Callable[[int], None] | None = None,
+    on_stored: Callable[[int], None] | None = None, language: str = "en",
 ) -> tuple[int, dict]:
     """Store, score and summarise one file in a single call (the CLI and the page's upload path).
     Without a `mapping` the columns' roles are read from the file (core.columns), and a text column
@@ -278,7 +279,7 @@ def analyse_table(
     elapsed = time.perf_counter() - started
     check = rating_agreement(reviews_frame(dataset_id)) if columns.get("rating") else None
     notice = language_notice(languages)
-    warnings = [w for w in (agreement_warning(check, columns["text"]), notice) if w] + mapping.warnings()
+    warnings = [render(w, language) for w in (agreement_warning(check, columns["text"]), notice, *mapping.warnings()) if w]
     return dataset_id, {
         "dataset_id": dataset_id,
         "rows": run["rows"],
@@ -290,7 +291,7 @@ def analyse_table(
         "mapping_confidence": mapping.confidences(),
         "counts": counts,
         "languages": languages,
-        "language_notice": notice,
+        "language_notice": render(notice, language) if notice else None,
         "rating_agreement": agreement_json(check),
         "warnings": warnings,
         "model": classifier.model_id,
@@ -313,7 +314,7 @@ def language_counts(dataset_id: int) -> dict[str, int]:
     return {code or UNKNOWN: int(n) for code, n in sorted(rows, key=lambda row: -row[1])}
 
 
-def language_notice(counts: dict[str, int]) -> str | None:
+def language_notice(counts: dict[str, int]) -> Msg | None:
     """One sentence when a noticeable share of reviews is in a language Mercury is not measured on
     (or could not tell), so nobody reads those scores as if they were as sure as the rest."""
     total = sum(counts.values())
@@ -321,10 +322,11 @@ def language_notice(counts: dict[str, int]) -> str | None:
     share = sum(doubtful.values()) / total if total else 0
     if share < 0.02:
         return None
-    named = ", ".join(f"{LANGUAGE_NAMES.get(code, code)} ({n:,})" for code, n in sorted(doubtful.items(), key=lambda item: -item[1])[:4])
-    return (
-        f"{share:.0%} of these reviews are in languages Mercury's accuracy is not measured on: {named}. "
-        "It reads them through its multilingual model, but check a sample of their scores, or score them with the local or API backend."
+    named = LanguageCounts(dict(sorted(doubtful.items(), key=lambda item: -item[1])[:4]))
+    return Msg(
+        "{share}% of these reviews are in languages Mercury's accuracy is not measured on: {languages}. "
+        "It reads them through its multilingual model, but check a sample of their scores, or score them with the local or API backend.",
+        share=round(100 * share), languages=named,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core.db import Review, session_scope
+from core.i18n import N_, Msg, format_month
 from core.models.sentiment import LABELS
 from core.sentiment.alerts import evaluate_alerts, rules_for
 from core.sentiment.checks import agreement_warning, rating_agreement
@@ -21,6 +22,8 @@ from core.text import LANGUAGE_NAMES, READS_WELL, UNKNOWN, keywords_by_group
 FREQUENCIES = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 # The bucket for a span of days: a trend chart of tens of points, not hundreds.
 GRANULARITY = (("day", 60), ("week", 420), ("month", 1830), ("quarter", None))
+LATEST_ON_PREVIOUS = {"day": N_("latest day on the day before"), "week": N_("latest week on the week before"),
+                      "month": N_("latest month on the month before"), "quarter": N_("latest quarter on the quarter before")}
 # The first view is the shortest of these recent windows that holds a meaningful share of the reviews.
 RECENT_WINDOWS = (30, 90, 365)
 MEANINGFUL_SHARE = 0.5
@@ -34,7 +37,7 @@ class Kpis:
     net_sentiment: float  # positive share minus negative share, in points
     previous: "Kpis | None" = None  # what the change is measured against
     latest: "Kpis | None" = None  # what is compared with `previous` when it is not the whole period
-    basis: str = ""  # the comparison in words: "on the previous 30 days", "latest month on the month before"
+    basis: Msg | str = ""  # the comparison in words: "on the previous 30 days", "latest month on the month before"
 
     def delta(self, name: str) -> float | None:
         if self.previous is None or self.previous.volume == 0:
@@ -62,13 +65,13 @@ def kpis(frame: pd.DataFrame, start=None, end=None, every: str | None = None) ->
     result = _shares(current)
     before = _shares(scored[(scored["date"] >= start - (end - start)) & (scored["date"] < start)])
     if before.volume:
-        result.previous, result.basis = before, f"on the previous {(end - start).days} days"
+        result.previous, result.basis = before, Msg("on the previous {days} days", days=(end - start).days)
     elif every and current["date"].notna().any():
         buckets = current["date"].dt.tz_localize(None).dt.to_period(FREQUENCIES[every])
         last = buckets.max()
         earlier = _shares(current[buckets == last - 1])
         if earlier.volume:
-            result.latest, result.previous, result.basis = _shares(current[buckets == last]), earlier, f"latest {every} on the {every} before"
+            result.latest, result.previous, result.basis = _shares(current[buckets == last]), earlier, Msg(LATEST_ON_PREVIOUS[every])
     return result
 
 
@@ -221,12 +224,13 @@ def default_period(dataset_id: int, days: int | None = None) -> tuple[date | Non
     return low.date(), high.date()
 
 
-def period_labels(periods: pd.Series, every: str) -> list[str]:
-    """A bucket's start as a reader names it: 03 Mar, 03 Mar 2025, Mar 2025, Q1 2025."""
+def period_labels(periods: pd.Series, every: str, language: str = "en") -> list[str]:
+    """A bucket's start as a reader names it, in the reader's language: 03 Mar, 03 Mar 2025,
+    Mar 2025, Q1 2025 (gru 2025, 2025年12月 ...)."""
     stamps = pd.to_datetime(periods)
     if every == "quarter":
-        return [f"Q{stamp.quarter} {stamp.year}" for stamp in stamps]
-    return [stamp.strftime({"day": "%d %b", "week": "%d %b %Y", "month": "%b %Y"}[every]) for stamp in stamps]
+        return [Msg("Q{quarter} {year}", quarter=stamp.quarter, year=str(stamp.year)).render(language) for stamp in stamps]
+    return [format_month(stamp, language, {"day": "dMMM", "week": "yMMMd", "month": "yMMM"}[every]) for stamp in stamps]
 
 
 def granularity_for(start, end) -> str:
