@@ -7,7 +7,7 @@ from core.reports.render import FORMATS
 from core.reports.store import definitions, history, run_definition, save_definition, store_run, stored_file
 from core.sentiment.datasets import distinct_values
 from ui.backend import require_spec
-from ui.i18n import say, t
+from ui.i18n import current_language, say, t
 from ui.pickers import pick_dataset, pick_period
 
 KEY = "reports_"
@@ -42,7 +42,8 @@ if left.button(t("Build report"), type="primary", key=KEY + "build"):
     with st.status(t("Building the report..."), expanded=True) as status:
         st.write(t("Computing the figures and asking the model for a summary"))
         try:
-            report = build_report(dataset_id, start=start, end=end, products=products, channels=channels, spec=require_spec(), include_usage=include_usage, title=title)
+            report = build_report(dataset_id, start=start, end=end, products=products, channels=channels, spec=require_spec(), include_usage=include_usage, title=title,
+                                  language=current_language())
         except MercuryError as error:
             status.update(label=say(error), state="error")
             st.stop()
@@ -82,7 +83,7 @@ if saved:
         cols[0].write(t("**{name}**: last {days} days of dataset #{dataset}", name=definition.name, days=definition.period_days, dataset=str(definition.dataset_id)))
         if cols[1].button(t("Run now"), key=f"{KEY}rerun_{definition.id}"):
             with st.spinner(t("Building...")):
-                run = run_definition(definition, spec=require_spec())
+                run = run_definition(definition, spec=require_spec(), language=current_language())
             st.session_state[KEY + "run"] = run.id
             st.session_state[KEY + "notes"] = []
             st.rerun()

@@ -17,7 +17,7 @@ from core.sentiment.calibration import apply_calibration, calibrate, undo_calibr
 from core.sentiment.datasets import create_dataset, delete_dataset, describe_dataset, export_frame, list_datasets, rename_dataset, score_dataset
 from core.sentiment.insights import FREQUENCIES, dashboard, granularity_for, reviews_behind
 from ui.backend import current_spec
-from ui.i18n import labels, num, say, signed, t
+from ui.i18n import current_language, labels, num, say, signed, t
 from ui.pickers import pick_classifier, pick_dataset, pick_period
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
@@ -66,7 +66,7 @@ with st.expander(t("Add reviews"), expanded=datasets.empty):
         table = combine(tables)
         st.write(
             t("**{source}**: {rows} rows read, {skipped} skipped", source=table.source, rows=len(table.frame), skipped=table.skipped)
-            + (f" ({table.skip_summary()})" if table.skipped else "")
+            + (f" ({table.skip_summary(current_language())})" if table.skipped else "")
             + ". " + t("Encoding {encoding}", encoding=table.encoding) + (", " + t("delimiter {delimiter}", delimiter=repr(table.delimiter)) if table.delimiter else "") + "."
         )
         for note in filter(None, (table.header_note(), table.mended_note())):

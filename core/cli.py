@@ -20,7 +20,7 @@ from core.content.writing import generate
 from core.db import get_engine, ping
 from core.errors import MercuryError, UserError
 from core.exports import check_output_path, write_table
-from core.i18n import LANGUAGES, compile_catalogs
+from core.i18n import LANGUAGES, compile_catalogs, default_language, language_code, render
 from core.ingest import read_input, read_table
 from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, labelled_rows
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
@@ -315,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except MercuryError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except MercuryError as error:  # in the command's --language where it has one, else MERCURY_LANGUAGE's
+        print(f"error: {render(error, language_code(getattr(args, 'language', None)) or default_language())}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted.", file=sys.stderr)

@@ -250,7 +250,7 @@ def parse_map(text: str) -> dict[str, str | None]:
         role, sep, column = part.partition("=")
         role = role.strip().lower()
         if not sep or role not in ROLES:
-            raise UserError(f"--map takes role=COLUMN pairs for {', '.join(ROLES)}, not '{part.strip()}'.")
+            raise UserError(Msg("--map takes role=COLUMN pairs for {roles}, not '{part}'.", roles=', '.join(ROLES), part=part.strip()))
         chosen[role] = None if column.strip().lower() in ("", "none") else column.strip()
     return chosen
 
@@ -261,17 +261,16 @@ def resolve_mapping(frame: pd.DataFrame, source: str, given: dict[str, str | Non
     mapping = propose_roles(frame)
     for role, column in (given or {}).items():
         if column is not None and column not in frame.columns:
-            raise IngestError(f"{source} has no column '{column}'; its columns are: {', '.join(map(str, frame.columns))}.")
+            raise IngestError(Msg("{source} has no column '{column}'; its columns are: {columns}.", source=source, column=column, columns=', '.join(map(str, frame.columns))))
         mapping.roles[role] = RoleGuess(column, "given" if column else "", "named by you")
         for other, guess in mapping.roles.items():  # a column plays one role
             if other != role and column and guess.column == column and other not in given:
                 mapping.roles[other] = RoleGuess(None)
     text = mapping.roles["text"]
     if text.column is None:
-        raise IngestError(f"{source} has no column of review text: name it with --map text=COLUMN.")
+        raise IngestError(Msg("{source} has no column of review text: name it with --map text=COLUMN.", source=source))
     if text.confidence == "guess":
         raise UserError(
-            f"{source}: cannot tell which column holds the review text ({text.reason}); candidates: "
-            f"{', '.join(text.candidates)}. Name it with --map text=COLUMN."
+            Msg("{source}: cannot tell which column holds the review text ({reason}); candidates: {candidates}. Name it with --map text=COLUMN.", source=source, reason=text.reason, candidates=', '.join(text.candidates))
         )
     return mapping

@@ -8,6 +8,8 @@ import io
 import re
 from typing import Iterator, Protocol
 
+from core.i18n import N_
+
 MAX_LINE_CHARS = 1_000_000  # also the longest cell of a workbook
 csv.field_size_limit(MAX_LINE_CHARS)  # a review may be long; core.ingest's line limit is what bounds it
 
@@ -16,8 +18,8 @@ class Skips(Protocol):
     def skip(self, reason: str, count: int = 1, *, line: int | None = None) -> None: ...
 
 
-RAGGED = "ragged row (more fields than the header)"
-UNCLOSED = "unclosed quote (the line was skipped; the lines after it were read)"
+RAGGED = N_("ragged row (more fields than the header)")
+UNCLOSED = N_("unclosed quote (the line was skipped; the lines after it were read)")
 # A quoted field may hold newlines; one that runs on past this many lines is an unclosed quote, not a review.
 MAX_LINES_IN_A_FIELD = 200
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import UserError
+from core.i18n import Msg
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Google Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,12 +56,12 @@ def check_output_path(path: str | Path) -> Path:
     """An output file we can write, checked before any work is spent on what goes in it."""
     target = Path(path)
     if target.is_dir():
-        raise UserError(f"{path} is a folder: give a file name to write to.")
+        raise UserError(Msg("{path} is a folder: give a file name to write to.", path=path))
     folder = target.parent
     if not folder.is_dir():
-        raise UserError(f"The folder {folder} does not exist: create it first or choose another output file.")
+        raise UserError(Msg("The folder {folder} does not exist: create it first or choose another output file.", folder=folder))
     if not os.access(folder, os.W_OK):
-        raise UserError(f"Mercury may not write into {folder}: choose another output file.")
+        raise UserError(Msg("Mercury may not write into {folder}: choose another output file.", folder=folder))
     return target
 
 
@@ -75,7 +76,7 @@ def write_bytes(path: str | Path, data: bytes) -> None:
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise UserError(f"Could not write {path}: {error.strerror or error}.") from error
+        raise UserError(Msg("Could not write {path}: {value}.", path=path, value=error.strerror or error)) from error
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:

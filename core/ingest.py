@@ -18,6 +18,7 @@ import pandas as pd
 from core.columns import name_score
 from core.delimited import MAX_LINE_CHARS, RAGGED, position_names, reads_as_data, records, unique_names
 from core.errors import IngestError, LimitError
+from core.i18n import N_, Msg, format_number, gettext_for
 
 # What one file may expand to, checked before it is parsed: a file that is small on the wire must
 # not take a shared server down (an inflating .xlsx, a million columns, JSON nested past the stack).
@@ -36,7 +37,7 @@ def _mb(limit: int) -> str:
 
 
 def _too_big(name: str, size: int, limit: int) -> IngestError:
-    return IngestError(f"{name} is {size / 1e6:,.0f} MB, over the {_mb(limit)} limit: split it into smaller files.")
+    return IngestError(Msg("{name} is {value} MB, over the {mb} limit: split it into smaller files.", name=name, value=round(size / 1000000.0), mb=_mb(limit)))
 
 
 def read_input(path: str | Path, limit: int | None = None) -> bytes:
@@ -46,20 +47,20 @@ def read_input(path: str | Path, limit: int | None = None) -> bytes:
     try:
         info = path.stat()
     except OSError as error:
-        raise IngestError(f"Cannot read {path}: {error.strerror or error}.") from error
+        raise IngestError(Msg("Cannot read {path}: {value}.", path=path, value=error.strerror or error)) from error
     if stat.S_ISDIR(info.st_mode):
-        raise IngestError(f"{path} is a folder: give a file inside it.")
+        raise IngestError(Msg("{path} is a folder: give a file inside it.", path=path))
     if not stat.S_ISREG(info.st_mode):
-        raise IngestError(f"{path} is not a regular file (a device or a pipe): save the data to a file first.")
+        raise IngestError(Msg("{path} is not a regular file (a device or a pipe): save the data to a file first.", path=path))
     if info.st_size > limit:
         raise _too_big(path.name, info.st_size, limit)
     try:
         with path.open("rb") as handle:
             raw = handle.read(limit + 1)  # a file that grew after stat() is still bounded
     except OSError as error:
-        raise IngestError(f"Cannot read {path}: {error.strerror or error}.") from error
+        raise IngestError(Msg("Cannot read {path}: {value}.", path=path, value=error.strerror or error)) from error
     if len(raw) > limit:
-        raise IngestError(f"{path.name} is over the {_mb(limit)} limit: split it into smaller files.")
+        raise IngestError(Msg("{name} is over the {mb} limit: split it into smaller files.", name=path.name, mb=_mb(limit)))
     return raw
 
 
@@ -76,7 +77,7 @@ def check_json_depth(text: str, name: str) -> None:
         if mark in ("[", "{"):
             depth += 1
             if depth > MAX_JSON_DEPTH:
-                raise LimitError(f"{name} nests JSON deeper than {MAX_JSON_DEPTH} levels, more than Mercury reads.")
+                raise LimitError(Msg("{name} nests JSON deeper than {max_json_depth} levels, more than Mercury reads.", name=name, max_json_depth=MAX_JSON_DEPTH))
         elif mark in ("]", "}"):
             depth -= 1
 
@@ -87,9 +88,9 @@ def loads_json(text: str, name: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise IngestError(f"{name} is not valid JSON ({error.msg} at line {error.lineno}).") from error
+        raise IngestError(Msg("{name} is not valid JSON ({msg} at line {lineno}).", name=name, msg=error.msg, lineno=error.lineno)) from error
     except RecursionError as error:  # a nesting the pre-check could not see
-        raise LimitError(f"{name} nests JSON deeper than Mercury reads.") from error
+        raise LimitError(Msg("{name} nests JSON deeper than Mercury reads.", name=name)) from error
 
 
 def read_json_file(path: str | Path, limit: int = 10 * 1024 * 1024):
@@ -98,9 +99,9 @@ def read_json_file(path: str | Path, limit: int = 10 * 1024 * 1024):
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise IngestError(f"{Path(path).name} is not UTF-8 text: save it as UTF-8 JSON.") from error
+        raise IngestError(Msg("{name} is not UTF-8 text: save it as UTF-8 JSON.", name=Path(path).name)) from error
     if "\x00" in text:
-        raise IngestError(f"{Path(path).name} is a binary file, not JSON text.")
+        raise IngestError(Msg("{name} is a binary file, not JSON text.", name=Path(path).name))
     return loads_json(text, Path(path).name)
 
 
@@ -108,15 +109,15 @@ def check_text_shape(text: str, name: str, delimiter: str | None = None) -> None
     """Rows, columns and line length of a text table, checked before a parser allocates for them."""
     lines = text.count("\n") + 1
     if lines > MAX_ROWS + 1:
-        raise LimitError(f"{name} has {lines:,} lines, over the limit of {MAX_ROWS:,} rows: split it into smaller files.")
+        raise LimitError(Msg("{name} has {lines} lines, over the limit of {max_rows} rows: split it into smaller files.", name=name, lines=lines, max_rows=MAX_ROWS))
     longest = max((len(line) for line in io.StringIO(text)), default=0)
     if longest > MAX_LINE_CHARS:
-        raise LimitError(f"{name} has a line of {longest:,} characters, over the limit of {MAX_LINE_CHARS:,}.")
+        raise LimitError(Msg("{name} has a line of {longest} characters, over the limit of {max_line_chars}.", name=name, longest=longest, max_line_chars=MAX_LINE_CHARS))
     if delimiter:
         header = text[: text.find("\n")] if "\n" in text else text
         columns = header.count(delimiter) + 1
         if columns > MAX_COLUMNS:
-            raise LimitError(f"{name} has {columns:,} columns, over the limit of {MAX_COLUMNS:,}.")
+            raise LimitError(Msg("{name} has {columns} columns, over the limit of {max_columns}.", name=name, columns=columns, max_columns=MAX_COLUMNS))
 
 
 _ROW_INDEX = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d{7,})\"")
@@ -136,8 +137,8 @@ def check_xlsx_shape(raw: bytes, name: str) -> None:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError) as error:
-        raise IngestError(f"{name} is not a readable Excel workbook (a damaged zip).") from error
-    too_big = LimitError(f"{name} unpacks to more than {_mb(MAX_UNPACKED_BYTES)}, over the limit: save a smaller workbook or a CSV.")
+        raise IngestError(Msg("{name} is not a readable Excel workbook (a damaged zip).", name=name)) from error
+    too_big = LimitError(Msg("{name} unpacks to more than {mb}, over the limit: save a smaller workbook or a CSV.", name=name, mb=_mb(MAX_UNPACKED_BYTES)))
     if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
         raise too_big
     unpacked = 0
@@ -151,19 +152,19 @@ def check_xlsx_shape(raw: bytes, name: str) -> None:
                     if unpacked > MAX_UNPACKED_BYTES:
                         raise too_big
                     if len(chunk) == 1024 * 1024 and b"<" not in chunk:
-                        raise LimitError(f"{name} holds a cell longer than {MAX_LINE_CHARS:,} characters, over the limit.")
+                        raise LimitError(Msg("{name} holds a cell longer than {max_line_chars} characters, over the limit.", name=name, max_line_chars=MAX_LINE_CHARS))
                     if sheet:
                         window = tail + chunk
                         rows += window.count(b"<row") - window.count(b"<rowBreaks") - tail.count(b"<row")
                         last = max((int(m) for m in _ROW_INDEX.findall(window)), default=0)
                         wide = max((_column_number(m) for m in _WIDE_CELL.findall(window)), default=0)
                         if max(rows, last) > MAX_ROWS + 1:
-                            raise LimitError(f"{name} has more than {MAX_ROWS:,} rows in a sheet, over the limit: split it into smaller files.")
+                            raise LimitError(Msg("{name} has more than {max_rows} rows in a sheet, over the limit: split it into smaller files.", name=name, max_rows=MAX_ROWS))
                         if wide > MAX_COLUMNS:
-                            raise LimitError(f"{name} has {wide:,} columns in a sheet, over the limit of {MAX_COLUMNS:,}.")
+                            raise LimitError(Msg("{name} has {wide} columns in a sheet, over the limit of {max_columns}.", name=name, wide=wide, max_columns=MAX_COLUMNS))
                         tail = chunk[-24:]
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
-            raise IngestError(f"{name} is not a readable Excel workbook (a damaged part).") from error
+            raise IngestError(Msg("{name} is not a readable Excel workbook (a damaged part).", name=name)) from error
 
 
 @dataclass
@@ -185,25 +186,25 @@ class Table:
         if line is not None and len(self.skip_lines.setdefault(reason, [])) < MAX_LINES_NAMED:
             self.skip_lines[reason].append(line)
 
-    def header_note(self) -> str | None:
+    def header_note(self) -> Msg | None:
         """One sentence when the file has no header row."""
         if not self.headerless:
             return None
-        return (f"The first row of {self.source} reads as data, not as column names, so it is kept as a review "
-                f"and the columns are named by position (column 1 to column {self.frame.shape[1]}).")
+        return Msg("The first row of {source} reads as data, not as column names, so it is kept as a review and the columns are named by position (column 1 to column {last}).",
+                   source=self.source, last=self.frame.shape[1])
 
-    def mended_note(self) -> str | None:
+    def mended_note(self) -> Msg | None:
         if not self.mended:
             return None
-        return f"{self.mended:,} rows of {self.source} hold the delimiter unquoted in their last column, the review text: each was kept whole."
+        return Msg("{count} rows of {source} hold the delimiter unquoted in their last column, the review text: each was kept whole.", count=self.mended, source=self.source)
 
-    def skip_summary(self) -> str:
-        """`2 skipped: ragged row (more fields than the header) at line 3; unclosed quote ... at line 5`."""
+    def skip_summary(self, language: str = "en") -> str:
+        """`1 ragged row (more fields than the header) at line 3; 1 unclosed quote ... at line 5`, in `language`."""
         def where(reason: str) -> str:
             lines = self.skip_lines.get(reason, [])
             shown = ", ".join(map(str, lines[:5])) + (" ..." if self.skip_reasons[reason] > 5 else "")
-            return f" at line{'s' if len(lines) > 1 else ''} {shown}" if lines else ""
-        return "; ".join(f"{count:,} {reason}{where(reason)}" for reason, count in self.skip_reasons.items())
+            return " " + Msg(N_("at line {lines}") if len(lines) == 1 else N_("at lines {lines}"), lines=shown).render(language) if lines else ""
+        return "; ".join(f"{format_number(count, language, 0)} {gettext_for(language, reason)}{where(reason)}" for reason, count in self.skip_reasons.items())
 
 
 def decode(raw: bytes, name: str) -> tuple[str, str]:
@@ -217,7 +218,7 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
     if len(sample) >= 4 and sample[0::2].count(0) > 0.4 * len(sample[0::2]):
         return raw.decode("utf-16-be", errors="replace"), "utf-16-be"
     if b"\x00" in sample:
-        raise IngestError(f"{name} looks like a binary file, not a table of text: export it as CSV, TSV, Excel or JSON lines.")
+        raise IngestError(Msg("{name} looks like a binary file, not a table of text: export it as CSV, TSV, Excel or JSON lines.", name=name))
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -249,14 +250,14 @@ def _read_delimited(raw: bytes, name: str, suffix: str) -> Table:
     text, encoding = decode(raw, name)
     text = text.lstrip("\ufeff")
     if not text.strip():
-        raise IngestError(f"{name} is empty.")
+        raise IngestError(Msg("{name} is empty.", name=name))
     delimiter = _sniff_delimiter(text, suffix)
     check_text_shape(text, name, delimiter)
     table = Table(frame=pd.DataFrame(), source=name, encoding=encoding, delimiter=delimiter)
     lines = records(text, delimiter, table)
     first = next(lines, None)
     if first is None:
-        raise IngestError(f"{name} is empty.")
+        raise IngestError(Msg("{name} is empty.", name=name))
     header = unique_names(first[1])
     width = len(header)
     rows = []
@@ -290,7 +291,7 @@ def _read_jsonl(raw: bytes, name: str) -> Table:
     check_text_shape(text, name)
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
-        raise IngestError(f"{name} is empty.")
+        raise IngestError(Msg("{name} is empty.", name=name))
     keys: set[str] = set()
     for line in lines:
         try:
@@ -298,17 +299,17 @@ def _read_jsonl(raw: bytes, name: str) -> Table:
         except LimitError:
             raise
         except IngestError:
-            table.skip("line is not valid JSON")
+            table.skip(N_("line is not valid JSON"))
             continue
         if isinstance(value, dict):
             keys.update(value)
             if len(keys) > MAX_COLUMNS:
-                raise LimitError(f"{name} has more than {MAX_COLUMNS:,} different keys, over the limit of {MAX_COLUMNS:,} columns.")
+                raise LimitError(Msg("{name} has more than {max_columns} different keys, over the limit of {max_columns} columns.", name=name, max_columns=MAX_COLUMNS))
             records.append({k: ("" if v is None else str(v)) for k, v in value.items()})
         else:
-            table.skip("line is not a JSON object")
+            table.skip(N_("line is not a JSON object"))
     if not records:
-        raise IngestError(f"{name} holds no JSON objects, one per line.")
+        raise IngestError(Msg("{name} holds no JSON objects, one per line.", name=name))
     table.frame = pd.DataFrame.from_records(records).fillna("")
     return table
 
@@ -318,7 +319,7 @@ def _read_xlsx(raw: bytes, name: str) -> Table:
     try:
         frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl", header=None)
     except Exception as error:  # openpyxl raises many types for a damaged workbook
-        raise IngestError(f"{name} is not a readable Excel workbook ({type(error).__name__}).") from error
+        raise IngestError(Msg("{name} is not a readable Excel workbook ({kind}).", name=name, kind=type(error).__name__)) from error
     table = Table(frame=frame, source=name, encoding="xlsx", delimiter="")
     if frame.empty:
         return table
@@ -341,13 +342,13 @@ def read_table(data: bytes | str | Path, name: str | None = None) -> Table:
         if len(raw) > MAX_UPLOAD_BYTES:
             raise _too_big(name, len(raw), MAX_UPLOAD_BYTES)
     if not raw.strip():
-        raise IngestError(f"{name} is empty.")
+        raise IngestError(Msg("{name} is empty.", name=name))
     suffix = Path(name).suffix.lower()
     is_zip = raw[:4] == b"PK\x03\x04"
     if suffix in (".xlsx", ".xlsm") or (is_zip and suffix not in (".csv", ".tsv", ".txt", ".jsonl", ".json")):
         table = _read_xlsx(raw, name)
     elif is_zip:
-        raise IngestError(f"{name} is a zip archive (or an Excel file) renamed {suffix}: unzip it, or upload it as .xlsx.")
+        raise IngestError(Msg("{name} is a zip archive (or an Excel file) renamed {suffix}: unzip it, or upload it as .xlsx.", name=name, suffix=suffix))
     elif suffix in (".jsonl", ".json", ".ndjson"):
         table = _read_jsonl(raw, name)
     else:
@@ -355,7 +356,7 @@ def read_table(data: bytes | str | Path, name: str | None = None) -> Table:
     table.frame.columns = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(table.frame.columns)]
     table.frame = table.frame.astype(object).where(table.frame.notna(), "")  # an empty cell is "", never NaN
     if table.frame.empty:
-        raise IngestError(f"{name} has a header but no rows.")
+        raise IngestError(Msg("{name} has a header but no rows.", name=name))
     return table
 
 

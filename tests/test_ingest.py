@@ -59,7 +59,7 @@ def test_a_review_in_the_last_column_that_runs_past_its_commas_is_kept_whole():
     data = "id,review\n1,fine\n2,Great blender, love it, would buy again\n"
     table = read_table(data.encode(), "r.csv")
     assert table.frame["review"].tolist() == ["fine", "Great blender, love it, would buy again"]
-    assert table.skipped == 0 and "kept whole" in table.mended_note()
+    assert table.skipped == 0 and "kept whole" in str(table.mended_note())
 
 
 def test_jsonl_with_a_broken_line():

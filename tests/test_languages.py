@@ -119,3 +119,20 @@ def test_the_set_up_compiles_the_catalogs(tmp_path):
     assert compile_catalogs(tmp_path / "locales") == [folder / "mercury.mo"]
     assert compile_catalogs(tmp_path / "locales") == []  # up to date: nothing to do
     assert Path(folder / "mercury.mo").stat().st_size > 10_000
+
+
+def test_errors_from_core_reach_a_person_in_their_language(tmp_path):
+    from tests.conftest import run_cli
+
+    empty = tmp_path / "puste.csv"
+    empty.write_text("")
+    result = run_cli("sentiment", empty, env={"MERCURY_LANGUAGE": "pl"})
+    assert result.returncode == 2 and result.stderr.strip() == "error: puste.csv jest pusty."
+    result = run_cli("sentiment", empty, "--language", "zh")
+    assert result.stderr.strip() == "error: puste.csv 是空的。"
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    at.session_state["ui_language"] = "ro"
+    at.run()
+    at.switch_page("app_pages/sentiment.py").run()
+    at.file_uploader(key="sentiment_upload").upload("gol.csv", b"", "text/csv").run()
+    assert [e.value for e in at.error] == ["gol.csv este gol."]

@@ -103,7 +103,7 @@ def test_a_file_with_no_header_keeps_every_row_and_finds_the_review_text(tmp_pat
     mapping = propose_roles(table.frame)
     assert mapping.roles["text"].column == "column 4"
     assert mapping.roles["rating"].column == "column 5" and mapping.roles["date"].column == "column 8"
-    assert "reads as data, not as column names" in table.header_note()
+    assert "reads as data, not as column names" in str(table.header_note())
 
 
 def test_a_google_play_export_in_indonesian_is_counted_and_named_as_indonesian(tmp_path):

@@ -36,12 +36,12 @@ def definitions() -> list[ReportDefinition]:
         return list(session.exec(select(ReportDefinition).order_by(ReportDefinition.created_at.desc())))
 
 
-def run_definition(definition: ReportDefinition, *, spec=None, formats=FORMATS) -> ReportRun:
-    """Build the saved report for the last `period_days` days of its dataset and keep its files."""
+def run_definition(definition: ReportDefinition, *, spec=None, formats=FORMATS, language: str = "en") -> ReportRun:
+    """Build the saved report for the last `period_days` days of its dataset, in `language`, and keep its files."""
     start, end = default_period(definition.dataset_id, definition.period_days)
     report = build_report(
         definition.dataset_id, start=start, end=end, products=json.loads(definition.products), channels=json.loads(definition.channels),
-        spec=spec, include_usage=definition.include_usage, title=definition.name,
+        spec=spec, include_usage=definition.include_usage, title=definition.name, language=language,
     )
     return store_run(report, definition_id=definition.id, dataset_id=definition.dataset_id, formats=formats)
 

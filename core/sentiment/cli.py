@@ -12,7 +12,7 @@ from core.columns import parse_map, resolve_mapping
 from core.config import BACKENDS
 from core.errors import UserError
 from core.exports import check_output_path, write_bytes, write_table
-from core.i18n import LANGUAGES, default_language
+from core.i18n import LANGUAGES, LanguageCounts, Msg, default_language
 from core.ingest import read_table
 from core.llm import resolve_spec
 from core.models.sentiment import get_classifier
@@ -35,9 +35,9 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     mapping = _mapping(table, args)
     print(f"columns: {mapping.describe()}", file=sys.stderr)
     for note in filter(None, (table.header_note(), table.mended_note())):
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {note.render(args.language)}", file=sys.stderr)
     if table.skipped:
-        print(f"skipped: {table.skip_summary()}", file=sys.stderr)
+        print(f"skipped: {table.skip_summary(args.language)}", file=sys.stderr)
     classifier = get_classifier(args.backend or "embedded", model_dir=args.model_dir, spec=None if not args.model else _spec(args))
     started: list[int] = []
 
@@ -53,12 +53,11 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     print(json.dumps(summary, ensure_ascii=False))
     if not args.json:
         counts = summary["counts"]
-        print(
-            f"{summary['rows']:,} rows scored ({counts['positive']:,} positive, {counts['neutral']:,} neutral, "
-            f"{counts['negative']:,} negative), {summary['skipped']:,} skipped; stored as dataset {dataset_id}. "
-            f"Languages: {', '.join(f'{code} {n:,}' for code, n in summary['languages'].items())}.",
-            file=sys.stderr,
-        )
+        print(Msg(
+            "{rows} rows scored ({positive} positive, {neutral} neutral, {negative} negative), {skipped} skipped; stored as dataset {dataset}. Languages: {languages}.",
+            rows=summary["rows"], positive=counts["positive"], neutral=counts["neutral"], negative=counts["negative"], skipped=summary["skipped"],
+            dataset=str(dataset_id), languages=LanguageCounts(summary["languages"]),
+        ).render(args.language), file=sys.stderr)
     for warning in summary["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

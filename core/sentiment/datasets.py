@@ -17,7 +17,7 @@ from sqlmodel import select
 from core.columns import Mapping, resolve_mapping
 from core.db import Dataset, Review, SentimentCache, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import IngestError, PartialBatchError
-from core.i18n import LanguageCounts, Msg, render
+from core.i18n import N_, LanguageCounts, Msg, render
 from core.ingest import Table
 from core.llm.base import Progress
 from core.llm.bulk import saved_after_stop
@@ -97,15 +97,15 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
     """
     text_column = mapping.get("text")
     if not text_column or text_column not in table.frame.columns:
-        raise IngestError(f"{table.source} needs a text column to analyse.")
+        raise IngestError(Msg("{source} needs a text column to analyse.", source=table.source))
     frame = table.frame
     texts = frame[text_column].astype(str)  # stored as given: exports must show what the file said
     keep = texts.str.strip().str.len() > 0
-    table.skip("empty text", int((~keep).sum()))
+    table.skip(N_("empty text"), int((~keep).sum()))
     roles = {role: column for role, column in mapping.items() if column and column in frame.columns}
     dates = pd.to_datetime(frame[roles["date"]], errors="coerce", utc=True, format="mixed") if "date" in roles else None
     if dates is not None:
-        table.skip("date not understood (kept, without a date)", int((dates.isna() & keep & (frame[roles['date']].astype(str).str.strip() != "")).sum()))
+        table.skip(N_("date not understood (kept, without a date)"), int((dates.isna() & keep & (frame[roles['date']].astype(str).str.strip() != "")).sum()))
     other_columns = [c for c in frame.columns if c not in roles.values()]
     fingerprint = table_fingerprint(table, roles, scored_by)
     with session_scope() as session:
@@ -203,7 +203,7 @@ def get_dataset(dataset_id: int) -> Dataset:
     with session_scope() as session:
         dataset = session.get(Dataset, dataset_id)
     if dataset is None:
-        raise IngestError(f"There is no dataset {dataset_id}.")
+        raise IngestError(Msg("There is no dataset {dataset_id}.", dataset_id=str(dataset_id)))
     return dataset
 
 
