@@ -218,7 +218,7 @@ with tab_alerts:
     with st.form(KEY + "alert_form", clear_on_submit=True):
         cols = st.columns([2, 2, 1, 1, 1, 1])
         rule_name = cols[0].text_input(t("Name"), placeholder=t("named for what it watches"), key=KEY + "alert_name")
-        kind = cols[1].selectbox(t("Fires when"), list(ALERT_KINDS), format_func=labels({k: text.split(" {")[0] for k, text in ALERT_KINDS.items()}), key=KEY + "alert_kind")
+        kind = cols[1].selectbox(t("Fires when"), list(ALERT_KINDS), format_func=labels(ALERT_KINDS), key=KEY + "alert_kind")
         threshold = cols[2].number_input(t("Threshold (% or points)"), min_value=0.0, max_value=100.0, value=40.0, step=5.0, key=KEY + "alert_threshold")
         period_code = cols[3].selectbox(t("Per"), list(PERIOD_NAMES), index=1, format_func=labels(PERIOD_NAMES), key=KEY + "alert_period")
         scope = cols[4].selectbox(t("Scope"), ["", "product", "channel"], format_func=labels({"": t("all reviews"), "product": "product", "channel": "channel"}), key=KEY + "alert_scope")

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from core.db import BrandProfile, session_scope, utcnow
 from core.errors import UserError
+from core.i18n import Msg
 from core.ingest import IngestError, read_json_file
 from core.models.encoders import encoder
 from core.models.intents import intent_classifier
@@ -62,12 +63,12 @@ class Brand:
 
 def brand_from_dict(data: dict) -> Brand:
     if not isinstance(data, dict) or not str(data.get("name", "")).strip():
-        raise UserError("A brand needs at least a name.")
+        raise UserError(Msg("A brand needs at least a name."))
     values = {"name": str(data["name"]).strip()}
     for key in ("tone", "sign_off", "reply_from", "internal_notes"):
         if data.get(key) is not None:
             if not isinstance(data[key], str):
-                raise UserError(f"The brand's {key} must be text.")
+                raise UserError(Msg("The brand's {key} must be text.", key=key))
             values[key] = data[key].strip()
     for key in LIST_FIELDS:
         if data.get(key) is not None:
@@ -75,18 +76,18 @@ def brand_from_dict(data: dict) -> Brand:
             if isinstance(items, str):
                 items = [line for line in items.splitlines()]
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise UserError(f"The brand's {key} must be a list of strings.")
+                raise UserError(Msg("The brand's {key} must be a list of strings.", key=key))
             values[key] = [i.strip() for i in items if i.strip()]
     return Brand(**values)
 
 
 def read_brand_file(path: str | Path) -> Brand:
     if not Path(path).exists():
-        raise UserError(f"There is no brand file at {path}.")
+        raise UserError(Msg("There is no brand file at {path}.", path=path))
     try:
         data = read_json_file(path)
     except IngestError as error:
-        raise UserError(f"The brand file: {error}") from None
+        raise UserError(Msg("The brand file: {error}", error=error)) from None
     return brand_from_dict(data)
 
 

@@ -41,6 +41,9 @@ TITLE_NAMES = ("title", "summary", "headline", "subject", "review_title", "tytul
 PREFIXES = ("reviews", "review")
 # Words too common to say a role on their own inside a longer name (`user_name`, `meta_data`).
 GENERIC_WORDS = {"name", "data", "time", "day", "id", "site", "model", "item", "nota", "body", "content", "source"}
+# Names that often mean the role but as often something else: a `source` column may be the shop or
+# the corpus a row came from. Such a column is proposed as "likely", for the person to confirm.
+WEAK_NAMES = {"source"}
 SAMPLE_ROWS = 1000
 
 
@@ -62,7 +65,7 @@ def name_score(column: str, role: str) -> int:
             bare = tokens[len(prefix) + 1 :]
             break
     if tokens in names or bare in names:
-        return 3
+        return 1 if bare in WEAK_NAMES else 3
     parts = set(tokens.split("_")) - GENERIC_WORDS - set(PREFIXES)
     return 1 if any(name in parts for name in names if "_" not in name) else 0
 
@@ -145,7 +148,7 @@ def profile(values: pd.Series) -> Profile:
 class RoleGuess:
     column: str | None
     confidence: str = ""  # "given" (by the user), "sure", "likely" or "guess"; "" when no column has the role
-    reason: str = ""
+    reason: Msg | str = ""
     candidates: list[str] = field(default_factory=list)
 
 
@@ -166,7 +169,7 @@ class Mapping:
     def warnings(self) -> list[Msg]:
         """A sentence for each role that matters to the result and was read with less than certainty."""
         return [
-            Msg("The {role} column '{column}' is a likely reading, not a sure one ({reason}): pass --map {role}=COLUMN if it is wrong.", role=role, column=g.column, reason=g.reason)
+            Msg("The {role} column '{column}' is a likely reading, not a sure one ({reason}): pass --map {key}=COLUMN if it is wrong.", role=Msg(role), key=role, column=g.column, reason=g.reason)
             for role, g in self.roles.items()
             if g.confidence == "likely" and role in ("text", "date", "rating")
         ]
@@ -187,14 +190,15 @@ def _text_guess(profiles: dict[str, Profile]) -> RoleGuess:
     rivals = [c for n, s, c in ranked[1:] if n >= named and s >= 0.5 * strength]
     candidates = [c for _, _, c in ranked[:4]]
     if named >= 3:
-        return RoleGuess(column, "sure", "named as review text", candidates)
+        return RoleGuess(column, "sure", Msg("named as review text"), candidates)
     sentences = strength > 0 and profiles[column].median_words >= 5
     if not rivals and sentences:
-        return RoleGuess(column, "likely" if named else "sure", "the only column whose rows read as sentences", candidates)
+        return RoleGuess(column, "likely" if named else "sure", Msg("the only column whose rows read as sentences"), candidates)
     if not rivals and named:
-        return RoleGuess(column, "likely", "its name mentions text or reviews, though its rows are short", candidates)
-    why = f"{', '.join(rivals)} read as much like sentences" if rivals else "its rows are only a few words each"
-    return RoleGuess(column, "guess", f"free text, but {why}", candidates)
+        return RoleGuess(column, "likely", Msg("its name mentions text or reviews, though its rows are short"), candidates)
+    if rivals:
+        return RoleGuess(column, "guess", Msg("free text, but {rivals} read as much like sentences", rivals=", ".join(rivals)), candidates)
+    return RoleGuess(column, "guess", Msg("free text, but its rows are only a few words each"), candidates)
 
 
 def _pick(role: str, profiles: dict[str, Profile], taken: set[str], fits) -> RoleGuess:
@@ -207,11 +211,11 @@ def _pick(role: str, profiles: dict[str, Profile], taken: set[str], fits) -> Rol
     named, column = ranked[0]
     candidates = [c for _, c in ranked[:4]]
     if named >= 3:
-        return RoleGuess(column, "sure", f"named as the {role}, and its values fit", candidates)
+        return RoleGuess(column, "sure", Msg("named as the {role}, and its values fit", role=Msg(role)), candidates)
     if named:
-        return RoleGuess(column, "likely", f"its name mentions the {role}, and its values fit", candidates)
+        return RoleGuess(column, "likely", Msg("its name mentions the {role}, and its values fit", role=Msg(role)), candidates)
     if role in ("date", "rating") and profiles[column].filled >= 20:  # a few values read as dates or stars by chance
-        return RoleGuess(column, "likely", f"its values read as {'dates' if role == 'date' else 'ratings (stars, 1-5 or 1-10)'}", candidates)
+        return RoleGuess(column, "likely", Msg("its values read as dates") if role == "date" else Msg("its values read as ratings (stars, 1-5 or 1-10)"), candidates)
     return RoleGuess(None)  # a product or channel is never taken from values alone: a brand or category column looks the same
 
 
@@ -262,7 +266,7 @@ def resolve_mapping(frame: pd.DataFrame, source: str, given: dict[str, str | Non
     for role, column in (given or {}).items():
         if column is not None and column not in frame.columns:
             raise IngestError(Msg("{source} has no column '{column}'; its columns are: {columns}.", source=source, column=column, columns=', '.join(map(str, frame.columns))))
-        mapping.roles[role] = RoleGuess(column, "given" if column else "", "named by you")
+        mapping.roles[role] = RoleGuess(column, "given" if column else "", Msg("named by you"))
         for other, guess in mapping.roles.items():  # a column plays one role
             if other != role and column and guess.column == column and other not in given:
                 mapping.roles[other] = RoleGuess(None)

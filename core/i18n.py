@@ -172,8 +172,31 @@ class Signed:
         return self.render(DEFAULT_LANGUAGE)
 
 
+class Clause:
+    """A Msg value: another sentence (an error, a Msg, text) set inside this one, without its full stop."""
+
+    def __init__(self, sentence):
+        self.sentence = sentence
+
+    def render(self, language: str) -> str:
+        return render(self.sentence, language).rstrip(".。")
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LANGUAGE)
+
+
+class Capital(Clause):
+    """A Msg value: a clause that opens its sentence, so it starts with a capital letter."""
+
+    def render(self, language: str) -> str:
+        text = render(self.sentence, language)
+        return text[:1].upper() + text[1:]
+
+
 def _value(value, language: str):
-    if isinstance(value, (Msg, LanguageCounts, Signed)):
+    if isinstance(value, Exception):
+        return render(value, language)
+    if isinstance(value, (Msg, LanguageCounts, Signed, Clause)):  # Capital is a Clause
         return value.render(language)
     if isinstance(value, bool) or not isinstance(value, Number):
         return value

@@ -98,7 +98,8 @@ def test_a_reply_with_no_fact_says_a_person_follows_up_in_the_mails_language():
 def test_languages_mercury_is_not_measured_on_are_named():
     assert language_notice({"en": 90, "ro": 10}) is None
     notice = language_notice({"en": 80, "hu": 15, "und": 5})
-    assert "Hungarian (15)" in notice and "20%" in notice
+    assert "Hungarian (15)" in str(notice) and "20%" in str(notice)
+    assert "węgierski (15)" in notice.render("pl")  # named in the reader's language
 
 
 def test_cli_summary_counts_reviews_per_language(tmp_path):

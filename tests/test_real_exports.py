@@ -144,7 +144,8 @@ def test_alert_rules_are_named_for_what_they_watch_saved_once_and_need_enough_re
     first = add_rule(export_dataset, kind="negative_share_above", threshold=10, period="W")
     again = add_rule(export_dataset, kind="negative_share_above", threshold=10, period="W")
     assert first.id == again.id and len(rules_for(export_dataset)) == 1
-    assert describe_rule(first) == "Negative share above 10% in a week (periods of 20 reviews or more)"
+    assert str(describe_rule(first)) == "Negative share above 10% in a week (periods of 20 reviews or more)"
+    assert describe_rule(first).render("ro") == "Ponderea negativelor peste 10% într-o săptămână (perioade cu cel puțin 20 recenzii)"
     reviews = reviews_frame(export_dataset)
     loose = add_rule(export_dataset, kind="negative_share_above", threshold=10, period="W", min_reviews=1)
     assert loose.name == first.name and loose.id != first.id

@@ -4,9 +4,11 @@ The language is the sidebar picker's, remembered for the session; before it is t
 browser's (st.context.locale) when it is one Mercury speaks, else MERCURY_LANGUAGE, else English."""
 from __future__ import annotations
 
+from typing import Callable
+
 import streamlit as st
 
-from core.i18n import LANGUAGES, N_, default_language, format_number, format_percent, language_code, render
+from core.i18n import LANGUAGES, N_, Msg, Signed, default_language, format_number, format_percent, language_code, render
 
 LANGUAGE_KEY = "ui_language"
 
@@ -20,8 +22,6 @@ def current_language() -> str:
 
 def t(text: str, **values) -> str:
     """The text in this session's language, its {placeholders} filled (numbers in the locale's format)."""
-    from core.i18n import Msg
-
     return Msg(text, **values).render(current_language()) if values else render(text, current_language())
 
 
@@ -55,13 +55,14 @@ VOCABULARY = (
     N_("prefill"), N_("decode"), N_("backward"), N_("optimizer step"),
     N_("weights"), N_("kv_cache"), N_("activations"), N_("logits"), N_("gradients"), N_("optimizer_states"),
     N_("negative share above"), N_("negative share up"),
+    N_("scores"), N_("drafts"), N_("text"),
     N_("price"), N_("delivery"), N_("quality"), N_("support"), N_("usability"), N_("battery"), N_("sound"), N_("cleanliness"), N_("food"),
     N_("Lead with the main benefit."), N_("Open with a question the reader is asking."), N_("Lead with the problem it solves."),
     N_("Open with a concrete detail or number from the brief."), N_("Make it playful and light."), N_("Make it short and direct."),
 )
 
 
-def labels(options: dict) -> callable:
+def labels(options: dict) -> Callable[[object], str]:
     """A widget's format_func naming each option in this session's language, translated now: a
     format_func that looked the language up later would see no session (AppTest calls it so)."""
     named = {key: say(text) for key, text in options.items()}
@@ -70,4 +71,4 @@ def labels(options: dict) -> callable:
 
 def signed(value: float, digits: int = 1) -> str:
     """A change with its sign, in the locale's digits: +1,5 or -0,3."""
-    return ("+" if value >= 0 else "-") + format_number(abs(value), current_language(), digits)
+    return Signed(round(value, digits)).render(current_language())

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from core.brand import Brand
 from core.errors import UserError
 from core.grounding import complete_sentences
+from core.i18n import Msg
 from core.text import LANGUAGE_NAMES, trim_to
 
 KINDS = ("blog", "social", "email", "product", "ad")
@@ -45,15 +46,15 @@ class Brief:
         self.kind, self.platform, self.language = self.kind.lower().strip(), self.platform.lower().strip(), (self.language or "en").lower().strip()
         self.keywords = [k.strip() for k in self.keywords if k and k.strip()]
         if self.kind not in KINDS:
-            raise UserError(f"Unknown content kind '{self.kind}': choose one of {', '.join(KINDS)}.")
+            raise UserError(Msg("Unknown content kind '{kind}': choose one of {kinds}.", kind=self.kind, kinds=', '.join(KINDS)))
         if not self.topic.strip():
-            raise UserError("Give a topic or a brief to write about.")
+            raise UserError(Msg("Give a topic or a brief to write about."))
         if self.kind == "social":
             self.platform = self.platform or "x"
             if self.platform not in PLATFORM_LIMITS:
-                raise UserError(f"Unknown platform '{self.platform}': choose one of {', '.join(PLATFORM_LIMITS)}.")
+                raise UserError(Msg("Unknown platform '{platform}': choose one of {platforms}.", platform=self.platform, platforms=', '.join(PLATFORM_LIMITS)))
         if not 1 <= self.variants <= 6:
-            raise UserError("Ask for between 1 and 6 variants.")
+            raise UserError(Msg("Ask for between 1 and 6 variants."))
 
     @property
     def limit(self) -> int | None:

@@ -16,6 +16,7 @@ import jsonschema
 
 from core.config import redact
 from core.errors import LLMError, PartialBatchError
+from core.i18n import Msg
 from core.llm.base import BackendSpec, Completion, Message, Progress, resolve_spec
 from core.llm.embedded import load_embedded
 from core.llm.guarded import guard, guard_many
@@ -60,7 +61,7 @@ def _load(spec: BackendSpec):
         return TransformersBackend(spec.model, kind="local")
     if spec.kind == "openai":
         return OpenAIBackend(spec)
-    raise LLMError(f"Unknown backend '{spec.kind}': choose embedded, local or openai.")
+    raise LLMError(Msg("Unknown backend '{kind}': choose embedded, local or openai.", kind=spec.kind))
 
 
 def fit_to_window(backend, messages: Sequence[Message], max_tokens: int) -> tuple[list[Message], list[str]]:
@@ -68,7 +69,7 @@ def fit_to_window(backend, messages: Sequence[Message], max_tokens: int) -> tupl
     budget = backend.context_window - max_tokens - CONTEXT_MARGIN_TOKENS
     if budget <= 0:
         raise LLMError(
-            f"The answer length ({max_tokens} tokens) does not fit the model's {backend.context_window}-token window."
+            Msg("The answer length ({max_tokens} tokens) does not fit the model's {context_window}-token window.", max_tokens=max_tokens, context_window=backend.context_window)
         )
     fitted = [dict(m) for m in messages]
     sizes = [backend.count_tokens(m["content"]) for m in fitted]
@@ -246,7 +247,7 @@ def complete_json(
         return completions[-1].text
 
     def give_up(text: str, problems: list[str]) -> dict:
-        raise LLMError(f"The model did not return valid JSON after one repair attempt: {problems[0]}.")
+        raise LLMError(Msg("The model did not return valid JSON after one repair attempt: {problem}.", problem=problems[0]))
 
     result = guard(
         completions[0].text, lambda text: json_problems(text, schema), give_up, repair=repair,
@@ -279,7 +280,7 @@ def complete_json_many(
         replies = ask(asked)
     except PartialBatchError as error:
         kept = {i: parse_json_reply(c.text, schema) for i, c in error.finished.items() if not json_problems(c.text, schema)}
-        raise PartialBatchError(str(error), kept, error.total, stopped=error.stopped) from error
+        raise PartialBatchError(error.msg, kept, error.total, stopped=error.stopped) from error
     answers = guard_many(
         replies,
         lambda i, text: json_problems(text, schema),
@@ -290,12 +291,12 @@ def complete_json_many(
     return [answer.value for answer in answers]
 
 
-def check_connection(spec: BackendSpec) -> tuple[bool, str]:
+def check_connection(spec: BackendSpec) -> tuple[bool, Msg]:
     """Load the backend and ask for a couple of tokens; one sentence either way."""
     try:
         completion = complete(
             [{"role": "user", "content": "Reply with the word OK."}], spec=spec, page="connection test", max_tokens=4
         )
     except LLMError as error:
-        return False, str(error)
-    return True, f"Connected: {spec.label} answered in {completion.latency_s:.1f} s."
+        return False, error.msg if isinstance(error.msg, Msg) else Msg(str(error))
+    return True, Msg("Connected: {backend} answered in {seconds} s.", backend=spec.label, seconds=round(completion.latency_s, 1))

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from core.config import BACKENDS, setting
 from core.errors import LLMError
+from core.i18n import Msg
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 Progress = Callable[[int, int], None]
@@ -47,13 +48,13 @@ def resolve_spec(
     """Fill a spec from explicit values, then environment / secrets, then defaults."""
     kind = setting("MERCURY_BACKEND", kind).lower()
     if kind not in BACKENDS:
-        raise LLMError(f"Unknown backend '{kind}': choose embedded, local or openai.")
+        raise LLMError(Msg("Unknown backend '{kind}': choose embedded, local or openai.", kind=kind))
     if kind == "embedded":
         return BackendSpec(kind="embedded", model=EMBEDDED_MODEL_NAME)
     if kind == "local":
         local_model = setting("MERCURY_LOCAL_MODEL", model)
         if not local_model:
-            raise LLMError("The local backend needs a model: give a transformers model id or a local folder.")
+            raise LLMError(Msg("The local backend needs a model: give a transformers model id or a local folder."))
         return BackendSpec(kind="local", model=local_model)
     configured_url = setting("OPENAI_BASE_URL")
     url = (base_url or "").strip() or configured_url
@@ -86,10 +87,10 @@ def check_base_url(url: str) -> None:
     """Refuse a base URL the server may not call: not http(s), or outside MERCURY_ALLOWED_BASE_URLS."""
     parsed = urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise LLMError(f"The base URL '{url[:100]}' is not an http(s) address such as http://gpu-box:8000/v1.")
+        raise LLMError(Msg("The base URL '{url}' is not an http(s) address such as http://gpu-box:8000/v1.", url=url[:100]))
     allowed = [_endpoint(a) for a in setting("MERCURY_ALLOWED_BASE_URLS").split(",") if a.strip()]
     if allowed and not any(_endpoint(url) == a or _endpoint(url).startswith(a + "/") for a in allowed):
-        raise LLMError(f"This server may call only these model servers: {', '.join(allowed)}; ask its administrator to add {url[:100]}.")
+        raise LLMError(Msg("This server may call only these model servers: {allowed}; ask its administrator to add {url}.", allowed=', '.join(allowed), url=url[:100]))
 
 
 @dataclass

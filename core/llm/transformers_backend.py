@@ -6,6 +6,7 @@ import time
 from typing import Iterator, Sequence
 
 from core.errors import LLMError
+from core.i18n import Msg
 from core.llm.base import Completion, Message, Progress
 from core.models import quiet_transformers
 
@@ -31,7 +32,7 @@ class TransformersBackend:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(self.device).eval()
         except (OSError, ValueError) as error:
-            raise LLMError(f"Could not load the model '{path}': {str(error).splitlines()[0]}") from error
+            raise LLMError(Msg("Could not load the model '{path}': {problem}", path=path, problem=str(error).splitlines()[0])) from error
         self._torch = torch
         self.kind = kind
         self.model_name = model_name or path
@@ -153,7 +154,7 @@ class TransformersBackend:
                 yield piece
         worker.join()
         if failure:
-            raise LLMError(f"The model stopped with an error: {failure[0]}") from failure[0]
+            raise LLMError(Msg("The model stopped with an error: {problem}", problem=failure[0])) from failure[0]
         text = "".join(pieces).strip()
         return Completion(
             text=text,

@@ -256,5 +256,5 @@ def draft_replies(mails: Sequence[ParsedEmail], brand: Brand, languages: Sequenc
             i = todo[n]
             drafts[i] = _noted_foreign(finish_draft(completion.text, mails[i], brand, facts[i], languages[i]), foreign[i], languages[i])
         if stopped is not None:
-            raise PartialBatchError(str(stopped), {i: d for i, d in enumerate(drafts) if d is not None}, len(mails), stopped=stopped.stopped) from stopped
+            raise PartialBatchError(stopped.msg, {i: d for i, d in enumerate(drafts) if d is not None}, len(mails), stopped=stopped.stopped) from stopped
     return drafts  # type: ignore[return-value]

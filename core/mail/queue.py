@@ -15,6 +15,7 @@ from sqlmodel import select
 from core.brand import Brand
 from core.db import EmailMessage, delete_row, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import LLMError, PartialBatchError, UserError
+from core.i18n import N_, Clause, Msg
 from core.llm.base import Progress
 from core.llm.bulk import saved_after_stop
 from core.mail.drafting import Draft, draft_replies, draft_reply, template_reply
@@ -65,7 +66,7 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
         session.commit()
         ids = dict(session.exec(stored).all()) if fresh else known
     if stopped is not None:
-        raise LLMError(f"{str(stopped).rstrip('.')}; the {len(fresh):,} mails are saved, triaged by embeddings and rules where the model did not answer: draft them when the server answers again.") from stopped
+        raise LLMError(Msg("{problem}; the {count} mails are saved, triaged by embeddings and rules where the model did not answer: draft them when the server answers again.", problem=Clause(stopped), count=len(fresh))) from stopped
     return [ids[identity] for identity in identities]
 
 
@@ -89,7 +90,7 @@ def get_email(email_id: int) -> EmailMessage:
     with session_scope() as session:
         row = session.get(EmailMessage, int(email_id))
         if row is None:
-            raise UserError(f"There is no email {email_id}.")
+            raise UserError(Msg("There is no email {email_id}.", email_id=str(email_id)))
         return row
 
 
@@ -114,7 +115,7 @@ def draft_email(email_id: int, brand: Brand, *, spec=None, instruction: str = ""
         if instruction:  # a failed redraft leaves the draft there is
             raise
         _save_draft(email_id, template_reply(_as_parsed(row), brand, row.language, f"template: the model failed ({str(error).rstrip('.')})"), spec)
-        raise LLMError(f"{str(error).rstrip('.')}; email {email_id} got a reply written from the Brand profile's facts instead.") from error
+        raise LLMError(Msg("{problem}; email {email_id} got a reply written from the Brand profile's facts instead.", problem=Clause(error), email_id=str(email_id))) from error
     return _save_draft(email_id, draft, spec)
 
 
@@ -132,7 +133,7 @@ def draft_pending(brand: Brand, *, spec=None, ids: Sequence[int] | None = None, 
         except PartialBatchError as error:  # drafts that arrived before the batch stopped are saved; a rerun drafts the rest
             for i, draft in error.finished.items():
                 _save_draft(part[i].id, draft, spec)
-            raise saved_after_stop(error, start + len(error.finished), "drafts") from error
+            raise saved_after_stop(error, start + len(error.finished), N_("drafts")) from error
         for i, draft in drafts.items():
             _save_draft(part[i].id, draft, spec)
         if progress:
@@ -157,9 +158,9 @@ def _decide(email_id: int, status: str, text: str = "") -> EmailMessage:
     with session_scope() as session:
         row = session.get(EmailMessage, int(email_id))
         if row is None:
-            raise UserError(f"There is no email {email_id}.")
+            raise UserError(Msg("There is no email {email_id}.", email_id=str(email_id)))
         if status == "approved" and not (text.strip() or row.draft.strip()):
-            raise UserError("There is no draft to approve yet: draft a reply first.")
+            raise UserError(Msg("There is no draft to approve yet: draft a reply first."))
         row.status, row.decided_at = status, utcnow()
         if status == "approved":
             final = text.strip() or row.draft

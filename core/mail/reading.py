@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import IngestError
+from core.i18n import Msg
 from core.ingest import decode, find_column, read_table
 
 MAX_BODY_CHARS = 20_000
@@ -112,11 +113,11 @@ MAX_MIME_PARTS = 500
 
 def parse_eml(data: bytes) -> ParsedEmail:
     if data.lower().count(b"content-type: multipart") > MAX_MIME_PARTS:
-        raise IngestError(f"The email nests more than {MAX_MIME_PARTS} MIME parts, far more than real mail: Mercury does not read it.")
+        raise IngestError(Msg("The email nests more than {max_mime_parts} MIME parts, far more than real mail: Mercury does not read it.", max_mime_parts=MAX_MIME_PARTS))
     try:
         return _parse_eml(data)
     except RecursionError as error:
-        raise IngestError("The email nests its MIME parts too deeply for Mercury to read.") from error
+        raise IngestError(Msg("The email nests its MIME parts too deeply for Mercury to read.")) from error
 
 
 def _parse_eml(data: bytes) -> ParsedEmail:
@@ -178,7 +179,7 @@ def parse_table(data: bytes, name: str) -> tuple[list[ParsedEmail], pd.DataFrame
     frame = table.frame
     columns = {role: find_column(frame, names) for role, names in _CSV_ROLES.items()}
     if columns["body"] is None:
-        raise IngestError(f"{name} has no body column: name one of its columns body, message or text.")
+        raise IngestError(Msg("{name} has no body column: name one of its columns body, message or text.", name=name))
     emails = []
     for _, row in frame.iterrows():
         received = pd.to_datetime(row[columns["received"]], errors="coerce", utc=True) if columns["received"] else pd.NaT
@@ -196,24 +197,24 @@ def parse_table(data: bytes, name: str) -> tuple[list[ParsedEmail], pd.DataFrame
 def read_emails(data: bytes, name: str) -> list[ParsedEmail]:
     """Any supported mail file by its name: .eml, .txt, .mbox, or a table of emails."""
     if not data.strip():
-        raise IngestError(f"{name} is empty.")
+        raise IngestError(Msg("{name} is empty.", name=name))
     suffix = Path(name).suffix.lower()
     if suffix == ".eml":
         if b"\x00" in data[:8192] or not _HEADER_START.match(data.lstrip()[:200]):
-            raise IngestError(f"{name} is not an email: an .eml file is text that starts with headers such as From: and Subject:.")
+            raise IngestError(Msg("{name} is not an email: an .eml file is text that starts with headers such as From: and Subject:.", name=name))
         emails = [parse_eml(data)]
     elif suffix in (".mbox", ".mbx") or data.startswith(b"From "):
         emails = parse_mbox(data)
     elif suffix in (".txt", ""):
         if b"\x00" in data[:2000] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise IngestError(f"{name} is not a text file.")
+            raise IngestError(Msg("{name} is not a text file.", name=name))
         
         emails = [parse_text(decode(data, name)[0])]
     elif suffix in (".csv", ".tsv", ".xlsx", ".jsonl", ".json"):
         emails = parse_table(data, name)[0]
     else:
-        raise IngestError(f"{name} is not a mail file Mercury reads: use .eml, .mbox, .txt or a CSV of emails.")
+        raise IngestError(Msg("{name} is not a mail file Mercury reads: use .eml, .mbox, .txt or a CSV of emails.", name=name))
     emails = [e for e in emails if e.body.strip() or e.subject.strip()]
     if not emails:
-        raise IngestError(f"{name} holds no email with a subject or a body.")
+        raise IngestError(Msg("{name} holds no email with a subject or a body.", name=name))
     return emails

@@ -108,5 +108,5 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
             Triage(intent, urgency, scored.sentiment, mail_language(text), needs_reply, bool(flags), flags, reason, source)
         )
     if stopped is not None:
-        raise PartialBatchError(str(stopped), dict(enumerate(results)), len(results), stopped=True)
+        raise PartialBatchError(stopped.msg, dict(enumerate(results)), len(results), stopped=True)
     return results

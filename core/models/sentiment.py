@@ -109,7 +109,7 @@ class LLMClassifier:
         try:
             answers = complete_json_many(conversations, SENTIMENT_SCHEMA, spec=self.spec, page="sentiment", max_tokens=40)
         except PartialBatchError as error:  # the answers that arrived are scores to keep
-            raise PartialBatchError(str(error), {i: _scored(a) for i, a in error.finished.items()}, error.total, stopped=error.stopped) from error
+            raise PartialBatchError(error.msg, {i: _scored(a) for i, a in error.finished.items()}, error.total, stopped=error.stopped) from error
         return [_scored(answer or NEUTRAL_ANSWER) for answer in answers]
 
 

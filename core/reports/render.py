@@ -14,7 +14,7 @@ import pandas as pd
 from core.charts import SENTIMENT_COLOURS as COLOURS
 from core.charts import stacked_labels, theme_bars
 from core.exports import to_xlsx_bytes
-from core.i18n import N_, format_date
+from core.i18n import N_, Signed, format_date, format_number
 from core.i18n import render as sentence
 from core.reports.build import Report
 from core.reports.fonts import CSS_FONT_STACK, EAST_ASIAN_FONT, chart_font, pdf_fonts
@@ -75,8 +75,6 @@ def _period_text(report: Report) -> str:
 
 def _kpis(report: Report) -> list[tuple[str, str, str]]:
     """(name, value, change) for the headline figures; the change is empty when nothing compares."""
-    from core.i18n import Signed, format_number
-
     k, language, say = report.board.kpis, report.language, report.say
 
     def change(attr: str, points: bool) -> str:

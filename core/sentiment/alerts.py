@@ -9,33 +9,50 @@ from sqlmodel import select
 
 from core.db import AlertRule, delete_row, session_scope
 from core.errors import UserError
+from core.i18n import N_, Capital, Msg
 
-ALERT_KINDS = {
-    "negative_share_above": "negative share above {threshold:g}% in a {period}",
-    "negative_share_up": "negative share up {threshold:g} points on the previous {period}",
-}
-PERIOD_NAMES = {"D": "day", "W": "week", "M": "month"}
+ALERT_KINDS = {"negative_share_above": N_("negative share above"), "negative_share_up": N_("negative share up")}  # as the rule form names them
+PERIOD_NAMES = {"D": N_("day"), "W": N_("week"), "M": N_("month")}
 MIN_REVIEWS = 20
 
 
+# Each kind and period in its own words: languages decline a period after "in a" and "the previous".
+WATCHING = {
+    ("negative_share_above", "D"): N_("negative share above {threshold}% in a day"),
+    ("negative_share_above", "W"): N_("negative share above {threshold}% in a week"),
+    ("negative_share_above", "M"): N_("negative share above {threshold}% in a month"),
+    ("negative_share_up", "D"): N_("negative share up {threshold} points on the previous day"),
+    ("negative_share_up", "W"): N_("negative share up {threshold} points on the previous week"),
+    ("negative_share_up", "M"): N_("negative share up {threshold} points on the previous month"),
+}
+PER_SCOPE = {"product": N_("{what}, per product"), "channel": N_("{what}, per channel")}
+
+
+def _watching(kind: str, threshold: float, period: str, scope: str = "") -> Msg:
+    what = Msg(WATCHING[kind, period], threshold=float(threshold))
+    return Msg(PER_SCOPE[scope], what=what) if scope else what
+
+
 def watches(kind: str, threshold: float, period: str, scope: str = "") -> str:
-    """What a rule watches, in words: its name unless the user gives one."""
-    text = ALERT_KINDS[kind].format(threshold=threshold, period=PERIOD_NAMES[period])
-    return (text[0].upper() + text[1:]) + (f", per {scope}" if scope else "")
+    """What a rule watches, in words (English: the name it is stored under unless the user gives one)."""
+    text = _watching(kind, threshold, period, scope).render()
+    return text[0].upper() + text[1:]
 
 
-def describe_rule(rule: AlertRule) -> str:
-    text = watches(rule.kind, rule.threshold, rule.period, rule.scope_column)
-    described = text if rule.name == text else f"{rule.name}: {text[0].lower() + text[1:]}"
-    return f"{described} (periods of {rule.min_reviews:,} reviews or more)"
+def describe_rule(rule: AlertRule) -> Msg:
+    """The rule as a person reads it, in any language: its name, what it watches, and its minimum."""
+    what = _watching(rule.kind, rule.threshold, rule.period, rule.scope_column)
+    if rule.name == watches(rule.kind, rule.threshold, rule.period, rule.scope_column):
+        return Msg("{what} (periods of {count} reviews or more)", what=Capital(what), count=rule.min_reviews)
+    return Msg("{name}: {what} (periods of {count} reviews or more)", name=rule.name, what=what, count=rule.min_reviews)
 
 
 def save_rule(rule: AlertRule) -> AlertRule:
     """Store a rule; the same rule submitted again (a double Enter, a rerun) is the one already stored."""
     if rule.kind not in ALERT_KINDS or rule.period not in PERIOD_NAMES or rule.scope_column not in ("", "product", "channel"):
-        raise UserError("That alert rule is not one Mercury knows.")
+        raise UserError(Msg("That alert rule is not one Mercury knows."))
     if rule.min_reviews < 1:
-        raise UserError("An alert needs at least one review in a period to fire.")
+        raise UserError(Msg("An alert needs at least one review in a period to fire."))
     with session_scope() as session:
         same = session.exec(
             select(AlertRule).where(
@@ -56,7 +73,7 @@ def add_rule(dataset_id: int | None, *, kind: str, threshold: float, period: str
     """Store a rule for one dataset (or every dataset when dataset_id is None), named for what it
     watches unless a name is given."""
     if kind not in ALERT_KINDS or period not in PERIOD_NAMES:
-        raise UserError("That alert rule is not one Mercury knows.")
+        raise UserError(Msg("That alert rule is not one Mercury knows."))
     name = name.strip() or watches(kind, float(threshold), period, scope)
     return save_rule(AlertRule(dataset_id=dataset_id, name=name, kind=kind, threshold=float(threshold), period=period, scope_column=scope, min_reviews=int(min_reviews)))
 

@@ -60,7 +60,7 @@ def classify_cached(texts: Sequence[str], classifier) -> list[Scored]:
             order = list(todo)
             kept = {order[i]: scored for i, scored in error.finished.items()}
             _store_scores(classifier.model_id, kept)
-            raise saved_after_stop(error, len(kept), "scores") from error
+            raise saved_after_stop(error, len(kept), N_("scores")) from error
         _store_scores(classifier.model_id, fresh)
         known.update(fresh)
     return [known[h] for h in hashes]
