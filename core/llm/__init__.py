@@ -69,7 +69,7 @@ def fit_to_window(backend, messages: Sequence[Message], max_tokens: int) -> tupl
     budget = backend.context_window - max_tokens - CONTEXT_MARGIN_TOKENS
     if budget <= 0:
         raise LLMError(
-            Msg("The answer length ({max_tokens} tokens) does not fit the model's {context_window}-token window.", max_tokens=max_tokens, context_window=backend.context_window)
+            Msg("The answer length ({max_tokens} tokens) does not fit the model's {context_window}-token window.", max_tokens=max_tokens, context_window=str(backend.context_window))
         )
     fitted = [dict(m) for m in messages]
     sizes = [backend.count_tokens(m["content"]) for m in fitted]
