@@ -73,10 +73,6 @@ def gettext_for(language: str, text: str) -> str:
     return translations(language).gettext(text) if text else text
 
 
-def ngettext_for(language: str, singular: str, plural: str, n: int) -> str:
-    return translations(language).ngettext(singular, plural, n)
-
-
 def format_number(value: Number, language: str, digits: int | None = None) -> str:
     from babel.numbers import format_decimal
 

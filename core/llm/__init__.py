@@ -224,6 +224,11 @@ def json_repair(conversation: Sequence[Message], text: str, problems: list[str])
     ]
 
 
+def json_instruction(schema: dict) -> Message:
+    """The system message asking for one JSON object that matches `schema`."""
+    return {"role": "system", "content": "Answer with one JSON object only, no prose, matching this JSON schema:\n" + json.dumps(schema, separators=(",", ":"))}
+
+
 def complete_json(
     messages: Sequence[Message],
     schema: dict,
@@ -236,10 +241,7 @@ def complete_json(
     """A JSON object that matches `schema`: asked for through the API's JSON-schema response format
     where the backend has one, and always checked here, with one repair attempt before a clear error
     (the path backends without structured output rely on)."""
-    instruction = (
-        "Answer with one JSON object only, no prose, matching this JSON schema:\n" + json.dumps(schema, separators=(",", ":"))
-    )
-    conversation = [{"role": "system", "content": instruction}, *messages]
+    conversation = [json_instruction(schema), *messages]
     completions = [complete(conversation, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature, schema=schema)]
 
     def repair(text: str, problems: list[str]) -> str:
@@ -268,10 +270,7 @@ def complete_json_many(
     """complete_json for a batch, under the bulk failure policy: one JSON object per conversation
     (None where the answer failed its one repair). A batch that stops raises PartialBatchError whose
     `finished` holds the objects that arrived and read well."""
-    instruction = (
-        "Answer with one JSON object only, no prose, matching this JSON schema:\n" + json.dumps(schema, separators=(",", ":"))
-    )
-    asked = [[{"role": "system", "content": instruction}, *messages] for messages in conversations]
+    asked = [[json_instruction(schema), *messages] for messages in conversations]
 
     def ask(batch: list[list[Message]]) -> list[str]:
         return [c.text for c in complete_many(batch, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature)]
