@@ -68,7 +68,7 @@ else:
     r, targets = 16, ("q", "k", "v", "o")
     if mode in ("lora", "qlora"):
         r = cols[1].number_input(t("LoRA rank"), 1, 1024, 16, key=KEY + "rank")
-        targets = tuple(cols[2].multiselect(t("Target modules"), ["q", "k", "v", "o", "gate", "up", "down"], default=["q", "k", "v", "o"], key=KEY + "targets")) or ("q",)
+        targets = tuple(cols[2].multiselect(t("Target modules"), ["q", "k", "v", "o", "gate", "up", "down"], default=["q", "k", "v", "o"], placeholder=t("Choose options"), key=KEY + "targets")) or ("q",)
     workload = Workload(mode=mode, dtype=dtype, batch=int(batch), seq=int(seq), lora_r=int(r), lora_targets=targets, grad_checkpointing=checkpointing, mixed_precision=bool(mixed))
 
 try:

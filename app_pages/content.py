@@ -116,7 +116,7 @@ with create:
                     piece = save_piece(shown_brief, text, checks=checks, backend=variant.backend, model=variant.model, edited=text != variant.text)
                     st.success(t("Saved as #{id}.", id=str(piece)))
         if len(variants) >= 2:
-            pair = st.multiselect(t("A/B pair"), list(range(1, len(variants) + 1)), default=[1, 2], max_selections=2, key=KEY + "pair")
+            pair = st.multiselect(t("A/B pair"), list(range(1, len(variants) + 1)), default=[1, 2], max_selections=2, placeholder=t("Choose options"), key=KEY + "pair")
             if len(pair) == 2 and st.button(t("Save as an A/B pair"), key=KEY + "save_ab"):
                 group = save_ab_pair(shown_brief, variants[pair[0] - 1], variants[pair[1] - 1])
                 st.success(t("Saved A/B pair {group}; export it from the Library tab.", group=str(group)))

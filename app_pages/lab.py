@@ -73,7 +73,7 @@ with evaluate_tab:
     else:
         if task == "triage":
             options = {"embedded": Msg("Embeddings + rules (embedded)"), **({LLM_CHOICE: Msg("LLM: {backend}", backend=spec.label)} if spec and spec.kind != "embedded" else {})}
-        chosen = st.multiselect(t("Classifiers, run on the same rows"), list(options), default=list(options)[:2], format_func=labels(options), key=f"{KEY}chosen_{task}")
+        chosen = st.multiselect(t("Classifiers, run on the same rows"), list(options), default=list(options)[:2], format_func=labels(options), placeholder=t("Choose options"), key=f"{KEY}chosen_{task}")
         if table is not None and chosen and st.button(t("Evaluate"), type="primary", key=KEY + "evaluate"):
             results = []
             for choice in chosen:

@@ -32,8 +32,8 @@ if dataset is None:
 dataset_id = dataset.id
 cols = st.columns([2, 2, 2])
 start, end = pick_period(dataset_id, KEY, cols[0])
-products = cols[1].multiselect(t("Products (none picked: all)"), distinct_values(dataset_id, "product"), key=KEY + "products")
-channels = cols[2].multiselect(t("Channels (none picked: all)"), distinct_values(dataset_id, "channel"), key=KEY + "channels")
+products = cols[1].multiselect(t("Products (none picked: all)"), distinct_values(dataset_id, "product"), placeholder=t("Choose options"), key=KEY + "products")
+channels = cols[2].multiselect(t("Channels (none picked: all)"), distinct_values(dataset_id, "channel"), placeholder=t("Choose options"), key=KEY + "channels")
 include_usage = st.toggle(t("Include LLM usage and spend"), value=True, key=KEY + "usage")
 title = st.text_input(t("Title"), value=t("Customer sentiment: {name}", name=dataset.name), key=KEY + "title")
 

@@ -132,10 +132,10 @@ else:
 board = dashboard(dataset_id, start=start, end=end, every=every)
 products = sorted(p for p in board.reviews["product"].unique() if p)
 channels = sorted(c for c in board.reviews["channel"].unique() if c)
-chosen_products = controls[2].multiselect(t("Products"), products, key=KEY + "products")
-chosen_channels = controls[3].multiselect(t("Channels"), channels, key=KEY + "channels")
+chosen_products = controls[2].multiselect(t("Products"), products, placeholder=t("Choose options"), key=KEY + "products")
+chosen_channels = controls[3].multiselect(t("Channels"), channels, placeholder=t("Choose options"), key=KEY + "channels")
 language_names = dict(zip(board.by_language["language"], board.by_language["name"]))
-chosen_languages = controls[4].multiselect(t("Languages"), list(language_names), format_func=language_names.get, key=KEY + "languages")
+chosen_languages = controls[4].multiselect(t("Languages"), list(language_names), format_func=language_names.get, placeholder=t("Choose options"), key=KEY + "languages")
 if chosen_products or chosen_channels or chosen_languages:
     board = dashboard(dataset_id, start=start, end=end, every=every, products=chosen_products, channels=chosen_channels, languages=chosen_languages)
 
@@ -152,7 +152,7 @@ metrics = st.columns(4)
 metrics[0].metric(t("Reviews"), num(k.volume), delta=None if k.delta("volume") is None else ("+" if k.delta("volume") >= 0 else "") + num(k.delta("volume")))
 metrics[1].metric(t("Positive"), f"{num(k.positive_share, 0)}%", delta=None if k.delta("positive_share") is None else t("{change} pts", change=signed(k.delta("positive_share"))))
 metrics[2].metric(t("Negative"), f"{num(k.negative_share, 0)}%", delta=None if k.delta("negative_share") is None else t("{change} pts", change=signed(k.delta("negative_share"))), delta_color="inverse")
-metrics[3].metric(t("Net sentiment"), f"{k.net_sentiment:+.0f}", delta=None if k.delta("net_sentiment") is None else f"{k.delta('net_sentiment'):+.1f}")
+metrics[3].metric(t("Net sentiment"), signed(k.net_sentiment, 0), delta=None if k.delta("net_sentiment") is None else signed(k.delta("net_sentiment")))
 if k.basis:
     st.caption(t("Changes: {basis}.", basis=say(k.basis)))
 if board.language_notice:
