@@ -13,13 +13,13 @@ import pandas as pd
 from core.db import utcnow
 from core.errors import LLMError, UserError
 from core.grounding import figures_cited, figures_not_in
-from core.i18n import N_, Msg, Signed, render
+from core.i18n import N_, Msg, Signed, language_name, render
 from core.llm import complete
 from core.llm.guarded import guard
 from core.mail.queue import activity_frame
 from core.sentiment.datasets import get_dataset
 from core.sentiment.insights import Dashboard, dashboard, default_period, period_labels
-from core.text import LANGUAGE_NAMES, trim_to
+from core.text import LANGUAGE_NAMES, UNKNOWN, detect_languages, trim_to
 from core.usage import calls_frame, totals
 
 APPENDIX_ROWS = 10  # rows of each detailed table in the PDF and DOCX appendix (the Excel file has them all)
@@ -134,6 +134,9 @@ def summary_problems(text: str, facts: dict, period: tuple, language: str = "en"
         problems.append(Msg("it cites {cited} of the computed figures (at least {needed} needed)", cited=len(cited), needed=MIN_FIGURES_CITED))
     if len(text.split()) > MAX_SUMMARY_WORDS:
         problems.append(Msg("it runs to {words} words (at most {most})", words=len(text.split()), most=MAX_SUMMARY_WORDS))
+    written_in = detect_languages([text])[0]
+    if written_in not in (language, UNKNOWN):  # a small model asked for Chinese often answers in English
+        problems.append(Msg("it is written in {found}, not in {wanted}", found=language_name(written_in, language), wanted=language_name(language, language)))
     return [problem.render(language) for problem in problems]
 
 

@@ -114,7 +114,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UserError(str(error)) from error
     write_bytes(args.out, render(report, args.format))
-    print(json.dumps({"dataset_id": dataset_id, "out": args.out, "format": args.format, "summary_source": report.summary_source, "reviews": report.facts["reviews"], "notes": report.notes}))
+    print(json.dumps({"dataset_id": dataset_id, "out": args.out, "format": args.format, "summary_source": report.summary_source, "summary": report.summary, "reviews": report.facts["reviews"], "notes": report.notes}))
     return 0
 
 
