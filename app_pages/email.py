@@ -3,9 +3,9 @@ import streamlit as st
 
 from core.brand import SAMPLE_BRAND, current_brand
 from core.errors import MercuryError
-from core.i18n import N_
+from core.i18n import N_, Joined
 from core.mail.export import approved_frame, export_eml_zip
-from core.mail.queue import add_emails, approve, delete_email, draft_email, draft_pending, facts_of, get_email, queue_figures, queue_frame, reasons_of, reject
+from core.mail.queue import add_emails, approve, delete_email, draft_email, draft_pending, draft_why, facts_of, get_email, queue_figures, queue_frame, reasons_of, reject
 from core.mail.reading import parse_text, read_emails
 from ui.backend import require_spec
 from ui.brand import brand_form
@@ -85,9 +85,9 @@ with review:
         row = get_email(email_id)
         st.markdown(t("**{intent}** · {urgency} urgency · {sentiment} · language `{language}` · {status}", intent=t(row.intent.replace("_", " ")), urgency=t(row.urgency),
                       sentiment=t(row.sentiment), language=row.language, status=t(STATUS_LABELS[row.status])))
-        st.caption(t("Why: {reason} (triage by {source})", reason=row.reason, source=row.triage_source))
+        st.caption(t("Why: {reason} (triage by {source})", reason=say(row.reason), source=say(row.triage_source)))
         if row.needs_review:
-            st.warning(t("Needs review: {reasons}. Its instructions are not followed; read it before approving.", reasons="; ".join(reasons_of(row))))
+            st.warning(t("Needs review: {reasons}. Its instructions are not followed; read it before approving.", reasons=say(Joined(reasons_of(row)))))
         left, right = st.columns(2)
         with left:
             st.markdown(t("From **{sender}** · {subject}", sender=row.sender or t("unknown sender"), subject=row.subject or t("(no subject)")))
@@ -110,7 +110,8 @@ with review:
                     st.rerun()
             else:
                 text = st.text_area(t("Draft (edit freely before approving)"), value=row.draft, height=320, key=f"{KEY}draft_{email_id}_{hash(row.draft)}")
-                written = t("Written by the model") if row.draft_source == "model" else t("Written from the facts by code: {why}", why=row.draft_source.removeprefix("template: "))
+                why = draft_why(row)
+                written = t("Written by the model") if why is None else t("Written from the facts by code: {why}", why=say(why))
                 st.caption(f"{written} · {row.backend} {row.model}")
                 with st.expander(t("Facts used ({count})", count=len(facts_of(row)))):
                     facts = facts_of(row)

@@ -20,7 +20,7 @@ from core.content.writing import generate
 from core.db import get_engine, ping
 from core.errors import MercuryError, UserError
 from core.exports import check_output_path, write_table
-from core.i18n import LANGUAGES, compile_catalogs, default_language, language_code, render
+from core.i18n import LANGUAGES, N_, Joined, LanguageName, Msg, compile_catalogs, default_language, language_code, render, rendered
 from core.ingest import read_input, read_table
 from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, labelled_rows
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
@@ -106,48 +106,57 @@ def _read_brand(path: str | None):
 def cmd_reply(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    language = _language(args)
     brand = _read_brand(args.brand)
     spec = _spec(args) if args.backend else None
     if args.batch:
         if not args.out:
-            raise UserError("--batch needs --out DRAFTS.csv for the drafts.")
+            raise UserError(Msg("--batch needs --out DRAFTS.csv for the drafts."))
         check_output_path(args.out)
         mails, frame = parse_table(read_input(args.batch), Path(args.batch).name)
         # A rerun after a crash finds its mails by identity: nothing is queued, triaged or drafted twice.
         ids = add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
 
         def progress(done: int, total: int) -> None:
-            write_table(batch_frame(frame, ids), args.out)  # the file grows as drafts land
-            print(f"\rdrafted {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
+            write_table(batch_frame(frame, ids, language), args.out)  # the file grows as drafts land
+            print("\r" + Msg("Drafted {done} of {total}", done=done, total=total).render(language), end="", file=sys.stderr, flush=True)
 
         try:
             draft_pending(brand, spec=spec, ids=ids, progress=progress)
         finally:
             print(file=sys.stderr)
-            out = batch_frame(frame, ids)
+            out = batch_frame(frame, ids, language)
             write_table(out, args.out)
         print(json.dumps({"emails": len(ids), "drafted": int((out["draft"] != "").sum()), "needs_review": int(out["needs_review"].sum()), "out": args.out, "intents": out["intent"].value_counts().to_dict()}))
         return 0
     if not args.email_file:
-        raise UserError("Give an email file (.eml or .txt), or --batch EMAILS.csv --out DRAFTS.csv.")
+        raise UserError(Msg("Give an email file (.eml or .txt), or --batch EMAILS.csv --out DRAFTS.csv."))
     mails = read_emails(read_input(args.email_file), Path(args.email_file).name)
     if len(mails) > 1:
-        raise UserError(f"{args.email_file} holds {len(mails)} emails: use --batch for more than one.")
+        raise UserError(Msg("{file} holds {count} emails: use --batch for more than one.", file=args.email_file, count=len(mails)))
     result = reply_to(mails[0], brand, spec=spec)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
+        print(json.dumps(rendered(result, language), ensure_ascii=False))
         return 0
-    print(f"{result['intent']}, {result['urgency']} urgency, {result['sentiment']}, language {result['language']}; {result['reason']}")
+    say = lambda text, **values: print(Msg(text, **values).render(language))  # noqa: E731
+    say("{intent}, {urgency} urgency, {sentiment}, language: {language}; {reason}", intent=Msg(result["intent"].replace("_", " ")), urgency=Msg(result["urgency"]),
+        sentiment=Msg(result["sentiment"]), language=LanguageName(result["language"]), reason=result["reason"])
     if result["needs_review"]:
-        print("needs review: " + "; ".join(result["review_reasons"]))
-    print(("draft (" + result["draft_source"] + "):\n\n" + result["draft"]) if result["needs_reply"] else "no reply needed.")
-    for fact in result["facts_used"]:
-        print(f"fact used: {fact}")
-    print(f"saved as email {result['id']}, waiting for approval on the Email page." if result["needs_reply"] else f"saved as email {result['id']}.", file=sys.stderr)
+        say("Needs review: {reasons}", reasons=Joined(result["review_reasons"]))
+    if result["needs_reply"]:
+        say("Draft ({source}):", source=Msg("written by the model") if result["draft_why"] is None else Msg("written by code: {why}", why=result["draft_why"]))
+        print("\n" + result["draft"])
+        for fact in result["facts_used"]:
+            say("Fact used: {fact}", fact=fact)
+    else:
+        say("No reply needed.")
+    saved = N_("Saved as email {id}, waiting for approval on the Email page.") if result["needs_reply"] else N_("Saved as email {id}.")
+    print(Msg(saved, id=str(result["id"])).render(language), file=sys.stderr)
     return 0
 
 
 def cmd_content(args: argparse.Namespace) -> int:
+    language = _language(args)
     brief = Brief(
         kind=args.kind, topic=args.topic, platform=args.platform or "", keywords=(args.keywords or "").split(","), language=args.language,
         audience=args.audience or "", goal=args.goal or "", words=args.words, variants=args.variants,
@@ -155,14 +164,16 @@ def cmd_content(args: argparse.Namespace) -> int:
     )
     variants = generate(brief, _read_brand(args.brand), spec=_spec(args) if args.backend else None)
     if args.json:
-        print(json.dumps({"variants": [{"text": v.text, "source": v.source, "checks": v.checks, "reasons": v.reasons, "notes": v.notes} for v in variants]}, ensure_ascii=False))
+        print(json.dumps(rendered({"variants": [{"text": v.text, "source": v.source, "checks": v.checks, "reasons": v.reasons, "notes": v.notes} for v in variants]}, language), ensure_ascii=False))
         return 0
     for number, variant in enumerate(variants, 1):
         checks = variant.checks
-        verdict = "passes every check" if checks["passed"] else "FAILS: " + "; ".join(failed_checks(checks))
-        print(f"--- variant {number}, written by {variant.source} ({checks['characters']} characters, {checks['words']} words; {verdict})")
+        verdict = Msg("passes every check") if checks["passed"] else Msg("FAILS: {problems}", problems=Joined(failed_checks(checks)))
+        by = Msg("the model") if variant.source == "model" else Msg("code from the brief")
+        print(Msg("--- variant {number}, written by {source} ({characters} characters, {words} words; {verdict})", number=number, source=by,
+                  characters=checks["characters"], words=checks["words"], verdict=verdict).render(language))
         for reason in variant.reasons:
-            print(f"    the model's draft was refused: {reason}")
+            print("    " + Msg("the model's draft was refused: {reason}", reason=reason).render(language))
         print(variant.text)
     return 0
 
@@ -196,7 +207,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         print(json.dumps(summary) if args.json else f"saved the adapter to {summary['adapter']} in {summary['seconds']:.0f} s; test perplexity {summary['test_perplexity']} (split {summary['split']}); use it with --backend local --model {summary['adapter']}")
         return 0
     if not (args.input and args.text_column and args.label_column):
-        raise UserError("--task sentiment needs --input, --text-column and --label-column.")
+        raise UserError(Msg("--task sentiment needs --input, --text-column and --label-column."))
     texts, labels = labelled_rows(read_table(args.input), args.text_column, args.label_column)
 
     def progress(row: dict) -> None:
@@ -220,6 +231,11 @@ def _spec(args: argparse.Namespace):
     return resolve_spec(args.backend, model=args.model)
 
 
+def _language(args: argparse.Namespace) -> str:
+    """The language a command writes its sentences in: its --language when that is an interface language, else MERCURY_LANGUAGE's."""
+    return language_code(getattr(args, "language", None)) or default_language()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Mercury's LLM desk from the command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -240,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     reply.add_argument("--batch", metavar="EMAILS.csv", help="a CSV of emails (from, subject, body, date) to triage and draft")
     reply.add_argument("--out", metavar="DRAFTS.csv", help="with --batch: the input columns plus intent, urgency, needs_review and draft")
     add_backend_options(reply)
+    reply.add_argument("--language", choices=list(LANGUAGES), default=default_language(), help="the language its sentences are in: en, ro, pl or zh (default: MERCURY_LANGUAGE, else en); the draft follows the mail's")
     reply.add_argument("--json", action="store_true", help="print intent, urgency, sentiment, language, needs_reply, needs_review, draft and facts_used as JSON")
     reply.set_defaults(handler=cmd_reply)
 
@@ -249,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("--platform", choices=["x", "linkedin", "instagram", "facebook"], help="for social posts (default x)")
     content.add_argument("--variants", type=int, default=3)
     content.add_argument("--keywords", help="comma-separated: k1,k2")
-    content.add_argument("--language", default="en", help="two-letter code, e.g. de")
+    content.add_argument("--language", default="en", help="the content's language, a two-letter code (e.g. pl, de); en, ro, pl and zh also set the language of its sentences")
     content.add_argument("--audience")
     content.add_argument("--goal")
     content.add_argument("--words", type=int, default=0, help="target length in words (default per kind)")
@@ -316,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args)
     except MercuryError as error:  # in the command's --language where it has one, else MERCURY_LANGUAGE's
-        print(f"error: {render(error, language_code(getattr(args, 'language', None)) or default_language())}", file=sys.stderr)
+        print(f"error: {render(error, _language(args))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted.", file=sys.stderr)

@@ -321,7 +321,7 @@ class EmailMessage(SQLModel, table=True):
     triage_source: str = ""
     status: str = Field(default="new", index=True)  # new, drafted, approved, rejected
     draft: str = ""
-    draft_source: str = ""  # "model", or "template: why"
+    draft_source: str = ""  # "model", or why code wrote the draft (a stored Msg: core.i18n.stored)
     facts_used: str = "[]"
     backend: str = ""
     model: str = ""

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from core.i18n import Msg
 from core.text import tokens
 
 SUPPORT_SHARE = 0.6  # share of a sentence's content words found in what it was given, or courtesy words
@@ -79,7 +80,7 @@ def _camel_words(word: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", word)] or [word.lower()]
 
 
-def invented_claims(text: str, grounded: str, *, link_sources: str | None = None) -> list[str]:
+def invented_claims(text: str, grounded: str, *, link_sources: str | None = None) -> list[Msg]:
     """What a text states that the grounding text (facts, a brief, the brand's phrases, a customer's
     mail) never gave: numbers and prices, links and addresses, @handles, hashtags and capitalised
     names. One sentence per kind of claim; empty when the text invents none of them. Email drafts
@@ -90,19 +91,19 @@ def invented_claims(text: str, grounded: str, *, link_sources: str | None = None
     problems = []
     numbers = unknown_numbers(text, grounded)
     if numbers:
-        problems.append("numbers or prices it was not given: " + ", ".join(numbers[:5]))
+        problems.append(Msg("numbers or prices it was not given: {items}", items=", ".join(numbers[:5])))
     links = unknown_links(text, grounded if link_sources is None else link_sources)
     if links:
-        problems.append("links or addresses it was not given: " + ", ".join(links[:3]))
+        problems.append(Msg("links or addresses it was not given: {items}", items=", ".join(links[:3])))
     handles = sorted({h for h in HANDLE.findall(text) if h.lower() not in lowered})
     if handles:
-        problems.append("handles it was not given: " + ", ".join(handles[:5]))
+        problems.append(Msg("handles it was not given: {items}", items=", ".join(handles[:5])))
     tags = sorted({f"#{t}" for t in HASHTAG.findall(text) if t.lower() not in lowered and not all(w in known_words for w in _camel_words(t))})
     if tags:
-        problems.append("hashtags about what it was not given: " + ", ".join(tags[:5]))
+        problems.append(Msg("hashtags about what it was not given: {items}", items=", ".join(tags[:5])))
     names = sorted({n for n in NAME.findall(text) if n.lower().strip("’'-") not in known_words | COMMON_CAPITALS and not all(w in known_words for w in _camel_words(n))})
     if names:
-        problems.append("names it was not given: " + ", ".join(names[:5]))
+        problems.append(Msg("names it was not given: {items}", items=", ".join(names[:5])))
     return problems
 
 

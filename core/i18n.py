@@ -10,6 +10,7 @@ Errors carry one too (core.errors), so a page in Polish shows a Polish error.
 from __future__ import annotations
 
 import gettext
+import json
 import os
 from datetime import date, datetime
 from functools import lru_cache
@@ -118,7 +119,7 @@ class Msg:
 
     __slots__ = ("text", "values")
 
-    def __init__(self, text: str, **values):
+    def __init__(self, text: str, /, **values):  # positional-only: a value may be named "text"
         self.text, self.values = text, values
 
     def render(self, language: str = DEFAULT_LANGUAGE) -> str:
@@ -150,6 +151,19 @@ class LanguageCounts:
 
     def render(self, language: str) -> str:
         return ", ".join(f"{language_name(code, language)} ({format_number(n, language, 0)})" for code, n in self.counts.items())
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LANGUAGE)
+
+
+class LanguageName:
+    """A Msg value: a language named in the reader's language ("indonezyjski" for id in Polish)."""
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def render(self, language: str) -> str:
+        return language_name(self.code, language)
 
     def __str__(self) -> str:
         return self.render(DEFAULT_LANGUAGE)
@@ -189,10 +203,77 @@ class Capital(Clause):
         return text[:1].upper() + text[1:]
 
 
+class Joined:
+    """A Msg value: several clauses in a row, "a; b" (Chinese "a；b")."""
+
+    def __init__(self, items):
+        self.items = list(items)
+
+    def render(self, language: str) -> str:
+        return ("；" if language == "zh" else "; ").join(render(item, language) for item in self.items)
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LANGUAGE)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def plain(value):
+    """A sentence as JSON values: a Msg is {"msg", "values"}, Joined a list; others their English text."""
+    if isinstance(value, Exception) and isinstance(getattr(value, "msg", None), Msg):
+        value = value.msg
+    if isinstance(value, Msg):
+        return {"msg": value.text, "values": {key: plain(v) for key, v in value.values.items()}}
+    if isinstance(value, Joined):
+        return [plain(item) for item in value.items]
+    if isinstance(value, Clause):
+        return {"clause": plain(value.sentence), "capital": isinstance(value, Capital)}
+    if isinstance(value, LanguageName):
+        return {"language": value.code}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def stored(value) -> str:
+    """A sentence for a text column: a Msg or Joined as JSON (see revive), plain text as it is."""
+    return json.dumps(plain(value), ensure_ascii=False) if isinstance(value, (Msg, Joined)) else str(value)
+
+
+def revive(value):
+    """A stored sentence back as a Msg or Joined (from `stored`, or `plain`'s JSON values); other text as it is."""
+    if isinstance(value, str) and value.startswith(('{"msg": ', '[{"msg": ')):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict) and "msg" in value:
+        return Msg(value["msg"], **{key: revive(v) for key, v in (value.get("values") or {}).items()})
+    if isinstance(value, dict) and "language" in value:
+        return LanguageName(value["language"])
+    if isinstance(value, dict) and "clause" in value:
+        return (Capital if value.get("capital") else Clause)(revive(value["clause"]))
+    if isinstance(value, list):
+        return Joined(revive(item) for item in value)
+    return value
+
+
+def rendered(value, language: str = DEFAULT_LANGUAGE):
+    """A structure for JSON output with every sentence in it (Msg, Joined, stored) rendered in `language`."""
+    if isinstance(value, dict) and not ("msg" in value and "values" in value):
+        return {key: rendered(v, language) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rendered(v, language) for v in value]
+    if isinstance(value, (Msg, Joined, LanguageName, Clause, dict)) or isinstance(value, str) and revive(value) is not value:
+        return render(value, language)
+    return value
+
+
 def _value(value, language: str):
     if isinstance(value, Exception):
         return render(value, language)
-    if isinstance(value, (Msg, LanguageCounts, Signed, Clause)):  # Capital is a Clause
+    if isinstance(value, (Msg, LanguageCounts, LanguageName, Signed, Clause, Joined)):  # Capital is a Clause
         return value.render(language)
     if isinstance(value, bool) or not isinstance(value, Number):
         return value
@@ -202,8 +283,8 @@ def _value(value, language: str):
 
 
 def render(text, language: str = DEFAULT_LANGUAGE) -> str:
-    """Any sentence core hands out (a Msg, an error carrying one, or plain text) in `language`."""
-    message = getattr(text, "msg", None) if isinstance(text, Exception) else text
-    if isinstance(message, Msg):
+    """Any sentence core hands out (a Msg, an error carrying one, a stored one, or plain text) in `language`."""
+    message = getattr(text, "msg", None) if isinstance(text, Exception) else revive(text)
+    if isinstance(message, (Msg, Joined)):
         return message.render(language)
     return gettext_for(language, str(text))

@@ -9,6 +9,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from core.db import EmailMessage, SentimentCache, session_scope
+from core.i18n import render
 from core.errors import LLMError
 from core.ingest import read_table
 from core.llm import BackendSpec
@@ -120,7 +121,7 @@ def test_a_malformed_answer_on_one_reply_is_one_sentence_and_the_draft_says_why(
     assert "answered with something that is not a chat completion" in result.stderr
     with session_scope() as session:
         row = session.exec(select(EmailMessage)).one()
-    assert row.draft and row.draft_source.startswith("template: the model failed (The API at ")
+    assert row.draft and render(row.draft_source).startswith("the model failed (The API at ")
 
 
 def test_refusals_leave_one_line_on_stderr(tmp_path):

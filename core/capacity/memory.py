@@ -28,6 +28,7 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.ingest import read_json_file
+from core.i18n import Msg
 
 GiB = 1024**3
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -121,7 +122,7 @@ def architecture_from_config(config, name: str = "") -> Architecture:
         intermediate = int(getattr(cfg, "intermediate_size", None) or getattr(cfg, "ffn_dim", None) or 4 * hidden)
         vocab = int(cfg.vocab_size)
     except (AttributeError, TypeError) as error:
-        raise UserError(f"The config lacks a field every causal LM has ({error}).") from error
+        raise UserError(Msg("The config lacks a field every causal LM has ({field}).", field=str(error))) from error
     kv_heads = int(getattr(cfg, "num_key_value_heads", None) or heads)
     head_dim = int(getattr(cfg, "head_dim", None) or hidden // heads)
     layer_types = list(getattr(cfg, "layer_types", None) or [])
@@ -160,10 +161,10 @@ def check_plausible(arch: Architecture) -> Architecture:
                   "head_dim": arch.head_dim, "intermediate_size": arch.intermediate, "vocab_size": arch.vocab, "num_experts": arch.experts}
     for field_name, value in dimensions.items():
         if value < 1 or value > MAX_DIMENSION:
-            raise UserError(f"The config's {field_name} is {value:,}, which no real model has (1 to {MAX_DIMENSION:,}): check it is a model's config.json.")
+            raise UserError(Msg("The config's {field} is {value}, which no real model has (1 to {most}): check it is a model's config.json.", field=field_name, value=value, most=MAX_DIMENSION))
     total = arch.params()["total"]
     if total > MAX_PARAMS:
-        raise UserError(f"The config describes a model of {total / 1e12:,.0f} trillion parameters, beyond any real model (at most {MAX_PARAMS / 1e12:,.0f} trillion): check its sizes.")
+        raise UserError(Msg("The config describes a model of {trillions} trillion parameters, beyond any real model (at most {most} trillion): check its sizes.", trillions=round(total / 1e12), most=round(MAX_PARAMS / 1e12)))
     return arch
 
 
@@ -173,7 +174,7 @@ def config_from_dict(values: dict):
 
     model_type = values.get("model_type")
     if model_type not in CONFIG_MAPPING:
-        raise UserError(f"The config's model_type {model_type!r} is not one transformers knows.")
+        raise UserError(Msg("The config's model_type '{model_type}' is not one transformers knows.", model_type=model_type))
     return CONFIG_MAPPING[model_type].from_dict({k: v for k, v in values.items() if k != "model_type"})
 
 
@@ -192,7 +193,7 @@ def architecture_from_pretrained(model: str) -> Architecture:
     try:
         config = AutoConfig.from_pretrained(model)
     except (OSError, ValueError) as error:
-        raise UserError(f"Could not read the config of '{model}' from local files.") from error
+        raise UserError(Msg("Could not read the config of '{model}' from local files.", model=model)) from error
     return architecture_from_config(config, name=model)
 
 
@@ -201,17 +202,17 @@ def load_architecture(*, model: str | None = None, config_path: str | None = Non
         config = read_json_file(config_path)
     if config is not None:
         if not isinstance(config, dict):
-            raise UserError("A config.json holds one JSON object.")
+            raise UserError(Msg("A config.json holds one JSON object."))
         try:
             return check_plausible(architecture_from_config(config_from_dict(config), name=model or str(config.get("_name_or_path", "")) or "custom"))
         except UserError:
             raise
         except Exception as error:  # noqa: BLE001 - transformers' strict configs raise their own types; the user needs one sentence
             # transformers and int() reject wrong types in many ways; the user needs only which file
-            raise UserError(f"The config has a field of the wrong type or value ({type(error).__name__}): check it is a model's config.json.") from error
+            raise UserError(Msg("The config has a field of the wrong type or value ({error}): check it is a model's config.json.", error=type(error).__name__)) from error
     models = catalog()
     if model not in models:
-        raise UserError(f"Unknown model '{model}': choose one of {', '.join(models)}, or give --config.")
+        raise UserError(Msg("Unknown model '{model}': choose one of {models}, or give --config.", model=model, models=", ".join(models)))
     return architecture_from_config(config_from_dict(models[model]), name=model)
 
 
@@ -231,15 +232,15 @@ class Workload:
 
     def validate(self) -> None:
         if self.mode not in ("inference", "full", "lora", "qlora"):
-            raise UserError(f"Unknown mode '{self.mode}': choose inference, full, lora or qlora.")
+            raise UserError(Msg("Unknown mode '{mode}': choose inference, full, lora or qlora.", mode=self.mode))
         if self.dtype not in WEIGHT_FORMATS:
-            raise UserError(f"Unknown precision '{self.dtype}': choose one of {', '.join(WEIGHT_FORMATS)}.")
+            raise UserError(Msg("Unknown precision '{dtype}': choose one of {choices}.", dtype=self.dtype, choices=", ".join(WEIGHT_FORMATS)))
         if self.kv_dtype not in KV_BYTES:
-            raise UserError(f"Unknown KV cache dtype '{self.kv_dtype}': choose one of {', '.join(KV_BYTES)}.")
+            raise UserError(Msg("Unknown KV cache dtype '{dtype}': choose one of {choices}.", dtype=self.kv_dtype, choices=", ".join(KV_BYTES)))
         if self.mode in ("full", "lora") and self.dtype not in ("fp32", "bf16", "fp16"):
-            raise UserError("Training runs in fp32, bf16 or fp16; for 4-bit weights choose qlora.")
+            raise UserError(Msg("Training runs in fp32, bf16 or fp16; for 4-bit weights choose qlora."))
         if min(self.batch, self.prompt, self.seq, self.lora_r) < 1 or self.new < 0:
-            raise UserError("Batch, prompt, sequence length and LoRA rank must be positive.")
+            raise UserError(Msg("Batch, prompt, sequence length and LoRA rank must be positive."))
 
 
 @dataclass
@@ -295,7 +296,7 @@ def _lora_params(arch: Architecture, r: int, targets: tuple[str, ...]) -> int:
     }
     unknown = set(targets) - set(shapes)
     if unknown:
-        raise UserError(f"Unknown LoRA target {sorted(unknown)[0]!r}: choose from {', '.join(shapes)}.")
+        raise UserError(Msg("Unknown LoRA target '{target}': choose from {choices}.", target=sorted(unknown)[0], choices=", ".join(shapes)))
     experts = {"gate": arch.experts, "up": arch.experts, "down": arch.experts}
     return arch.layers * sum(r * (shapes[t][0] + shapes[t][1]) * experts.get(t, 1) for t in targets)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from core.capacity.memory import CUDA_CONTEXT_GIB, FRAGMENTATION, TP_BUFFER_GIB, Architecture, Estimate, GiB, Workload, architecture_from_config, estimate, gpu_catalog, kv_bytes
 from core.errors import UserError
 from core.usage import api_cost_usd
+from core.i18n import Msg
 
 
 def gpus_needed(est: Estimate, gpu: dict) -> int | None:
@@ -163,7 +164,7 @@ def plan(
     }
     if gpu_name:
         if gpu_name not in gpus:
-            raise UserError(f"Unknown GPU '{gpu_name}': choose one of {', '.join(gpus)}.")
+            raise UserError(Msg("Unknown GPU '{gpu}': choose one of {choices}.", gpu=gpu_name, choices=", ".join(gpus)))
         gpu = gpus[gpu_name]
         tp = gpus_needed(est, gpu)
         out["gpu"] = {"name": gpu_name, **gpu, "gpus_needed": tp}

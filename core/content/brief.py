@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from core.brand import Brand
 from core.errors import UserError
 from core.grounding import complete_sentences
-from core.i18n import Msg
+from core.i18n import Joined, Msg
 from core.text import LANGUAGE_NAMES, trim_to
 
 KINDS = ("blog", "social", "email", "product", "ad")
@@ -72,9 +72,9 @@ class Variant:
     angle: str
     backend: str = ""
     model: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)  # repairs made, each a sentence for the reader
     source: str = "model"  # "model", or "code" when copy assembled from the brief replaced it
-    reasons: list[str] = field(default_factory=list)  # why the model's variant was sent back or replaced
+    reasons: list[Joined] = field(default_factory=list)  # why the model's variant was sent back or replaced
 
 
 # --- prompts ---------------------------------------------------------------------------------------
@@ -177,18 +177,18 @@ def finish_text(text: str, brief: Brief, brand: Brand) -> tuple[str, list[str]]:
     if brief.kind == "ad":
         fitted = fit_ad(text, brief, brand)
         if fitted != text:
-            notes.append("ad fields rebuilt to their limits")
+            notes.append(Msg("ad fields rebuilt to their limits"))
         return fitted, notes
     if brief.kind == "email" and not re.match(r"(?i)^subject:", text):
         text = f"Subject: {trim_to(brief.topic, 70)}\n\n{text}"
-        notes.append("subject line added")
+        notes.append(Msg("subject line added"))
     if brief.limit and len(text) > brief.limit:
         text = trim_to(text, brief.limit)
-        notes.append(f"trimmed to {brief.limit} characters on a word boundary")
+        notes.append(Msg("trimmed to {limit} characters on a word boundary", limit=brief.limit))
     whole = complete_sentences(text)
     if whole != text:
         text = whole
-        notes.append("cut back to the last full sentence")
+        notes.append(Msg("cut back to the last full sentence"))
     return text, notes
 
 

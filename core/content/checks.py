@@ -13,6 +13,7 @@ import pandas as pd
 from core.brand import Brand
 from core.content.brief import AD_LIMITS, Brief, ad_fields, brief_title, within_limits
 from core.grounding import invented_claims, unfinished_paragraphs
+from core.i18n import N_, Msg, plain, revive
 from core.models.encoders import encoder
 from core.text import tokens
 
@@ -68,7 +69,7 @@ def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame |
     }
     result.update(length_check(len(words), brief))
     said = "\n".join(value for _, value in ad_fields(text)) if brief.kind == "ad" else re.sub(r"(?im)^(?:subject|preheader|cta):\s*", "", text)
-    result["invented"] = invented_claims(said, grounding_text(brief, brand))  # field labels ("Headline 2:") are not claims
+    result["invented"] = [plain(m) for m in invented_claims(said, grounding_text(brief, brand))]  # JSON, read back by render; field labels ("Headline 2:") are not claims
     result["unfinished"] = [] if brief.kind == "ad" else unfinished_paragraphs(text)
     result["on_topic"] = on_topic(said, brief)
     result["passed"] = bool(
@@ -94,21 +95,21 @@ def on_topic(text: str, brief: Brief) -> bool:
     return not wanted or bool(wanted & found)
 
 
-def grounding_problems(checks: dict) -> list[str]:
+def grounding_problems(checks: dict) -> list[Msg]:
     """The checks that send a variant back to the model, then to code: invented claims, unfinished
     text, and text about something else."""
-    off = [] if checks["on_topic"] else ["it never names what the brief is about"]
-    return checks["invented"] + [f"stops mid-sentence (“…{tail}”)" for tail in checks["unfinished"]] + off
+    off = [] if checks["on_topic"] else [Msg("it never names what the brief is about")]
+    return [revive(p) for p in checks["invented"]] + [Msg("stops mid-sentence (“…{tail}”)", tail=tail) for tail in checks["unfinished"]] + off
 
 
-def failed_checks(checks: dict) -> list[str]:
+def failed_checks(checks: dict) -> list[Msg]:
     """Each check a variant fails, in words (empty when it passes)."""
-    failed = [] if checks["within_limit"] else ["over the limit"]
-    failed += [checks["length_note"]] if checks["length_note"] else []
+    failed = [] if checks["within_limit"] else [Msg("over the limit")]
+    failed += [revive(checks["length_note"])] if checks["length_note"] else []
     failed += grounding_problems(checks)
-    failed += ["uses banned phrases: " + ", ".join(checks["banned_phrases"])] if checks["banned_phrases"] else []
+    failed += [Msg("uses banned phrases: {phrases}", phrases=", ".join(checks["banned_phrases"]))] if checks["banned_phrases"] else []
     missing = [k for k, count in checks["keywords"].items() if not count]
-    return failed + (["misses keywords: " + ", ".join(missing)] if missing else [])
+    return failed + ([Msg("misses keywords: {keywords}", keywords=", ".join(missing))] if missing else [])
 
 
 LENGTH_TOLERANCE = 0.2  # a text within 20% of the words asked for meets its target
@@ -121,7 +122,8 @@ def length_check(words: int, brief: Brief) -> dict:
         return {"target_words": None, "length_ok": None, "length_note": ""}
     target = brief.target_words
     ok = (1 - LENGTH_TOLERANCE) * target <= words <= (1 + LENGTH_TOLERANCE) * target
-    note = "" if ok else f"{words:,} words: {abs(words - target):,} {'over' if words > target else 'under'} the {target:,} asked for"
+    over = N_("{words} words: {off} over the {target} asked for") if words > target else N_("{words} words: {off} under the {target} asked for")
+    note = "" if ok else plain(Msg(over, words=words, off=abs(words - target), target=target))
     return {"target_words": target, "length_ok": ok, "length_note": note}
 
 

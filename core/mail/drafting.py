@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 from core.brand import Brand, facts_in_language, relevant_facts
 from core.grounding import covers, invented_claims, shingles, unsupported_sentences
 from core.errors import PartialBatchError
+from core.i18n import Joined, LanguageName, Msg
 from core.llm import complete_many, resolve_spec, stream
 from core.llm.base import Progress
 from core.llm.guarded import guard
@@ -128,25 +129,25 @@ def template_draft(mail: ParsedEmail, brand: Brand, facts: list[str], language: 
     return "\n\n".join(parts)
 
 
-def draft_problems(body: str, mail: ParsedEmail, brand: Brand, facts: list[str], language: str) -> list[str]:
+def draft_problems(body: str, mail: ParsedEmail, brand: Brand, facts: list[str], language: str) -> list[Msg]:
     """What is wrong with a model's draft body, checked by code; empty when it may be shown."""
     problems = []
     if len(body.strip()) < 20:
-        problems.append("is empty")
+        problems.append(Msg("is empty"))
     grounded = " ".join(facts) + " " + mail.subject + " " + mail.body
     problems += invented_claims(body, f"{grounded} {mail.sender} {brand.name} {' '.join(brand.phrases_use)}", link_sources=" ".join(facts))
     if brand.internal_notes and shingles(body) & shingles(brand.internal_notes):
-        problems.append("repeats the internal notes")
+        problems.append(Msg("repeats the internal notes"))
     banned = [p for p in brand.phrases_avoid if p.lower() in body.lower()]
     if banned:
-        problems.append("uses banned phrases: " + ", ".join(banned))
+        problems.append(Msg("uses banned phrases: {phrases}", phrases=", ".join(banned)))
     if facts and not any(covers(body, fact, language) for fact in facts):
-        problems.append("uses none of the facts it was given")
+        problems.append(Msg("uses none of the facts it was given"))
     unsupported = unsupported_sentences(body, f"{grounded} {brand.name} {' '.join(brand.phrases_use)}", language)
     if unsupported:
-        problems.append(f"says what no fact supports: “{unsupported[0][:80]}”")
+        problems.append(Msg("says what no fact supports: “{sentence}”", sentence=unsupported[0][:80]))
     if language != "en" and len(body) > 60 and mail_language(body) != language:
-        problems.append(f"is not in {LANGUAGE_NAMES.get(language, language)}")
+        problems.append(Msg("is not in {language}", language=LanguageName(language)))
     return problems
 
 
@@ -166,8 +167,9 @@ def _clean(text: str) -> str:
 @dataclass
 class Draft:
     text: str
-    source: str  # "model" or "template: why"
+    source: str  # "model" or "template"
     facts_used: list[str]
+    why: Msg | Joined | None = None  # why code wrote it (or what the reader should know about it)
 
 
 def finish_draft(raw: str, mail: ParsedEmail, brand: Brand, facts: list[str], language: str) -> Draft:
@@ -181,14 +183,16 @@ def finish_draft(raw: str, mail: ParsedEmail, brand: Brand, facts: list[str], la
     body = result.value
     if result.source == "model" and not facts and not _FOLLOW_UP_WORDS.search(body):
         body += "\n\n" + _phrase("follow_up", language)
-    source = "model" if result.source == "model" else "template: the model's draft " + "; ".join(result.problems)
-    return Draft(f"{body}\n\n{sign_off(brand, language)}".strip(), source, facts)
+    text = f"{body}\n\n{sign_off(brand, language)}".strip()
+    if result.source == "model":
+        return Draft(text, "model", facts)
+    return Draft(text, "template", facts, Msg("the model's draft {problems}", problems=Joined(result.problems)))
 
 
-def _model_writes(spec, language: str) -> str | None:
+def _model_writes(spec, language: str) -> Msg | None:
     """Why the model does not write this draft, or None when it does."""
     if (spec or resolve_spec()).kind == "embedded" and language != "en":
-        return "template: the embedded model writes English only"
+        return Msg("the embedded model writes English only")
     return None
 
 
@@ -208,27 +212,29 @@ def draft_reply(mail: ParsedEmail, brand: Brand, language: str, *, spec=None, in
     return _said_if_unchanged(_noted_foreign(finish_draft("".join(pieces), mail, brand, facts, language), foreign, language), instruction, previous)
 
 
-def _template(mail: ParsedEmail, brand: Brand, facts: list[str], language: str, source: str) -> Draft:
-    return Draft(f"{template_draft(mail, brand, facts, language)}\n\n{sign_off(brand, language)}".strip(), source, facts)
+def _template(mail: ParsedEmail, brand: Brand, facts: list[str], language: str, why: Msg) -> Draft:
+    return Draft(f"{template_draft(mail, brand, facts, language)}\n\n{sign_off(brand, language)}".strip(), "template", facts, why)
 
 
-def template_reply(mail: ParsedEmail, brand: Brand, language: str, source: str) -> Draft:
-    """The reply code writes from the facts that answer this mail, with its sign-off, saying why in `source`."""
+def template_reply(mail: ParsedEmail, brand: Brand, language: str, why: Msg) -> Draft:
+    """The reply code writes from the facts that answer this mail, with its sign-off, saying why."""
     facts, foreign = facts_in_language(brand, relevant_facts(brand, mail_text(mail)), language)
-    return _noted_foreign(_template(mail, brand, facts, language, source), foreign, language)
+    return _noted_foreign(_template(mail, brand, facts, language, why), foreign, language)
 
 
 def _noted_foreign(draft: Draft, foreign: list[str], language: str) -> Draft:
     """A reply written by code quotes facts as the brand gives them: say so when one is in another language."""
-    if foreign and draft.source.startswith("template"):
-        name = LANGUAGE_NAMES.get(language, language)
-        draft.source += f"; {len(foreign)} fact(s) quoted as the Brand profile gives them, not in {name}: add them in {name} to the Brand profile to reply wholly in {name}"
+    if foreign and draft.source == "template":
+        note = Msg("{count} fact(s) quoted as the Brand profile gives them, not in {language}: add them in {language} to the Brand profile to reply wholly in {language}",
+                   count=len(foreign), language=LanguageName(language))
+        draft.why = Joined([draft.why, note])
     return draft
 
 
 def _said_if_unchanged(draft: Draft, instruction: str, previous: str) -> Draft:
     if instruction.strip() and previous.strip() and draft.text.strip() == previous.strip():
-        draft.source += f". The instruction “{instruction.strip()[:80]}” could not be followed ({draft.source.removeprefix('template: ')}), so this is the same reply as before: edit it by hand"
+        draft.why = Msg("The instruction “{instruction}” could not be followed ({why}), so this is the same reply as before: edit it by hand.",
+                        instruction=instruction.strip()[:80], why=draft.why or Msg("the model wrote the same reply"))
     return draft
 
 

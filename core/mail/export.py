@@ -15,6 +15,8 @@ from sqlmodel import select
 
 from core.brand import Brand
 from core.db import EmailMessage, session_scope
+from core.i18n import Msg
+from core.mail.queue import draft_why
 
 
 def _approved(ids: Sequence[int] | None = None) -> list[EmailMessage]:
@@ -59,8 +61,9 @@ def approved_frame(ids: Sequence[int] | None = None) -> pd.DataFrame:
     return frame
 
 
-def batch_frame(frame: pd.DataFrame, ids: Sequence[int]) -> pd.DataFrame:
-    """The input table with each email's triage and draft beside it (for `reply --batch`)."""
+def batch_frame(frame: pd.DataFrame, ids: Sequence[int], language: str = "en") -> pd.DataFrame:
+    """The input table with each email's triage and draft beside it (for `reply --batch`), its
+    sentences (why code wrote a draft) in `language`."""
     by_id = {}
     with session_scope() as session:
         for row in session.exec(select(EmailMessage).where(EmailMessage.id.in_(list(ids)))):
@@ -68,4 +71,5 @@ def batch_frame(frame: pd.DataFrame, ids: Sequence[int]) -> pd.DataFrame:
     out = frame.copy()
     for column in ("intent", "urgency", "needs_review", "needs_reply", "language", "sentiment", "draft", "draft_source"):
         out[column] = [getattr(by_id[i], column) for i in ids]
+    out["draft_source"] = ["" if not v else "model" if v == "model" else Msg("written by code: {why}", why=draft_why(by_id[i])).render(language) for i, v in zip(ids, out["draft_source"])]
     return out

@@ -15,7 +15,7 @@ from sqlmodel import select
 from core.brand import Brand
 from core.db import EmailMessage, delete_row, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import LLMError, PartialBatchError, UserError
-from core.i18n import N_, Clause, Msg
+from core.i18n import N_, Clause, Joined, Msg, revive, stored
 from core.llm.base import Progress
 from core.llm.bulk import saved_after_stop
 from core.mail.drafting import Draft, draft_replies, draft_reply, template_reply
@@ -43,9 +43,9 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
     keeps its row, triage and draft: its id comes back and nothing is triaged or paid for again.
     """
     identities = [mail_identity(m, source) for m in mails]
-    stored = select(EmailMessage.identity, EmailMessage.id).where(EmailMessage.identity.in_(list(set(identities))))
+    queued = select(EmailMessage.identity, EmailMessage.id).where(EmailMessage.identity.in_(list(set(identities))))
     with session_scope() as session:
-        known = dict(session.exec(stored).all())
+        known = dict(session.exec(queued).all())
     fresh = {identity: mail for identity, mail in zip(identities, mails) if identity not in known}
     stopped = None
     try:
@@ -58,13 +58,13 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
                 "created_at": utcnow(), "identity": identity, "source": source, "message_id": mail.message_id, "sender": mail.sender,
                 "subject": mail.subject, "body": mail.body, "received": mail.received, "language": t.language, "intent": t.intent,
                 "urgency": t.urgency, "sentiment": t.sentiment, "needs_reply": t.needs_reply, "needs_review": t.needs_review,
-                "review_reasons": json.dumps(t.review_reasons), "reason": t.reason, "triage_source": t.source,
+                "review_reasons": stored(Joined(t.review_reasons)), "reason": stored(t.reason), "triage_source": stored(t.source),
                 "status": "new" if t.needs_reply else "no_reply",
             }
             for (identity, mail), t in zip(fresh.items(), triages)
         ])
         session.commit()
-        ids = dict(session.exec(stored).all()) if fresh else known
+        ids = dict(session.exec(queued).all()) if fresh else known
     if stopped is not None:
         raise LLMError(Msg("{problem}; the {count} mails are saved, triaged by embeddings and rules where the model did not answer: draft them when the server answers again.", problem=Clause(stopped), count=len(fresh))) from stopped
     return [ids[identity] for identity in identities]
@@ -76,9 +76,17 @@ def add_review(text: str, *, product: str = "", source: str = "review") -> int:
     return add_emails([ParsedEmail(subject=subject, body=text[:MAX_BODY_CHARS])], source)[0]
 
 
-def reasons_of(row: EmailMessage) -> list[str]:
+def reasons_of(row: EmailMessage) -> list[Msg | str]:
     """Why a stored mail was flagged for review."""
-    return json.loads(row.review_reasons or "[]")
+    return [revive(item) for item in json.loads(row.review_reasons or "[]")]
+
+
+def draft_why(row: EmailMessage) -> Msg | None:
+    """Why code wrote a stored draft (None when the model did)."""
+    if row.draft_source in ("", "model"):
+        return None
+    why = revive(row.draft_source)
+    return why.removeprefix("template: ") if isinstance(why, str) else why  # rows from before sentences were stored as Msg
 
 
 def facts_of(row: EmailMessage) -> list[str]:
@@ -97,7 +105,8 @@ def get_email(email_id: int) -> EmailMessage:
 def _save_draft(email_id: int, draft: Draft, spec) -> EmailMessage:
     with session_scope() as session:
         row = session.get(EmailMessage, int(email_id))
-        row.draft, row.draft_source, row.facts_used = draft.text, draft.source, json.dumps(draft.facts_used, ensure_ascii=False)
+        row.draft, row.facts_used = draft.text, json.dumps(draft.facts_used, ensure_ascii=False)
+        row.draft_source = stored(draft.why) if draft.why is not None else draft.source  # "model", or why code wrote it
         row.backend, row.model = (spec.kind, spec.model) if spec else ("embedded", "")
         row.status = "drafted"
         session.add(row)
@@ -114,7 +123,7 @@ def draft_email(email_id: int, brand: Brand, *, spec=None, instruction: str = ""
     except LLMError as error:
         if instruction:  # a failed redraft leaves the draft there is
             raise
-        _save_draft(email_id, template_reply(_as_parsed(row), brand, row.language, f"template: the model failed ({str(error).rstrip('.')})"), spec)
+        _save_draft(email_id, template_reply(_as_parsed(row), brand, row.language, Msg("the model failed ({problem})", problem=Clause(error))), spec)
         raise LLMError(Msg("{problem}; email {email_id} got a reply written from the Brand profile's facts instead.", problem=Clause(error), email_id=str(email_id))) from error
     return _save_draft(email_id, draft, spec)
 
@@ -150,7 +159,8 @@ def reply_to(mail: ParsedEmail, brand: Brand, *, spec=None) -> dict:
     return {
         "id": row.id, "intent": row.intent, "urgency": row.urgency, "sentiment": row.sentiment, "language": row.language,
         "needs_reply": row.needs_reply, "needs_review": row.needs_review, "review_reasons": reasons_of(row),
-        "reason": row.reason, "draft": row.draft, "draft_source": row.draft_source, "facts_used": facts_of(row),
+        "reason": revive(row.reason), "draft": row.draft, "draft_source": "model" if row.draft_source == "model" else "template",
+        "draft_why": draft_why(row), "facts_used": facts_of(row),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from core.grounding import URL
+from core.i18n import Msg
 from core.mail.reading import ParsedEmail
 
 INJECTION = re.compile(
@@ -21,23 +22,23 @@ _RISKY_ATTACHMENT = re.compile(r"\.(?:exe|scr|js|vbs|bat|cmd|jar|msi|iso|html?|z
 _URL = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+", re.IGNORECASE)
 
 
-def safety_flags(mail: ParsedEmail) -> list[str]:
+def safety_flags(mail: ParsedEmail) -> list[Msg]:
     """Why a person should read this mail before any reply: decided by code, never by the model."""
     flags = []
     # the sender's name and the subject are written by the sender too: untrusted like the body
     if INJECTION.search(f"{mail.sender}\n{mail.subject}\n{mail.body}\n{mail.hidden_text}"):
-        flags.append("contains instructions aimed at the assistant")
+        flags.append(Msg("contains instructions aimed at the assistant"))
     if mail.hidden_text.strip():
-        flags.append("hides text from the reader (kept away from the model)")
+        flags.append(Msg("hides text from the reader (kept away from the model)"))
     remote = [src for src in mail.images if src.lower().startswith(("http:", "https:", "//"))]
     if remote:
-        flags.append(f"loads {len(remote)} remote image(s)")
+        flags.append(Msg("loads {count} remote image(s)", count=len(remote)))
     links = set(mail.links) | set(URL.findall(mail.body))
     if len(links) >= 3:
-        flags.append(f"holds {len(links)} links")
+        flags.append(Msg("holds {count} links", count=len(links)))
     risky = [a for a in mail.attachments if _RISKY_ATTACHMENT.search(a or "")]
     if risky:
-        flags.append("has risky attachments: " + ", ".join(risky))
+        flags.append(Msg("has risky attachments: {files}", files=", ".join(risky)))
     return flags
 
 

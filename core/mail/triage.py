@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from core.errors import LLMError, PartialBatchError
+from core.i18n import Clause, Msg
 from core.llm import complete_json_many
 from core.mail.reading import ParsedEmail
 from core.mail.safety import delimited, safety_flags
@@ -31,9 +32,9 @@ class Triage:
     language: str
     needs_reply: bool
     needs_review: bool
-    review_reasons: list[str]
-    reason: str
-    source: str
+    review_reasons: list[Msg]
+    reason: Msg | str  # a model's own reason is its text
+    source: Msg
 
 
 def mail_text(mail: ParsedEmail) -> str:
@@ -90,20 +91,20 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
             answers = complete_json_many([_model_question(m) for m in mails], _TRIAGE_SCHEMA, spec=spec, page="email", max_tokens=160)
         except PartialBatchError as error:
             answers = [error.finished.get(i) for i in range(len(mails))]
-            failed, stopped = str(error), error if error.stopped else None
+            failed, stopped = error, error if error.stopped else None
         except LLMError as error:
-            failed = str(error)
+            failed = error
     results = []
     for mail, text, (intent, reason), scored, answer in zip(mails, texts, intents, sentiments, answers):
         flags = safety_flags(mail)
         urgency = _urgency(intent, text, scored.sentiment)
         needs_reply = intent != "spam_other" and not _NO_REPLY.search(text)
-        source = "embeddings + rules"
+        source = Msg("embeddings + rules")
         if answer is not None:
             intent, urgency, needs_reply = answer["intent"], answer["urgency"], answer["needs_reply"]
-            reason, source = answer["reason"][:300], f"model: {spec.label}"
+            reason, source = answer["reason"][:300], Msg("model: {backend}", backend=spec.label)
         elif spec is not None and spec.kind != "embedded":
-            source = f"embeddings + rules (the model failed: {failed or 'its answer was not valid JSON after one repair'})"
+            source = Msg("embeddings + rules (the model failed: {problem})", problem=Clause(failed or Msg("its answer was not valid JSON after one repair")))
         results.append(
             Triage(intent, urgency, scored.sentiment, mail_language(text), needs_reply, bool(flags), flags, reason, source)
         )

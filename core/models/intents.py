@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from core.i18n import Msg
 from core.models import shared
 from core.models.encoders import encoder
 
@@ -70,9 +71,11 @@ class IntentClassifier:
                     hits[intent] = sorted(found)[:3]
                     scores[i] += KEYWORD_WEIGHT * min(len(found), 2)
             best = self.classes[int(np.argmax(scores))]
-            reason = f"close to {best.replace('_', ' ')} examples ({p[self.classes.index(best)]:.0%})"
+            values = {"intent": Msg(best.replace("_", " ")), "share": round(100 * p[self.classes.index(best)])}
             if best in hits:
-                reason += "; mentions " + ", ".join(f"'{w}'" for w in hits[best])
+                reason = Msg("close to {intent} examples ({share}%); mentions {words}", words=", ".join(f"'{w}'" for w in hits[best]), **values)
+            else:
+                reason = Msg("close to {intent} examples ({share}%)", **values)
             results.append((best, reason))
         return results
 

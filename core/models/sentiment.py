@@ -199,7 +199,7 @@ def get_classifier(backend: str = "embedded", *, model_dir: str | Path | None = 
             return shared(f"lora:{Path(model_dir).resolve()}", lambda: LoraClassifier(model_dir))
         head = Path(model_dir) / "sentiment_head.json"
         if not head.exists():
-            raise IngestError(f"{model_dir} holds no sentiment model (from `python -m core finetune` or a sentiment_head.json).")
+            raise IngestError(Msg("{folder} holds no sentiment model (from `python -m core finetune` or a sentiment_head.json).", folder=str(model_dir)))
         return EmbeddedClassifier(head)
     if backend == "embedded":
         return shared("embedded-classifier", EmbeddedClassifier)

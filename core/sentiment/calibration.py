@@ -15,6 +15,7 @@ from core.errors import UserError
 from core.models.sentiment import label_for, rating_classes
 from core.sentiment.checks import binary_scores
 from core.sentiment.datasets import cached_scores, text_hash
+from core.i18n import Msg
 
 MIN_PER_CLASS = 10
 MIN_GAIN = 0.005  # macro F1 points (0-1) a calibration must add to be kept
@@ -79,7 +80,7 @@ def apply_calibration(dataset_id: int, calibration: dict) -> None:
     """Re-map the classifier's own scores of the dataset through a calibration, and record it. The
     mapping always starts from the classifier's scores, so fitting twice does not compound."""
     if not calibration.get("kept"):
-        raise UserError("That fit did not improve the agreement with the stars on held-out reviews, so it was not applied.")
+        raise UserError(Msg("That fit did not improve the agreement with the stars on held-out reviews, so it was not applied."))
     original = original_scores(dataset_id)
     mapped = {}
     for rid, (score, _) in original.items():

@@ -94,9 +94,9 @@ def _parse_period(text: str | None):
     try:
         start, end = (date.fromisoformat(part.strip()) for part in text.split(":"))
     except ValueError as error:
-        raise UserError(f"--period must be START:END as dates, e.g. 2026-10-01:2026-10-31, not '{text}'.") from error
+        raise UserError(Msg("--period must be START:END as dates, e.g. 2026-10-01:2026-10-31, not '{text}'.", text=text)) from error
     if end < start:
-        raise UserError("--period ends before it starts.")
+        raise UserError(Msg("--period ends before it starts."))
     return start, end
 
 
