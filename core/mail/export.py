@@ -69,7 +69,13 @@ def batch_frame(frame: pd.DataFrame, ids: Sequence[int], language: str = "en") -
         for row in session.exec(select(EmailMessage).where(EmailMessage.id.in_(list(ids)))):
             by_id[row.id] = row
     out = frame.copy()
-    for column in ("intent", "urgency", "needs_review", "needs_reply", "language", "sentiment", "draft", "draft_source"):
+    for column in ("intent", "urgency", "needs_review", "needs_reply", "language", "sentiment", "draft"):
         out[column] = [getattr(by_id[i], column) for i in ids]
-    out["draft_source"] = ["" if not v else "model" if v == "model" else Msg("written by code: {why}", why=draft_why(by_id[i])).render(language) for i, v in zip(ids, out["draft_source"])]
+    out["draft_source"] = [_draft_source(by_id[i], language) for i in ids]
     return out
+
+
+def _draft_source(row: EmailMessage, language: str) -> str:
+    """"model", why code wrote the draft (in `language`), or "" before it is drafted."""
+    why = draft_why(row)
+    return row.draft_source if why is None else Msg("written by code: {why}", why=why).render(language)
