@@ -76,8 +76,12 @@ with review:
     if queue.empty:
         st.info(t("The queue is empty: add mail in the Inbox tab, or load the sample emails."))
     else:
-        shown = queue.assign(status=queue["status"].map(lambda status: t(STATUS_LABELS[status])))
-        st.dataframe(shown.drop(columns=["created_at"]), hide_index=True, width="stretch", key=KEY + "queue")
+        shown = queue.assign(status=queue["status"].map(lambda status: t(STATUS_LABELS[status])), urgency=queue["urgency"].map(t),
+                             intent=queue["intent"].map(lambda intent: t(intent.replace("_", " "))), sentiment=queue["sentiment"].map(t))
+        st.dataframe(shown.drop(columns=["created_at"]), hide_index=True, width="stretch", key=KEY + "queue", column_config={
+            "urgency": t("urgency"), "intent": t("intent"), "subject": t("subject"), "sender": t("sender"), "status": t("status"),
+            "needs_review": t("needs review"), "language": t("language"), "sentiment": t("sentiment"),
+            "received": st.column_config.DatetimeColumn(t("received"), format="YYYY-MM-DD HH:mm")})
         ids = queue["id"].tolist()
         wanted = st.session_state.get(KEY + "selected")
         labels = {row.id: f"#{row.id} · {t(row.urgency)} · {t(row.intent.replace('_', ' '))} · {row.subject or t('(no subject)')}" for row in queue.itertuples()}
@@ -143,7 +147,9 @@ with approved:
     if frame.empty:
         st.info(t("Nothing approved yet. Approved replies appear here, ready to export."))
     else:
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch", column_config={
+            "to": t("to"), "subject": t("subject"), "intent": t("intent"), "urgency": t("urgency"), "language": t("language"), "reply": t("reply"),
+            "edited": t("edited"), "facts_used": t("facts used"), "decided_at": st.column_config.DatetimeColumn(t("decided at"), format="YYYY-MM-DD HH:mm")})
         left, right = st.columns(2)
         left.download_button(t("Download replies as .eml (zip)"), export_eml_zip(current_brand()), file_name="mercury-replies.zip", mime="application/zip", key=KEY + "zip")
         with right:
