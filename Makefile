@@ -10,7 +10,7 @@ WATCH  ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup bench clean
+.PHONY: run test lint setup bench clean
 
 $(STAMP): requirements.txt requirements-models.txt
 	python3 -m venv $(VENV)
@@ -31,6 +31,9 @@ run: setup
 test: setup
 	@bash scripts/system-deps.sh
 	MERCURY_TEST_POSTGRES_URL="$${MERCURY_TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)}" $(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	$(PY) bench/embedded.py

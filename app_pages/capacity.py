@@ -3,7 +3,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.capacity.memory import KV_BYTES, WEIGHT_FORMATS, GiB, Workload, architecture_from_pretrained, catalog, estimate, gpu_catalog, load_architecture
-from core.capacity.planner import breakeven_table, cheapest_fit, cuda_available, finetune_cost, fit_table, gpus_needed, measure_generation, monthly_cost, roofline
+from core.capacity.planner import (
+    breakeven_table,
+    cheapest_fit,
+    cuda_available,
+    finetune_cost,
+    fit_table,
+    gpus_needed,
+    measure_generation,
+    monthly_cost,
+    roofline,
+)
 from core.errors import MercuryError
 from core.ingest import loads_json
 from ui.backend import current_spec
@@ -11,10 +21,12 @@ from ui.i18n import num, say, t
 
 KEY = "capacity_"
 st.title(t("Capacity planner"))
-st.caption(t(
-    "How much GPU memory a model needs to serve or fine-tune, how many GPUs, how fast, and what a month costs "
-    "self-hosted against a hosted API. Memory follows which tensors are alive at the peak in plain transformers code."
-))
+st.caption(
+    t(
+        "How much GPU memory a model needs to serve or fine-tune, how many GPUs, how fast, and what a month costs "
+        "self-hosted against a hosted API. Memory follows which tensors are alive at the peak in plain transformers code."
+    )
+)
 SOURCES = {"catalog": t("Catalog"), "config": "config.json", "local": t("Local backend's model")}
 
 # --- model -------------------------------------------------------------------------------------
@@ -43,8 +55,27 @@ except MercuryError as error:
 params = arch.params()
 st.caption(
     t("**{name}**: {billions} B parameters", name=arch.name, billions=round(params["total"] / 1e9, 2))
-    + (" (" + t("{billions} B active per token, {experts} experts, top {top}", billions=round(params["active"] / 1e9, 1), experts=arch.experts, top=arch.experts_per_token) + ")" if arch.experts > 1 else "")
-    + "; " + t("{layers} layers, hidden {hidden}, {heads} heads, {kv_heads} KV heads of {head_dim}", layers=arch.layers, hidden=arch.hidden, heads=arch.heads, kv_heads=arch.kv_heads, head_dim=arch.head_dim)
+    + (
+        " ("
+        + t(
+            "{billions} B active per token, {experts} experts, top {top}",
+            billions=round(params["active"] / 1e9, 1),
+            experts=arch.experts,
+            top=arch.experts_per_token,
+        )
+        + ")"
+        if arch.experts > 1
+        else ""
+    )
+    + "; "
+    + t(
+        "{layers} layers, hidden {hidden}, {heads} heads, {kv_heads} KV heads of {head_dim}",
+        layers=arch.layers,
+        hidden=arch.hidden,
+        heads=arch.heads,
+        kv_heads=arch.kv_heads,
+        head_dim=arch.head_dim,
+    )
     + ("; " + t("{layers} sliding-window layers of {window} tokens", layers=arch.sliding_layers, window=arch.sliding_window) if arch.sliding_window else "")
 )
 
@@ -68,8 +99,25 @@ else:
     r, targets = 16, ("q", "k", "v", "o")
     if mode in ("lora", "qlora"):
         r = cols[1].number_input(t("LoRA rank"), 1, 1024, 16, key=KEY + "rank")
-        targets = tuple(cols[2].multiselect(t("Target modules"), ["q", "k", "v", "o", "gate", "up", "down"], default=["q", "k", "v", "o"], placeholder=t("Choose options"), key=KEY + "targets")) or ("q",)
-    workload = Workload(mode=mode, dtype=dtype, batch=int(batch), seq=int(seq), lora_r=int(r), lora_targets=targets, grad_checkpointing=checkpointing, mixed_precision=bool(mixed))
+        targets = tuple(
+            cols[2].multiselect(
+                t("Target modules"),
+                ["q", "k", "v", "o", "gate", "up", "down"],
+                default=["q", "k", "v", "o"],
+                placeholder=t("Choose options"),
+                key=KEY + "targets",
+            )
+        ) or ("q",)
+    workload = Workload(
+        mode=mode,
+        dtype=dtype,
+        batch=int(batch),
+        seq=int(seq),
+        lora_r=int(r),
+        lora_targets=targets,
+        grad_checkpointing=checkpointing,
+        mixed_precision=bool(mixed),
+    )
 
 try:
     est = estimate(arch, workload)
@@ -85,7 +133,9 @@ gpus = {row["gpu"]: {k: row[k] for k in table.columns if k != "gpu"} for row in 
 
 # --- memory ------------------------------------------------------------------------------------
 left, right = st.columns([1, 2])
-left.metric(t("Peak GPU memory (tensors)"), f"{num(est.peak_gib, 2)} GiB", help=t("at the {phase}; comparable with torch.cuda.max_memory_allocated", phase=t(est.phase)))
+left.metric(
+    t("Peak GPU memory (tensors)"), f"{num(est.peak_gib, 2)} GiB", help=t("at the {phase}; comparable with torch.cuda.max_memory_allocated", phase=t(est.phase))
+)
 left.metric(t("One GPU needs"), f"{num(est.gpu_need_gib(1), 2)} GiB", help=t("plus CUDA context (0.6 GiB) and 5% allocator fragmentation"))
 left.dataframe(pd.Series({k: v / GiB for k, v in est.breakdown.items() if v}, name="GiB").round(3), width="stretch")
 figure = go.Figure()
@@ -110,8 +160,15 @@ if cheapest is None:
 usable = [row["gpu"] for row in fit_rows if row["gpus_needed"]]
 gpu_name = st.selectbox(t("GPU for speed and cost (the cheapest fit first)"), usable, index=usable.index(cheapest), key=KEY + "gpu")
 gpu, tp = gpus[gpu_name], gpus_needed(est, gpus[gpu_name])
-efficiency = st.slider(t("Serving engine efficiency (share of peak bandwidth and FLOPs achieved)"), 0.1, 1.0, 0.6, 0.05, key=KEY + "efficiency",
-                       help=t("An assumption, stated: vLLM-class engines reach 0.5 to 0.8 of the roofline; plain generate less."))
+efficiency = st.slider(
+    t("Serving engine efficiency (share of peak bandwidth and FLOPs achieved)"),
+    0.1,
+    1.0,
+    0.6,
+    0.05,
+    key=KEY + "efficiency",
+    help=t("An assumption, stated: vLLM-class engines reach 0.5 to 0.8 of the roofline; plain generate less."),
+)
 if mode == "inference":
     speed = roofline(est, gpu, tp, efficiency)
     cols = st.columns(4)
@@ -126,15 +183,35 @@ if mode == "inference":
     api_model = cols[3].text_input(t("Hosted model to compare"), "gpt-4o-mini", key=KEY + "api_model")
     cost = monthly_cost(est, gpu, tp, requests_per_day=requests, utilisation=utilisation, kwh_price=kwh, api_model=api_model, efficiency=efficiency)
     cols = st.columns(3)
-    cols[0].metric(t("Self-hosted per month"), f"${num(cost.self_hosted_usd, 0)}", help=t("{count} GPUs x 730 h; {kwh} kWh", count=cost.gpus, kwh=round(cost.energy_kwh)))
-    cols[1].metric(t("{model} per month", model=api_model), t("unknown price") if cost.api_usd is None else f"${num(cost.api_usd, 0)}", help=t("prices from genai-prices"))
+    cols[0].metric(
+        t("Self-hosted per month"), f"${num(cost.self_hosted_usd, 0)}", help=t("{count} GPUs x 730 h; {kwh} kWh", count=cost.gpus, kwh=round(cost.energy_kwh))
+    )
+    cols[1].metric(
+        t("{model} per month", model=api_model), t("unknown price") if cost.api_usd is None else f"${num(cost.api_usd, 0)}", help=t("prices from genai-prices")
+    )
     cols[2].metric(t("Capacity per month"), t("{count} requests", count=round(cost.capacity_requests_per_month)))
     if cost.api_usd is not None:
-        rows = pd.DataFrame(breakeven_table(est, gpu, tp, api_model=api_model, max_requests_per_day=max(requests * 2, speed.requests_per_day * utilisation * 3), utilisation=utilisation, kwh_price=kwh, efficiency=efficiency))
+        rows = pd.DataFrame(
+            breakeven_table(
+                est,
+                gpu,
+                tp,
+                api_model=api_model,
+                max_requests_per_day=max(requests * 2, speed.requests_per_day * utilisation * 3),
+                utilisation=utilisation,
+                kwh_price=kwh,
+                efficiency=efficiency,
+            )
+        )
         chart = go.Figure()
         chart.add_scatter(x=rows["requests_per_day"], y=rows["self_hosted_usd"], name=t("self-hosted ({gpu})", gpu=gpu_name), line_shape="hv")
         chart.add_scatter(x=rows["requests_per_day"], y=rows["api_usd"], name=api_model)
-        chart.update_layout(title=t("Monthly cost by daily requests: the break-even is where the lines cross"), xaxis_title=t("requests per day"), yaxis_title=t("$ per month"), height=380)
+        chart.update_layout(
+            title=t("Monthly cost by daily requests: the break-even is where the lines cross"),
+            xaxis_title=t("requests per day"),
+            yaxis_title=t("$ per month"),
+            height=380,
+        )
         st.plotly_chart(chart, width="stretch", key=KEY + "breakeven")
 else:
     cols = st.columns(3)

@@ -14,14 +14,22 @@ from ui.download import csv_download
 from ui.i18n import labels, num, pct, say, t
 
 KEY = "content_"
-KIND_LABELS = {"blog": N_("Blog post"), "social": N_("Social post"), "email": N_("Marketing email"), "product": N_("Product description"), "ad": N_("Search ad")}
+KIND_LABELS = {
+    "blog": N_("Blog post"),
+    "social": N_("Social post"),
+    "email": N_("Marketing email"),
+    "product": N_("Product description"),
+    "ad": N_("Search ad"),
+}
 
 st.title(t("Content studio"))
-st.caption(t(
-    "On-brand blog posts, social posts, marketing emails, product descriptions and search ads, in variants. "
-    "Every variant is checked by code: names, handles, numbers, prices and links the brief does not give, unfinished sentences, "
-    "the length asked for, platform limits, keywords, readability, banned phrases and similarity to your library."
-))
+st.caption(
+    t(
+        "On-brand blog posts, social posts, marketing emails, product descriptions and search ads, in variants. "
+        "Every variant is checked by code: names, handles, numbers, prices and links the brief does not give, unfinished sentences, "
+        "the length asked for, platform limits, keywords, readability, banned phrases and similarity to your library."
+    )
+)
 
 
 def brief_form(prefix: str, *, variants: bool = True) -> Brief | None:
@@ -42,7 +50,19 @@ def brief_form(prefix: str, *, variants: bool = True) -> Brief | None:
     if not topic.strip():
         return None
     try:
-        return Brief(kind=kind, topic=topic, platform=platform if kind == "social" else "", audience=audience, goal=goal, keywords=keywords.split(","), tone=tone, language=language, words=int(words), reference=reference, variants=count)
+        return Brief(
+            kind=kind,
+            topic=topic,
+            platform=platform if kind == "social" else "",
+            audience=audience,
+            goal=goal,
+            keywords=keywords.split(","),
+            tone=tone,
+            language=language,
+            words=int(words),
+            reference=reference,
+            variants=count,
+        )
     except MercuryError as error:
         st.error(say(error))
         return None
@@ -51,18 +71,30 @@ def brief_form(prefix: str, *, variants: bool = True) -> Brief | None:
 def show_checks(checks: dict) -> None:
     limit = checks["limit"]
     within = t("within limit") if checks["within_limit"] else t("over limit")
-    size = t("{count} characters of {limit}", count=checks["characters"], limit=limit) if isinstance(limit, int) else t("{count} characters", count=checks["characters"])
+    size = (
+        t("{count} characters of {limit}", count=checks["characters"], limit=limit)
+        if isinstance(limit, int)
+        else t("{count} characters", count=checks["characters"])
+    )
     lines = [f"{size} · {t('{count} words', count=checks['words'])} · {within}"]
     if checks["keyword_coverage"] is not None:
         missing = [k for k, c in checks["keywords"].items() if not c]
-        lines.append(t("keywords {coverage} covered, density {density}%", coverage=pct(checks["keyword_coverage"]), density=checks["keyword_density_pct"])
-                     + (" · " + t("missing: {keywords}", keywords=", ".join(missing)) if missing else ""))
+        lines.append(
+            t("keywords {coverage} covered, density {density}%", coverage=pct(checks["keyword_coverage"]), density=checks["keyword_density_pct"])
+            + (" · " + t("missing: {keywords}", keywords=", ".join(missing)) if missing else "")
+        )
     if checks["flesch_reading_ease"] is not None:
         lines.append(t("Flesch reading ease {score}", score=checks["flesch_reading_ease"]))
     if checks["banned_phrases"]:
         lines.append(t("banned phrases: {phrases}", phrases=", ".join(checks["banned_phrases"])))
     if checks["most_similar"]:
-        lines.append(t("closest library piece #{id} (similarity {similarity})", id=str(checks["most_similar"]["id"]), similarity=num(checks["most_similar"]["similarity"], 2)))
+        lines.append(
+            t(
+                "closest library piece #{id} (similarity {similarity})",
+                id=str(checks["most_similar"]["id"]),
+                similarity=num(checks["most_similar"]["similarity"], 2),
+            )
+        )
     if "bleu" in checks:
         lines.append(f"BLEU {checks['bleu']} · ROUGE-1 {checks['rouge1']:.2f} · ROUGE-2 {checks['rouge2']:.2f} · ROUGE-L {checks['rougeL']:.2f}")
     if checks["passed"]:
@@ -75,11 +107,14 @@ create, personal, library, brand_tab = st.tabs([t("Create"), t("Personalise"), t
 
 with create:
     if getattr(current_spec(), "kind", "") == "embedded":  # None while the sidebar's backend is unusable
-        st.info(t(
-            "The embedded model is a 135M-parameter model that runs anywhere without a key: good for rough first drafts, not for copy "
-            "to publish. It often invents names, handles and numbers, and cuts sentences short; Mercury checks every variant and "
-            "replaces one that still invents after a rewrite with copy built from your brief. For copy to publish, choose "
-            "Local model or OpenAI in the sidebar."), icon=":material/info:",
+        st.info(
+            t(
+                "The embedded model is a 135M-parameter model that runs anywhere without a key: good for rough first drafts, not for copy "
+                "to publish. It often invents names, handles and numbers, and cuts sentences short; Mercury checks every variant and "
+                "replaces one that still invents after a rewrite with copy built from your brief. For copy to publish, choose "
+                "Local model or OpenAI in the sidebar."
+            ),
+            icon=":material/info:",
         )
     brief = brief_form(KEY)
     if st.button(t("Generate variants"), type="primary", key=KEY + "generate", disabled=brief is None):
@@ -106,8 +141,18 @@ with create:
                 st.markdown(t("**Variant {number}**", number=number + 1) + f" · _{t(variant.angle)}_ · {written}")
                 if variant.reasons:
                     reasons = "; ".join(say(r) for r in variant.reasons)
-                    st.caption(t("Replaced: the model's drafts {reasons}.", reasons=reasons) if variant.source == "code" else t("Rewritten: the first draft {reasons}.", reasons=reasons))
-                text = st.text_area(t("Text"), value=variant.text, height=260 if shown_brief.kind != "blog" else 480, key=f"{KEY}text_{number}_{hash(variant.text)}", label_visibility="collapsed")
+                    st.caption(
+                        t("Replaced: the model's drafts {reasons}.", reasons=reasons)
+                        if variant.source == "code"
+                        else t("Rewritten: the first draft {reasons}.", reasons=reasons)
+                    )
+                text = st.text_area(
+                    t("Text"),
+                    value=variant.text,
+                    height=260 if shown_brief.kind != "blog" else 480,
+                    key=f"{KEY}text_{number}_{hash(variant.text)}",
+                    label_visibility="collapsed",
+                )
                 checks = checks_for(text, shown_brief, brand) if text != variant.text else variant.checks
                 show_checks(checks)
                 if variant.notes:
@@ -116,7 +161,9 @@ with create:
                     piece = save_piece(shown_brief, text, checks=checks, backend=variant.backend, model=variant.model, edited=text != variant.text)
                     st.success(t("Saved as #{id}.", id=str(piece)))
         if len(variants) >= 2:
-            pair = st.multiselect(t("A/B pair"), list(range(1, len(variants) + 1)), default=[1, 2], max_selections=2, placeholder=t("Choose options"), key=KEY + "pair")
+            pair = st.multiselect(
+                t("A/B pair"), list(range(1, len(variants) + 1)), default=[1, 2], max_selections=2, placeholder=t("Choose options"), key=KEY + "pair"
+            )
             if len(pair) == 2 and st.button(t("Save as an A/B pair"), key=KEY + "save_ab"):
                 group = save_ab_pair(shown_brief, variants[pair[0] - 1], variants[pair[1] - 1])
                 st.success(t("Saved A/B pair {group}; export it from the Library tab.", group=str(group)))
@@ -129,7 +176,13 @@ with personal:
         bar = st.progress(0.0, text=t("Writing..."))
         try:
             customers = read_table(upload.getvalue(), upload.name).frame
-            result = personalise(customers, personal_brief, current_brand(), spec=require_spec(), progress=lambda done, total: bar.progress(done / total, text=t("Written {done} of {total}", done=done, total=total)))
+            result = personalise(
+                customers,
+                personal_brief,
+                current_brand(),
+                spec=require_spec(),
+                progress=lambda done, total: bar.progress(done / total, text=t("Written {done} of {total}", done=done, total=total)),
+            )
         except MercuryError as error:
             st.error(say(error))
         else:
@@ -150,7 +203,13 @@ with library:
         st.dataframe(pieces.drop(columns=["checks"]), hide_index=True, width="stretch", column_config={"text": st.column_config.TextColumn(width="large")})
         a, b, c, d = st.columns(4)
         a.download_button("Markdown", export_markdown(pieces), file_name="mercury-content.md", mime="text/markdown", key=KEY + "md")
-        b.download_button("DOCX", export_docx(pieces), file_name="mercury-content.docx", mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", key=KEY + "docx")
+        b.download_button(
+            "DOCX",
+            export_docx(pieces),
+            file_name="mercury-content.docx",
+            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            key=KEY + "docx",
+        )
         with c:
             csv_download(pieces, "mercury-content.csv", "CSV", key=KEY + "csv")
         pairs = ab_frame()

@@ -50,7 +50,12 @@ with evaluate_tab:
     spec = current_spec()
     options = classifier_choices(spec)
     if task == "generation":
-        st.caption(t("The text column holds prompts and the label column reference texts; {backend} answers each prompt, scored by BLEU and ROUGE.", backend=spec.label if spec else t("the sidebar backend")))
+        st.caption(
+            t(
+                "The text column holds prompts and the label column reference texts; {backend} answers each prompt, scored by BLEU and ROUGE.",
+                backend=spec.label if spec else t("the sidebar backend"),
+            )
+        )
         if table is not None and spec and st.button(t("Evaluate"), type="primary", key=KEY + "evaluate_generation"):
             try:
                 with st.spinner(t("Generating...")):
@@ -59,7 +64,9 @@ with evaluate_tab:
                 st.error(say(error))
             else:
                 cols = st.columns(4)
-                for col, (label, value) in zip(cols, [("BLEU", generated["bleu"]), ("ROUGE-1", generated["rouge1"]), ("ROUGE-2", generated["rouge2"]), ("ROUGE-L", generated["rouge_l"])]):
+                for col, (label, value) in zip(
+                    cols, [("BLEU", generated["bleu"]), ("ROUGE-1", generated["rouge1"]), ("ROUGE-2", generated["rouge2"]), ("ROUGE-L", generated["rouge_l"])]
+                ):
                     col.metric(label, value)
                 st.dataframe(pd.DataFrame({k: generated[k] for k in ("prompts", "references", "outputs")}), hide_index=True, width="stretch")
         with st.form(KEY + "perplexity_form"):
@@ -67,13 +74,27 @@ with evaluate_tab:
             if st.form_submit_button(t("Measure perplexity")) and sample.strip():
                 try:
                     value = perplexity(sample, spec=require_spec())
-                    st.metric(t("Perplexity · {model}", model=value["model"]), value["perplexity"], help=t("over {count} tokens; lower reads as more expected text", count=value["tokens"]))
+                    st.metric(
+                        t("Perplexity · {model}", model=value["model"]),
+                        value["perplexity"],
+                        help=t("over {count} tokens; lower reads as more expected text", count=value["tokens"]),
+                    )
                 except MercuryError as error:
                     st.error(say(error))
     else:
         if task == "triage":
-            options = {"embedded": Msg("Embeddings + rules (embedded)"), **({LLM_CHOICE: Msg("LLM: {backend}", backend=spec.label)} if spec and spec.kind != "embedded" else {})}
-        chosen = st.multiselect(t("Classifiers, run on the same rows"), list(options), default=list(options)[:2], format_func=labels(options), placeholder=t("Choose options"), key=f"{KEY}chosen_{task}")
+            options = {
+                "embedded": Msg("Embeddings + rules (embedded)"),
+                **({LLM_CHOICE: Msg("LLM: {backend}", backend=spec.label)} if spec and spec.kind != "embedded" else {}),
+            }
+        chosen = st.multiselect(
+            t("Classifiers, run on the same rows"),
+            list(options),
+            default=list(options)[:2],
+            format_func=labels(options),
+            placeholder=t("Choose options"),
+            key=f"{KEY}chosen_{task}",
+        )
         if table is not None and chosen and st.button(t("Evaluate"), type="primary", key=KEY + "evaluate"):
             results = []
             for choice in chosen:
@@ -87,22 +108,32 @@ with evaluate_tab:
         if results:
             st.dataframe(
                 pd.DataFrame([{k: r[k] for k in ("model", "n", "accuracy", "macro_f1", "rows_per_s", "cost_per_1000_usd")} for r in results]),
-                hide_index=True, width="stretch",
+                hide_index=True,
+                width="stretch",
             )
             columns = st.columns(len(results))
             for column, result in zip(columns, results):
                 with column:
                     st.markdown(f"**{result['model']}**")
                     st.dataframe(pd.DataFrame(result["per_class"]).T, width="stretch")
-                    matrix = px.imshow(result["confusion"], x=result["labels"], y=result["labels"], text_auto=True, color_continuous_scale="Blues", labels={"x": t("predicted"), "y": t("true"), "color": t("rows")})
+                    matrix = px.imshow(
+                        result["confusion"],
+                        x=result["labels"],
+                        y=result["labels"],
+                        text_auto=True,
+                        color_continuous_scale="Blues",
+                        labels={"x": t("predicted"), "y": t("true"), "color": t("rows")},
+                    )
                     matrix.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), coloraxis_showscale=False)
                     st.plotly_chart(matrix, width="stretch", key=f"{KEY}matrix_{result['model']}")
 
 with tune_tab:
-    st.write(t(
-        "LoRA trains small low-rank matrices in the MiniLM encoder's attention and a linear head, instead of every weight. "
-        "Rows are split 70 / 15 / 15 into train, validation and test (stratified); training stops when validation macro F1 stops improving."
-    ))
+    st.write(
+        t(
+            "LoRA trains small low-rank matrices in the MiniLM encoder's attention and a linear head, instead of every weight. "
+            "Rows are split 70 / 15 / 15 into train, validation and test (stratified); training stops when validation macro F1 stops improving."
+        )
+    )
     table, text_column, label_column = labelled_upload(KEY + "tune_")
     left, middle, right = st.columns(3)
     learning_rate = left.select_slider(t("Learning rate"), [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3, key=KEY + "lr")
@@ -124,7 +155,14 @@ with tune_tab:
                 if row["step"] % 5 == 0:
                     chart.line_chart(pd.DataFrame(losses).set_index("step")["loss"], height=220)
             else:
-                status.info(t("Epoch {epoch}: validation macro F1 {f1}, accuracy {accuracy}", epoch=row["epoch"], f1=num(row["val_macro_f1"], 3), accuracy=num(row["val_accuracy"], 3)))
+                status.info(
+                    t(
+                        "Epoch {epoch}: validation macro F1 {f1}, accuracy {accuracy}",
+                        epoch=row["epoch"],
+                        f1=num(row["val_macro_f1"], 3),
+                        accuracy=num(row["val_accuracy"], 3),
+                    )
+                )
 
         folder = model_folder(name)
         try:
@@ -134,31 +172,57 @@ with tune_tab:
             st.error(say(error))
     tuned = st.session_state.get(KEY + "tuned")
     if tuned is not None:
-        st.success(t("Saved {model} in {seconds} s (best epoch {best} of {epochs}). It is now a classifier choice on the Sentiment page.",
-                     model=tuned.model_id, seconds=round(tuned.seconds), best=tuned.best_epoch, epochs=tuned.epochs_run))
-        st.write(t("Split: {train} train, {validation} validation, {test} test.", train=tuned.split["train"], validation=tuned.split["validation"], test=tuned.split["test"]))
+        st.success(
+            t(
+                "Saved {model} in {seconds} s (best epoch {best} of {epochs}). It is now a classifier choice on the Sentiment page.",
+                model=tuned.model_id,
+                seconds=round(tuned.seconds),
+                best=tuned.best_epoch,
+                epochs=tuned.epochs_run,
+            )
+        )
+        st.write(
+            t(
+                "Split: {train} train, {validation} validation, {test} test.",
+                train=tuned.split["train"],
+                validation=tuned.split["validation"],
+                test=tuned.split["test"],
+            )
+        )
         st.dataframe(
             pd.DataFrame(
                 [
                     {"model": t("fine-tuned"), "split": t("validation"), "accuracy": tuned.validation["accuracy"], "macro_f1": tuned.validation["macro_f1"]},
                     {"model": t("fine-tuned"), "split": t("test"), "accuracy": tuned.test["accuracy"], "macro_f1": tuned.test["macro_f1"]},
-                    {"model": t("embedded baseline"), "split": t("test"), "accuracy": tuned.baseline_test["accuracy"], "macro_f1": tuned.baseline_test["macro_f1"]},
+                    {
+                        "model": t("embedded baseline"),
+                        "split": t("test"),
+                        "accuracy": tuned.baseline_test["accuracy"],
+                        "macro_f1": tuned.baseline_test["macro_f1"],
+                    },
                 ]
             ),
-            hide_index=True, width="stretch",
+            hide_index=True,
+            width="stretch",
         )
         history = pd.DataFrame(tuned.history)
         if "loss" in history:
-            st.plotly_chart(px.line(history.dropna(subset=["loss"]), x="step", y="loss", title=t("Training loss"), labels={"step": t("step"), "loss": t("loss")}), width="stretch", key=KEY + "loss_chart")
+            st.plotly_chart(
+                px.line(history.dropna(subset=["loss"]), x="step", y="loss", title=t("Training loss"), labels={"step": t("step"), "loss": t("loss")}),
+                width="stretch",
+                key=KEY + "loss_chart",
+            )
 
     st.divider()
     st.subheader(t("The language model, on your approved replies and saved content"))
     pairs = instruction_pairs()
-    st.write(t(
-        "{count} instruction and response pairs: approved email replies and content saved in the library. "
-        "LoRA trains the sidebar's Embedded or Local model on them (the GPU when there is one), split 80/10/10 with early stopping on validation loss.",
-        count=len(pairs),
-    ))
+    st.write(
+        t(
+            "{count} instruction and response pairs: approved email replies and content saved in the library. "
+            "LoRA trains the sidebar's Embedded or Local model on them (the GPU when there is one), split 80/10/10 with early stopping on validation loss.",
+            count=len(pairs),
+        )
+    )
     if st.button(t("Fine-tune the language model"), key=KEY + "tune_lm", disabled=len(pairs) < 6, help=t("Needs at least six pairs.")):
         lm_chart = st.empty()
         lm_losses: list[dict] = []
@@ -174,13 +238,32 @@ with tune_tab:
         except MercuryError as error:
             st.error(say(error))
         else:
-            st.success(t("Saved the adapter to {folder} in {seconds} s: test perplexity {perplexity}. Choose Local in the sidebar with that folder as the model to use it.",
-                         folder=str(lm["adapter"]), seconds=round(lm["seconds"]), perplexity=lm["test_perplexity"]))
+            st.success(
+                t(
+                    "Saved the adapter to {folder} in {seconds} s: test perplexity {perplexity}. Choose Local in the sidebar with that folder as the "
+                    "model to use it.",
+                    folder=str(lm["adapter"]),
+                    seconds=round(lm["seconds"]),
+                    perplexity=lm["test_perplexity"],
+                )
+            )
 
 with history_tab:
     runs = runs_frame()
     if runs.empty:
         st.info(t("No evaluations yet. Every run is saved here, so a drop on new data shows."))
     else:
-        st.plotly_chart(px.line(runs.sort_values("created_at"), x="created_at", y="macro_f1", color="model", markers=True, title=t("Macro F1 over time"), labels={"created_at": t("date"), "macro_f1": t("macro F1"), "model": t("model")}), width="stretch", key=KEY + "history_chart")
+        st.plotly_chart(
+            px.line(
+                runs.sort_values("created_at"),
+                x="created_at",
+                y="macro_f1",
+                color="model",
+                markers=True,
+                title=t("Macro F1 over time"),
+                labels={"created_at": t("date"), "macro_f1": t("macro F1"), "model": t("model")},
+            ),
+            width="stretch",
+            key=KEY + "history_chart",
+        )
         st.dataframe(runs, hide_index=True, width="stretch")

@@ -42,8 +42,17 @@ if left.button(t("Build report"), type="primary", key=KEY + "build"):
     with st.status(t("Building the report..."), expanded=True) as status:
         st.write(t("Computing the figures and asking the model for a summary"))
         try:
-            report = build_report(dataset_id, start=start, end=end, products=products, channels=channels, spec=require_spec(), include_usage=include_usage, title=title,
-                                  language=current_language())
+            report = build_report(
+                dataset_id,
+                start=start,
+                end=end,
+                products=products,
+                channels=channels,
+                spec=require_spec(),
+                include_usage=include_usage,
+                title=title,
+                language=current_language(),
+            )
         except MercuryError as error:
             status.update(label=say(error), state="error")
             st.stop()
@@ -70,7 +79,9 @@ if not current.empty:
     for column, fmt in zip(buttons, FORMATS):
         data = stored_file(files[fmt])
         if data is not None:
-            column.download_button(t("Download {format}", format=fmt.upper()), data, file_name=f"mercury-report.{fmt}", mime=MIME[fmt], key=f"{KEY}download_{fmt}")
+            column.download_button(
+                t("Download {format}", format=fmt.upper()), data, file_name=f"mercury-report.{fmt}", mime=MIME[fmt], key=f"{KEY}download_{fmt}"
+            )
     preview = stored_file(files["html"])
     if preview:
         components.html(preview.decode("utf-8"), height=900, scrolling=True)
@@ -80,7 +91,9 @@ if saved:
     st.subheader(t("Saved reports"))
     for definition in saved:
         cols = st.columns([4, 1])
-        cols[0].write(t("**{name}**: last {days} days of dataset #{dataset}", name=definition.name, days=definition.period_days, dataset=str(definition.dataset_id)))
+        cols[0].write(
+            t("**{name}**: last {days} days of dataset #{dataset}", name=definition.name, days=definition.period_days, dataset=str(definition.dataset_id))
+        )
         if cols[1].button(t("Run now"), key=f"{KEY}rerun_{definition.id}"):
             with st.spinner(t("Building...")):
                 run = run_definition(definition, spec=require_spec(), language=current_language())

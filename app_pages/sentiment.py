@@ -7,8 +7,8 @@ import streamlit as st
 from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
 from core.columns import ROLES, propose_roles
 from core.errors import MercuryError
-from core.i18n import N_
 from core.exports import to_csv_bytes, to_xlsx_bytes
+from core.i18n import N_
 from core.ingest import combine, read_table
 from core.mail.queue import add_review
 from core.models.sentiment import choice_for, classifier_for
@@ -34,7 +34,9 @@ st.caption(t("Upload reviews, score every one, and see what changed and why. Sco
 def run_scoring(dataset_id: int, classifier) -> None:
     bar = st.progress(0.0, text=t("Scoring reviews..."))
     try:
-        score_dataset(dataset_id, classifier, lambda done, total: bar.progress(done / max(total, 1), text=t("Scored {done} of {total} reviews", done=done, total=total)))
+        score_dataset(
+            dataset_id, classifier, lambda done, total: bar.progress(done / max(total, 1), text=t("Scored {done} of {total} reviews", done=done, total=total))
+        )
     except MercuryError as error:  # an LLM backend failing mid-way: what was scored is already saved
         st.error(t("Scoring stopped: {problem} What was scored so far is saved; press Resume to go on.", problem=say(error)))
         st.stop()
@@ -46,8 +48,10 @@ def run_scoring(dataset_id: int, classifier) -> None:
 datasets = list_datasets()
 with st.expander(t("Add reviews"), expanded=datasets.empty):
     uploads = st.file_uploader(
-        t("Files of reviews (CSV, TSV, Excel, JSON lines)"), type=["csv", "tsv", "txt", "xlsx", "jsonl", "json"],
-        accept_multiple_files=True, key=KEY + "upload",
+        t("Files of reviews (CSV, TSV, Excel, JSON lines)"),
+        type=["csv", "tsv", "txt", "xlsx", "jsonl", "json"],
+        accept_multiple_files=True,
+        key=KEY + "upload",
     )
     use_sample = st.button(t("Try the sample (902 phone-accessory reviews)"), key=KEY + "sample")
     if use_sample:
@@ -67,7 +71,10 @@ with st.expander(t("Add reviews"), expanded=datasets.empty):
         st.write(
             t("**{source}**: {rows} rows read, {skipped} skipped", source=table.source, rows=len(table.frame), skipped=table.skipped)
             + (f" ({table.skip_summary(current_language())})" if table.skipped else "")
-            + ". " + t("Encoding {encoding}", encoding=table.encoding) + (", " + t("delimiter {delimiter}", delimiter=repr(table.delimiter)) if table.delimiter else "") + "."
+            + ". "
+            + t("Encoding {encoding}", encoding=table.encoding)
+            + (", " + t("delimiter {delimiter}", delimiter=repr(table.delimiter)) if table.delimiter else "")
+            + "."
         )
         for note in filter(None, (table.header_note(), table.mended_note())):
             st.info(say(note))
@@ -78,15 +85,27 @@ with st.expander(t("Add reviews"), expanded=datasets.empty):
         mapping = {}
         for col, role in zip(cols, ROLES):
             guess = proposed.roles[role]
-            picked = col.selectbox(t(ROLE_LABELS[role]), choices, index=choices.index(guess.column) if guess.column in choices else 0, key=f"{KEY}map_{role}",
-                                   format_func=labels({NONE: t("(none)"), **{c: c for c in table.frame.columns}}), help=say(guess.reason) or None)
+            picked = col.selectbox(
+                t(ROLE_LABELS[role]),
+                choices,
+                index=choices.index(guess.column) if guess.column in choices else 0,
+                key=f"{KEY}map_{role}",
+                format_func=labels({NONE: t("(none)"), **{c: c for c in table.frame.columns}}),
+                help=say(guess.reason) or None,
+            )
             mapping[role] = None if picked == NONE else picked
             if guess.column and picked == guess.column and guess.confidence in SURE_MARKS:
                 mark, word = SURE_MARKS[guess.confidence]
                 col.caption(mark.format(t(word)))
         text_guess = proposed.roles["text"]
         if text_guess.confidence == "guess" and mapping["text"] == text_guess.column:
-            st.warning(t("Mercury cannot tell which column holds the review text ({reason}): candidates {candidates}. Pick it above.", reason=say(text_guess.reason), candidates=", ".join(text_guess.candidates)))
+            st.warning(
+                t(
+                    "Mercury cannot tell which column holds the review text ({reason}): candidates {candidates}. Pick it above.",
+                    reason=say(text_guess.reason),
+                    candidates=", ".join(text_guess.candidates),
+                )
+            )
         name = st.text_input(t("Dataset name"), value=Path(table.source).stem, key=KEY + "name")
         classifier_choice = pick_classifier(KEY, current_spec())
         if st.button(t("Analyse"), type="primary", key=KEY + "analyse"):
@@ -127,7 +146,12 @@ auto = granularity_for(start, end)
 if start is None:  # undated reviews have no trend to bucket
     every = auto
 else:
-    picked_every = controls[1].selectbox(t("Trend by"), ["auto", *FREQUENCIES], format_func=labels({"auto": t("auto ({every})", every=t(auto)), **{e: e for e in FREQUENCIES}}), key=KEY + "every")
+    picked_every = controls[1].selectbox(
+        t("Trend by"),
+        ["auto", *FREQUENCIES],
+        format_func=labels({"auto": t("auto ({every})", every=t(auto)), **{e: e for e in FREQUENCIES}}),
+        key=KEY + "every",
+    )
     every = auto if picked_every == "auto" else picked_every
 board = dashboard(dataset_id, start=start, end=end, every=every)
 products = sorted(p for p in board.reviews["product"].unique() if p)
@@ -135,7 +159,9 @@ channels = sorted(c for c in board.reviews["channel"].unique() if c)
 chosen_products = controls[2].multiselect(t("Products"), products, placeholder=t("Choose options"), key=KEY + "products")
 chosen_channels = controls[3].multiselect(t("Channels"), channels, placeholder=t("Choose options"), key=KEY + "channels")
 language_names = dict(zip(board.by_language["language"], board.by_language["name"]))
-chosen_languages = controls[4].multiselect(t("Languages"), list(language_names), format_func=language_names.get, placeholder=t("Choose options"), key=KEY + "languages")
+chosen_languages = controls[4].multiselect(
+    t("Languages"), list(language_names), format_func=language_names.get, placeholder=t("Choose options"), key=KEY + "languages"
+)
 if chosen_products or chosen_channels or chosen_languages:
     board = dashboard(dataset_id, start=start, end=end, every=every, products=chosen_products, channels=chosen_channels, languages=chosen_languages)
 
@@ -150,8 +176,17 @@ if board.warning:
 k = board.kpis
 metrics = st.columns(4)
 metrics[0].metric(t("Reviews"), num(k.volume), delta=None if k.delta("volume") is None else ("+" if k.delta("volume") >= 0 else "") + num(k.delta("volume")))
-metrics[1].metric(t("Positive"), f"{num(k.positive_share, 0)}%", delta=None if k.delta("positive_share") is None else t("{change} pts", change=signed(k.delta("positive_share"))))
-metrics[2].metric(t("Negative"), f"{num(k.negative_share, 0)}%", delta=None if k.delta("negative_share") is None else t("{change} pts", change=signed(k.delta("negative_share"))), delta_color="inverse")
+metrics[1].metric(
+    t("Positive"),
+    f"{num(k.positive_share, 0)}%",
+    delta=None if k.delta("positive_share") is None else t("{change} pts", change=signed(k.delta("positive_share"))),
+)
+metrics[2].metric(
+    t("Negative"),
+    f"{num(k.negative_share, 0)}%",
+    delta=None if k.delta("negative_share") is None else t("{change} pts", change=signed(k.delta("negative_share"))),
+    delta_color="inverse",
+)
 metrics[3].metric(t("Net sentiment"), signed(k.net_sentiment, 0), delta=None if k.delta("net_sentiment") is None else signed(k.delta("net_sentiment")))
 if k.basis:
     st.caption(t("Changes: {basis}.", basis=say(k.basis)))
@@ -179,8 +214,18 @@ with tab_trend:
         st.info(t("This dataset has no dates, so there is no trend to show."))
     else:
         chart(stacked_labels(board.over_time, "period", title=t("Reviews per {every}", every=t(every)), names=LEGEND), "trend", "period")
-        st.plotly_chart(px.line(board.over_time, x="period", y="net_sentiment", markers=True, title=t("Net sentiment (positive % minus negative %)"),
-                                labels={"period": t("period"), "net_sentiment": t("net sentiment")}), width="stretch", key=KEY + "net")
+        st.plotly_chart(
+            px.line(
+                board.over_time,
+                x="period",
+                y="net_sentiment",
+                markers=True,
+                title=t("Net sentiment (positive % minus negative %)"),
+                labels={"period": t("period"), "net_sentiment": t("net sentiment")},
+            ),
+            width="stretch",
+            key=KEY + "net",
+        )
 with tab_where:
     left, right = st.columns(2)
     with left:
@@ -197,9 +242,14 @@ with tab_where:
         chart(stacked_labels(board.by_language.head(15), "name", title=t("By language"), horizontal=True, names=LEGEND), "languages_chart", "language_name")
     st.dataframe(
         board.by_language.drop(columns=["mean_score"]),
-        hide_index=True, width="stretch", column_config={
-            "language": t("language"), "name": t("language name"), "measured": st.column_config.CheckboxColumn(t("accuracy measured")),
-            "volume": t("reviews"), "net_sentiment": st.column_config.NumberColumn(t("net sentiment"), format="%+.0f"),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "language": t("language"),
+            "name": t("language name"),
+            "measured": st.column_config.CheckboxColumn(t("accuracy measured")),
+            "volume": t("reviews"),
+            "net_sentiment": st.column_config.NumberColumn(t("net sentiment"), format="%+.0f"),
         },
     )
 with tab_why:
@@ -208,12 +258,20 @@ with tab_why:
         with column:
             table = board.drivers[label]
             if table.empty:
-                st.info(t("Too few negative reviews here to say what drives them.") if label == "negative" else t("Too few positive reviews here to say what drives them."))
+                st.info(
+                    t("Too few negative reviews here to say what drives them.")
+                    if label == "negative"
+                    else t("Too few positive reviews here to say what drives them.")
+                )
             else:
                 title = t("What drives negative reviews") if label == "negative" else t("What drives positive reviews")
                 chart(driver_bars(table, label, title=title, axis=t("strength (z-score)")), f"drivers_{label}", "term")
     if not board.themes.empty:
-        chart(theme_bars(board.themes, title=t("Themes: mean sentiment (-1 to 1)"), labels={"theme": t("theme"), "mean_score": t("mean score")}), "themes_chart", "theme")
+        chart(
+            theme_bars(board.themes, title=t("Themes: mean sentiment (-1 to 1)"), labels={"theme": t("theme"), "mean_score": t("mean score")}),
+            "themes_chart",
+            "theme",
+        )
 with tab_alerts:
     with st.form(KEY + "alert_form", clear_on_submit=True):
         cols = st.columns([2, 2, 1, 1, 1, 1])
@@ -221,8 +279,15 @@ with tab_alerts:
         kind = cols[1].selectbox(t("Fires when"), list(ALERT_KINDS), format_func=labels(ALERT_KINDS), key=KEY + "alert_kind")
         threshold = cols[2].number_input(t("Threshold (% or points)"), min_value=0.0, max_value=100.0, value=40.0, step=5.0, key=KEY + "alert_threshold")
         period_code = cols[3].selectbox(t("Per"), list(PERIOD_NAMES), index=1, format_func=labels(PERIOD_NAMES), key=KEY + "alert_period")
-        scope = cols[4].selectbox(t("Scope"), ["", "product", "channel"], format_func=labels({"": t("all reviews"), "product": "product", "channel": "channel"}), key=KEY + "alert_scope")
-        min_reviews = cols[5].number_input(t("Min reviews"), min_value=1, value=MIN_REVIEWS, step=5, key=KEY + "alert_min", help=t("A period with fewer reviews cannot fire."))
+        scope = cols[4].selectbox(
+            t("Scope"),
+            ["", "product", "channel"],
+            format_func=labels({"": t("all reviews"), "product": "product", "channel": "channel"}),
+            key=KEY + "alert_scope",
+        )
+        min_reviews = cols[5].number_input(
+            t("Min reviews"), min_value=1, value=MIN_REVIEWS, step=5, key=KEY + "alert_min", help=t("A period with fewer reviews cannot fire.")
+        )
         if st.form_submit_button(t("Add rule")):
             add_rule(dataset_id, name=rule_name, kind=kind, threshold=threshold, period=period_code, scope=scope, min_reviews=min_reviews)
             st.rerun()
@@ -235,7 +300,9 @@ with tab_alerts:
     if board.alerts.empty:
         st.success(t("No rule has fired on this dataset.") if rules_for(dataset_id) else t("No rules yet: add one above."))
     else:
-        st.error(t("{count} alerts fired; the latest in the period starting {start}.", count=len(board.alerts), start=str(board.alerts.iloc[0]["period_start"])))
+        st.error(
+            t("{count} alerts fired; the latest in the period starting {start}.", count=len(board.alerts), start=str(board.alerts.iloc[0]["period_start"]))
+        )
         st.dataframe(board.alerts, hide_index=True, width="stretch")
 with tab_ratings:
     if board.rating is None:
@@ -243,16 +310,34 @@ with tab_ratings:
     else:
         rating = board.rating
         agree = st.columns(2)
-        agree[0].metric(t("Sentiment agrees with the stars"), "—" if rating["agreement"] is None else f"{num(100 * rating['agreement'], 0)}%", help=t("Over reviews rated clearly negative (1-2 of 5) or clearly positive (4-5)."))
-        agree[1].metric(t("Balanced agreement"), "—" if rating["balanced_agreement"] is None else f"{num(100 * rating['balanced_agreement'], 0)}%", help=t("The mean of the agreement on clearly negative and on clearly positive reviews: a file of mostly 5-star reviews cannot inflate it."))
-        st.plotly_chart(rating_bars(rating["by_rating"], title=t("Mean sentiment score by star rating"), labels={"rating": t("rating"), "mean_score": t("mean score")}),
-                        width="stretch", key=KEY + "ratings_chart")
+        agree[0].metric(
+            t("Sentiment agrees with the stars"),
+            "—" if rating["agreement"] is None else f"{num(100 * rating['agreement'], 0)}%",
+            help=t("Over reviews rated clearly negative (1-2 of 5) or clearly positive (4-5)."),
+        )
+        agree[1].metric(
+            t("Balanced agreement"),
+            "—" if rating["balanced_agreement"] is None else f"{num(100 * rating['balanced_agreement'], 0)}%",
+            help=t("The mean of the agreement on clearly negative and on clearly positive reviews: a file of mostly 5-star reviews cannot inflate it."),
+        )
+        st.plotly_chart(
+            rating_bars(rating["by_rating"], title=t("Mean sentiment score by star rating"), labels={"rating": t("rating"), "mean_score": t("mean score")}),
+            width="stretch",
+            key=KEY + "ratings_chart",
+        )
         if dataset.calibration:
             st.info(t("The classifier is fitted to this file's own ratings (see the figures above)."))
             if st.button(t("Undo the fit"), key=KEY + "undo_calibration"):
-                st.session_state[KEY + "fit_message"] = ("info", t("Undone: {count} reviews have the classifier's own scores again.", count=undo_calibration(dataset_id)))
+                st.session_state[KEY + "fit_message"] = (
+                    "info",
+                    t("Undone: {count} reviews have the classifier's own scores again.", count=undo_calibration(dataset_id)),
+                )
                 st.rerun()
-        elif st.button(t("Fit the classifier to my rated reviews"), key=KEY + "calibrate", help=t("Refits how scores map to positive and negative on half of the clearly rated reviews; kept only if macro F1 on the other half improves.")):
+        elif st.button(
+            t("Fit the classifier to my rated reviews"),
+            key=KEY + "calibrate",
+            help=t("Refits how scores map to positive and negative on half of the clearly rated reviews; kept only if macro F1 on the other half improves."),
+        ):
             try:
                 result = calibrate(board.reviews)
             except MercuryError as error:
@@ -260,9 +345,13 @@ with tab_ratings:
             else:
                 before, after = result["before"], result["after"]
                 figures = t(
-                    "on {rows} held-out clearly rated reviews, macro F1 {f1_before} before and {f1_after} after, balanced accuracy {accuracy_before} and {accuracy_after}",
-                    rows=result["test_rows"], f1_before=num(before["macro_f1"], 3), f1_after=num(after["macro_f1"], 3),
-                    accuracy_before=num(before["balanced_accuracy"], 3), accuracy_after=num(after["balanced_accuracy"], 3),
+                    "on {rows} held-out clearly rated reviews, macro F1 {f1_before} before and {f1_after} after, balanced accuracy {accuracy_before} "
+                    "and {accuracy_after}",
+                    rows=result["test_rows"],
+                    f1_before=num(before["macro_f1"], 3),
+                    f1_after=num(after["macro_f1"], 3),
+                    accuracy_before=num(before["balanced_accuracy"], 3),
+                    accuracy_after=num(after["balanced_accuracy"], 3),
                 )
                 if result["kept"]:
                     apply_calibration(dataset_id, result)
@@ -284,24 +373,47 @@ if selection:
     behind = f"{t(dimension)} {value}" + (f", {t(selection['label'])}" if selection.get("label") else "")
     st.caption(t("Showing the {count} reviews behind the selection: {what}. Click elsewhere on the chart to clear.", count=len(shown), what=behind))
 else:
-    label_filter = st.segmented_control(t("Show"), ["negative", "neutral", "positive"], format_func=labels({s: s for s in ("negative", "neutral", "positive")}), selection_mode="multi", key=KEY + "label_filter")
+    label_filter = st.segmented_control(
+        t("Show"),
+        ["negative", "neutral", "positive"],
+        format_func=labels({s: s for s in ("negative", "neutral", "positive")}),
+        selection_mode="multi",
+        key=KEY + "label_filter",
+    )
     if label_filter:
         shown = shown[shown["sentiment"].isin(label_filter)]
     st.caption(t("Click any bar above to see the reviews behind it."))
 listed = shown[["date", "product", "channel", "rating", "sentiment", "score", "confidence", "themes", "text"]].sort_values("score")
 listed = listed.fillna({"product": "", "channel": "", "themes": ""})  # an empty cell, not "None"
 picked = st.dataframe(
-    listed, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=KEY + "reviews",
+    listed,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key=KEY + "reviews",
     column_config={
-        "text": st.column_config.TextColumn(t("review"), width="large"), "date": st.column_config.DatetimeColumn(t("date"), format="YYYY-MM-DD"),
-        "product": t("product"), "channel": t("channel"), "rating": t("rating"), "sentiment": t("sentiment"), "score": t("score"),
-        "confidence": t("confidence"), "themes": t("themes"),
+        "text": st.column_config.TextColumn(t("review"), width="large"),
+        "date": st.column_config.DatetimeColumn(t("date"), format="YYYY-MM-DD"),
+        "product": t("product"),
+        "channel": t("channel"),
+        "rating": t("rating"),
+        "sentiment": t("sentiment"),
+        "score": t("score"),
+        "confidence": t("confidence"),
+        "themes": t("themes"),
     },
 )
 if picked and picked.selection.rows:
     review = listed.iloc[picked.selection.rows[0]]
-    if st.button(t("Draft a reply to this review"), key=KEY + "reply", help=t("Adds the review to the Email replies queue, where it is drafted from the Brand profile and waits for approval.")):
-        st.session_state["email_selected"] = add_review(review["text"], product=review["product"] if pd.notna(review["product"]) else "", source=f"review: {dataset.name}")
+    if st.button(
+        t("Draft a reply to this review"),
+        key=KEY + "reply",
+        help=t("Adds the review to the Email replies queue, where it is drafted from the Brand profile and waits for approval."),
+    ):
+        st.session_state["email_selected"] = add_review(
+            review["text"], product=review["product"] if pd.notna(review["product"]) else "", source=f"review: {dataset.name}"
+        )
         st.switch_page("app_pages/email.py")
 else:
     st.caption(t("Select a review to draft a reply to it on the Email replies page."))
@@ -310,6 +422,9 @@ export = export_frame(dataset_id)
 left, right = st.columns(2)
 left.download_button(t("Download CSV"), to_csv_bytes(export), file_name=f"{dataset.name}-sentiment.csv", mime="text/csv", key=KEY + "csv")
 right.download_button(
-    t("Download Excel"), to_xlsx_bytes({"reviews": export}), file_name=f"{dataset.name}-sentiment.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=KEY + "xlsx",
+    t("Download Excel"),
+    to_xlsx_bytes({"reviews": export}),
+    file_name=f"{dataset.name}-sentiment.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key=KEY + "xlsx",
 )

@@ -61,7 +61,14 @@ def good_copy(body: dict) -> str:
             words += pool[len(words) % len(pool)].split()
         return " ".join(words)
     if prompt.startswith("Write a search ad"):
-        return "\n".join([f"Headline: {trim_to(head, 30)}", *(f"Headline: {k[:30]}" for k in keywords.split(",")[:2]), f"Description: {trim_to(sentences[0], 90)}", f"Description: {action}"])
+        return "\n".join(
+            [
+                f"Headline: {trim_to(head, 30)}",
+                *(f"Headline: {k[:30]}" for k in keywords.split(",")[:2]),
+                f"Description: {trim_to(sentences[0], 90)}",
+                f"Description: {action}",
+            ]
+        )
     if prompt.startswith("Write a marketing email"):
         wanted = int(re.search(r"About (\d+) words", prompt).group(1))
         paragraph = " ".join(sentences + [f"{k.capitalize()}: {head}." for k in keywords.split(",")])
@@ -85,8 +92,21 @@ def run(backend_name: str, briefs: list, brand) -> list[dict]:
         for topic, keywords, language, goal in briefs:
             for kind, platform, words in KINDS:
                 started = time.perf_counter()
-                (variant,) = generate(Brief(kind=kind, platform=platform, topic=topic, keywords=keywords.split(","), language=language, goal=goal, words=words, variants=1), brand, spec=spec)
-                rows.append({"backend": backend_name, "kind": kind, "passed": variant.checks["passed"], "code": variant.source == "code", "rewritten": bool(variant.reasons) and variant.source == "model", "seconds": time.perf_counter() - started})
+                (variant,) = generate(
+                    Brief(kind=kind, platform=platform, topic=topic, keywords=keywords.split(","), language=language, goal=goal, words=words, variants=1),
+                    brand,
+                    spec=spec,
+                )
+                rows.append(
+                    {
+                        "backend": backend_name,
+                        "kind": kind,
+                        "passed": variant.checks["passed"],
+                        "code": variant.source == "code",
+                        "rewritten": bool(variant.reasons) and variant.source == "model",
+                        "seconds": time.perf_counter() - started,
+                    }
+                )
 
     if backend_name == "good":
         from tests.openai_server import Reply, ScriptedOpenAIServer
@@ -114,9 +134,19 @@ def main() -> None:
         rows += run(backend, BRIEFS[: args.briefs], brand)
     frame = pd.DataFrame(rows)
     table = frame.groupby(["backend", "kind"], sort=False).agg(
-        variants=("passed", "size"), pass_every_check=("passed", "mean"), rewritten=("rewritten", "sum"), code_built=("code", "sum"), s_per_variant=("seconds", "mean")
+        variants=("passed", "size"),
+        pass_every_check=("passed", "mean"),
+        rewritten=("rewritten", "sum"),
+        code_built=("code", "sum"),
+        s_per_variant=("seconds", "mean"),
     )
-    totals = frame.groupby("backend", sort=False).agg(variants=("passed", "size"), pass_every_check=("passed", "mean"), rewritten=("rewritten", "sum"), code_built=("code", "sum"), s_per_variant=("seconds", "mean"))
+    totals = frame.groupby("backend", sort=False).agg(
+        variants=("passed", "size"),
+        pass_every_check=("passed", "mean"),
+        rewritten=("rewritten", "sum"),
+        code_built=("code", "sum"),
+        s_per_variant=("seconds", "mean"),
+    )
     print(table.round({"pass_every_check": 2, "s_per_variant": 1}).to_string())
     print(totals.round({"pass_every_check": 2, "s_per_variant": 1}).to_string())
 

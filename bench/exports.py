@@ -51,14 +51,22 @@ def main() -> None:
 
     started = time.perf_counter()
     dataset_id, summary = analyse_table(table)
-    print(f"scored {summary['rows']:,} rows in {time.perf_counter() - started:.0f} s; rating agreement {summary['rating_agreement']}; warnings {summary['warnings']}")
+    print(
+        f"scored {summary['rows']:,} rows in {time.perf_counter() - started:.0f} s; rating agreement {summary['rating_agreement']}; warnings "
+        f"{summary['warnings']}"
+    )
     for wrong in ("categories", "reviews.title"):
         _, bad = analyse_table(read_table(path), mapping=_given(table, wrong), name=wrong)
-        print(f"scored on '{wrong}': balanced agreement {bad['rating_agreement']['balanced_agreement']}, warned: {any('agrees with the stars' in w for w in bad['warnings'])}")
+        print(
+            f"scored on '{wrong}': balanced agreement {bad['rating_agreement']['balanced_agreement']}, warned: "
+            f"{any('agrees with the stars' in w for w in bad['warnings'])}"
+        )
 
     fit = calibrate(reviews_frame(dataset_id))
-    print(f"fit to the ratings: macro F1 {fit['before']['macro_f1']} -> {fit['after']['macro_f1']}, balanced accuracy "
-          f"{fit['before']['balanced_accuracy']} -> {fit['after']['balanced_accuracy']} on {fit['test_rows']} held-out rows; kept: {fit['kept']}")
+    print(
+        f"fit to the ratings: macro F1 {fit['before']['macro_f1']} -> {fit['after']['macro_f1']}, balanced accuracy "
+        f"{fit['before']['balanced_accuracy']} -> {fit['after']['balanced_accuracy']} on {fit['test_rows']} held-out rows; kept: {fit['kept']}"
+    )
 
     start, end = default_period(dataset_id)
     board = dashboard(dataset_id, start=start, end=end)

@@ -74,7 +74,12 @@ def main() -> None:
     parser.add_argument("--period", default="2026-01-01:2026-12-31", help="the report's period (default: the whole year, every row)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        env = {"DATABASE_URL": f"sqlite:///{scratch}/bench.db", "HF_HUB_OFFLINE": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MERCURY_DATA_DIR": scratch}
+        env = {
+            "DATABASE_URL": f"sqlite:///{scratch}/bench.db",
+            "HF_HUB_OFFLINE": "1",
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "MERCURY_DATA_DIR": scratch,
+        }
         source = Path(scratch) / "reviews.csv"
         write_reviews(source, args.rows)
         scoring_s, _ = run(["-m", "core", "sentiment", str(source), "--json"], env)

@@ -50,7 +50,11 @@ def macro_f1(predicted: list[str], labels: np.ndarray) -> float:
 
 
 def multilingual() -> tuple[list[str], list[str], np.ndarray]:
-    rows = [line.split("\t") for line in (ROOT / "bench" / "data" / "reviews_multilingual.tsv").read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    rows = [
+        line.split("\t")
+        for line in (ROOT / "bench" / "data" / "reviews_multilingual.tsv").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
     return [r[0] for r in rows], [r[3] for r in rows], np.array([int(r[1] == "positive") for r in rows])
 
 
@@ -60,7 +64,11 @@ def per_language(scores: np.ndarray, languages: list[str], labels: np.ndarray) -
     out = {}
     for code in dict.fromkeys(languages):
         mask = np.array([language == code for language in languages])
-        out[code] = {"rows": int(mask.sum()), "accuracy": accuracy(scores[mask], labels[mask]), "macro_f1": macro_f1([label_for(float(s)) for s in scores[mask]], labels[mask])}
+        out[code] = {
+            "rows": int(mask.sum()),
+            "accuracy": accuracy(scores[mask], labels[mask]),
+            "macro_f1": macro_f1([label_for(float(s)) for s in scores[mask]], labels[mask]),
+        }
     return out
 
 
@@ -90,13 +98,20 @@ def run_cli(path: Path) -> dict:
         env = {"DATABASE_URL": f"sqlite:///{scratch}/bench.db", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "core", "sentiment", str(path), "--out", f"{scratch}/out.csv", "--json"], cwd=ROOT, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "core", "sentiment", str(path), "--out", f"{scratch}/out.csv", "--json"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         elapsed = time.perf_counter() - started
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if result.returncode:
         raise SystemExit(result.stderr)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    return {"rows": summary["rows"], "seconds": round(elapsed, 1), "rows_per_s": round(summary["rows"] / elapsed, 1), "peak_rss_mib": round(max(peak_kib, before) / 1024)}
+    return {
+        "rows": summary["rows"],
+        "seconds": round(elapsed, 1),
+        "rows_per_s": round(summary["rows"] / elapsed, 1),
+        "peak_rss_mib": round(max(peak_kib, before) / 1024),
+    }
 
 
 def main() -> None:
@@ -112,7 +127,10 @@ def main() -> None:
     figures: dict = {}
     languages, ml_texts, ml_labels = multilingual()
     today = np.array([s.score for s in get_classifier().classify(ml_texts)])
-    figures["per_language"] = {"e5 head (today)": per_language(today, languages, ml_labels), "MiniLM + VADER head (before)": per_language(old_head_scores(ml_texts), languages, ml_labels)}
+    figures["per_language"] = {
+        "e5 head (today)": per_language(today, languages, ml_labels),
+        "MiniLM + VADER head (before)": per_language(old_head_scores(ml_texts), languages, ml_labels),
+    }
     texts, labels = load_labelled()
     X = encoder().encode(texts)
     head = json.loads((ROOT / "core" / "assets" / "sentiment_head.json").read_text())

@@ -127,7 +127,17 @@ def cmd_reply(args: argparse.Namespace) -> int:
             print(file=sys.stderr)
             out = batch_frame(frame, ids, language)
             write_table(out, args.out)
-        print(json.dumps({"emails": len(ids), "drafted": int((out["draft"] != "").sum()), "needs_review": int(out["needs_review"].sum()), "out": args.out, "intents": out["intent"].value_counts().to_dict()}))
+        print(
+            json.dumps(
+                {
+                    "emails": len(ids),
+                    "drafted": int((out["draft"] != "").sum()),
+                    "needs_review": int(out["needs_review"].sum()),
+                    "out": args.out,
+                    "intents": out["intent"].value_counts().to_dict(),
+                }
+            )
+        )
         return 0
     if not args.email_file:
         raise UserError(Msg("Give an email file (.eml or .txt), or --batch EMAILS.csv --out DRAFTS.csv."))
@@ -139,8 +149,14 @@ def cmd_reply(args: argparse.Namespace) -> int:
         print(json.dumps(rendered(result, language), ensure_ascii=False))
         return 0
     say = lambda text, **values: print(Msg(text, **values).render(language))  # noqa: E731
-    say("{intent}, {urgency} urgency, {sentiment}, language: {language}; {reason}", intent=Msg(result["intent"].replace("_", " ")), urgency=Msg(result["urgency"]),
-        sentiment=Msg(result["sentiment"]), language=LanguageName(result["language"]), reason=result["reason"])
+    say(
+        "{intent}, {urgency} urgency, {sentiment}, language: {language}; {reason}",
+        intent=Msg(result["intent"].replace("_", " ")),
+        urgency=Msg(result["urgency"]),
+        sentiment=Msg(result["sentiment"]),
+        language=LanguageName(result["language"]),
+        reason=result["reason"],
+    )
     if result["needs_review"]:
         say("Needs review: {reasons}", reasons=Joined(result["review_reasons"]))
     if result["needs_reply"]:
@@ -158,20 +174,42 @@ def cmd_reply(args: argparse.Namespace) -> int:
 def cmd_content(args: argparse.Namespace) -> int:
     language = _language(args)
     brief = Brief(
-        kind=args.kind, topic=args.topic, platform=args.platform or "", keywords=(args.keywords or "").split(","), language=args.language,
-        audience=args.audience or "", goal=args.goal or "", words=args.words, variants=args.variants,
+        kind=args.kind,
+        topic=args.topic,
+        platform=args.platform or "",
+        keywords=(args.keywords or "").split(","),
+        language=args.language,
+        audience=args.audience or "",
+        goal=args.goal or "",
+        words=args.words,
+        variants=args.variants,
         reference=read_input(args.reference).decode("utf-8", "replace") if args.reference else "",
     )
     variants = generate(brief, _read_brand(args.brand), spec=_spec(args) if args.backend else None)
     if args.json:
-        print(json.dumps(rendered({"variants": [{"text": v.text, "source": v.source, "checks": v.checks, "reasons": v.reasons, "notes": v.notes} for v in variants]}, language), ensure_ascii=False))
+        print(
+            json.dumps(
+                rendered(
+                    {"variants": [{"text": v.text, "source": v.source, "checks": v.checks, "reasons": v.reasons, "notes": v.notes} for v in variants]}, language
+                ),
+                ensure_ascii=False,
+            )
+        )
         return 0
     for number, variant in enumerate(variants, 1):
         checks = variant.checks
         verdict = Msg("passes every check") if checks["passed"] else Msg("FAILS: {problems}", problems=Joined(failed_checks(checks)))
         by = Msg("the model") if variant.source == "model" else Msg("code from the brief")
-        print(Msg("--- variant {number}, written by {source} ({characters} characters, {words} words; {verdict})", number=number, source=by,
-                  characters=checks["characters"], words=checks["words"], verdict=verdict).render(language))
+        print(
+            Msg(
+                "--- variant {number}, written by {source} ({characters} characters, {words} words; {verdict})",
+                number=number,
+                source=by,
+                characters=checks["characters"],
+                words=checks["words"],
+                verdict=verdict,
+            ).render(language)
+        )
         for reason in variant.reasons:
             print("    " + Msg("the model's draft was refused: {reason}", reason=reason).render(language))
         print(variant.text)
@@ -190,9 +228,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     elif args.task == "generation":
-        print(f"{result['model']}: BLEU {result['bleu']}, ROUGE-1 {result['rouge1']:.3f}, ROUGE-2 {result['rouge2']:.3f}, ROUGE-L {result['rouge_l']:.3f} on {result['n']:,} prompts")
+        print(
+            f"{result['model']}: BLEU {result['bleu']}, ROUGE-1 {result['rouge1']:.3f}, ROUGE-2 {result['rouge2']:.3f}, ROUGE-L {result['rouge_l']:.3f} "
+            f"on {result['n']:,} prompts"
+        )
     else:
-        print(f"{result['model']}: accuracy {result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f} on {result['n']:,} rows ({result['rows_per_s']:,} rows/s)")
+        print(
+            f"{result['model']}: accuracy {result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f} on {result['n']:,} rows ({result['rows_per_s']:,} rows/s)"
+        )
         for label, row in result["per_class"].items():
             print(f"  {label:<18} precision {row['precision']:.3f} recall {row['recall']:.3f} f1 {row['f1']:.3f} support {row['support']}")
     return 0
@@ -204,7 +247,12 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if args.task == "lm":
         summary = finetune_causal(instruction_pairs(), args.out, spec=_spec(args) if args.backend else None, epochs=args.epochs, lora_r=args.lora_r)
         summary.pop("history")
-        print(json.dumps(summary) if args.json else f"saved the adapter to {summary['adapter']} in {summary['seconds']:.0f} s; test perplexity {summary['test_perplexity']} (split {summary['split']}); use it with --backend local --model {summary['adapter']}")
+        print(
+            json.dumps(summary)
+            if args.json
+            else f"saved the adapter to {summary['adapter']} in {summary['seconds']:.0f} s; test perplexity {summary['test_perplexity']} "
+            f"(split {summary['split']}); use it with --backend local --model {summary['adapter']}"
+        )
         return 0
     if not (args.input and args.text_column and args.label_column):
         raise UserError(Msg("--task sentiment needs --input, --text-column and --label-column."))
@@ -221,9 +269,15 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"saved {result.model_id} to {result.out_dir} in {result.seconds:.0f} s (best epoch {result.best_epoch} of {result.epochs_run}; split {result.split})")
+        print(
+            f"saved {result.model_id} to {result.out_dir} in {result.seconds:.0f} s (best epoch {result.best_epoch} of {result.epochs_run}; split "
+            f"{result.split})"
+        )
         print(f"validation: accuracy {result.validation['accuracy']:.3f}, macro F1 {result.validation['macro_f1']:.3f}")
-        print(f"test: accuracy {result.test['accuracy']:.3f}, macro F1 {result.test['macro_f1']:.3f} (embedded head on the same rows: {result.baseline_test['accuracy']:.3f}, {result.baseline_test['macro_f1']:.3f})")
+        print(
+            f"test: accuracy {result.test['accuracy']:.3f}, macro F1 {result.test['macro_f1']:.3f} (embedded head on the same rows: "
+            f"{result.baseline_test['accuracy']:.3f}, {result.baseline_test['macro_f1']:.3f})"
+        )
     return 0
 
 
@@ -256,8 +310,15 @@ def build_parser() -> argparse.ArgumentParser:
     reply.add_argument("--batch", metavar="EMAILS.csv", help="a CSV of emails (from, subject, body, date) to triage and draft")
     reply.add_argument("--out", metavar="DRAFTS.csv", help="with --batch: the input columns plus intent, urgency, needs_review and draft")
     add_backend_options(reply)
-    reply.add_argument("--language", choices=list(LANGUAGES), default=default_language(), help="the language its sentences are in: en, ro, pl or zh (default: MERCURY_LANGUAGE, else en); the draft follows the mail's")
-    reply.add_argument("--json", action="store_true", help="print intent, urgency, sentiment, language, needs_reply, needs_review, draft and facts_used as JSON")
+    reply.add_argument(
+        "--language",
+        choices=list(LANGUAGES),
+        default=default_language(),
+        help="the language its sentences are in: en, ro, pl or zh (default: MERCURY_LANGUAGE, else en); the draft follows the mail's",
+    )
+    reply.add_argument(
+        "--json", action="store_true", help="print intent, urgency, sentiment, language, needs_reply, needs_review, draft and facts_used as JSON"
+    )
     reply.set_defaults(handler=cmd_reply)
 
     content = commands.add_parser("content", help="marketing content variants in the brand's voice, checked by code")
@@ -266,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("--platform", choices=["x", "linkedin", "instagram", "facebook"], help="for social posts (default x)")
     content.add_argument("--variants", type=int, default=3)
     content.add_argument("--keywords", help="comma-separated: k1,k2")
-    content.add_argument("--language", default="en", help="the content's language, a two-letter code (e.g. pl, de); en, ro, pl and zh also set the language of its sentences")
+    content.add_argument(
+        "--language", default="en", help="the content's language, a two-letter code (e.g. pl, de); en, ro, pl and zh also set the language of its sentences"
+    )
     content.add_argument("--audience")
     content.add_argument("--goal")
     content.add_argument("--words", type=int, default=0, help="target length in words (default per kind)")
@@ -280,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--task", choices=["sentiment", "triage", "generation"], default="sentiment")
     evaluate.add_argument("--input", required=True, help="csv, tsv, xlsx or jsonl with a text and a label column")
     evaluate.add_argument("--text-column", required=True, help="the text (the prompt for generation)")
-    evaluate.add_argument("--label-column", required=True, help="sentiment: positive/negative/neutral, 1/0 or 1-5 stars; triage: the intent; generation: the reference text")
+    evaluate.add_argument(
+        "--label-column", required=True, help="sentiment: positive/negative/neutral, 1/0 or 1-5 stars; triage: the intent; generation: the reference text"
+    )
     evaluate.add_argument("--backend", choices=BACKENDS)
     evaluate.add_argument("--model", dest="model_dir", help="a fine-tuned model folder (from finetune)")
     evaluate.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
@@ -288,7 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_evaluate)
 
     tune = commands.add_parser("finetune", help="LoRA fine-tune of the MiniLM sentiment classifier on labelled rows")
-    tune.add_argument("--task", choices=["sentiment", "lm"], default="sentiment", help="lm: LoRA on the embedded or local language model from approved replies and saved content")
+    tune.add_argument(
+        "--task",
+        choices=["sentiment", "lm"],
+        default="sentiment",
+        help="lm: LoRA on the embedded or local language model from approved replies and saved content",
+    )
     tune.add_argument("--input")
     tune.add_argument("--text-column")
     tune.add_argument("--label-column")

@@ -169,7 +169,13 @@ class Mapping:
     def warnings(self) -> list[Msg]:
         """A sentence for each role that matters to the result and was read with less than certainty."""
         return [
-            Msg("The {role} column '{column}' is a likely reading, not a sure one ({reason}): pass --map {key}=COLUMN if it is wrong.", role=Msg(role), key=role, column=g.column, reason=g.reason)
+            Msg(
+                "The {role} column '{column}' is a likely reading, not a sure one ({reason}): pass --map {key}=COLUMN if it is wrong.",
+                role=Msg(role),
+                key=role,
+                column=g.column,
+                reason=g.reason,
+            )
             for role, g in self.roles.items()
             if g.confidence == "likely" and role in ("text", "date", "rating")
         ]
@@ -215,7 +221,9 @@ def _pick(role: str, profiles: dict[str, Profile], taken: set[str], fits) -> Rol
     if named:
         return RoleGuess(column, "likely", Msg("its name mentions the {role}, and its values fit", role=Msg(role)), candidates)
     if role in ("date", "rating") and profiles[column].filled >= 20:  # a few values read as dates or stars by chance
-        return RoleGuess(column, "likely", Msg("its values read as dates") if role == "date" else Msg("its values read as ratings (stars, 1-5 or 1-10)"), candidates)
+        return RoleGuess(
+            column, "likely", Msg("its values read as dates") if role == "date" else Msg("its values read as ratings (stars, 1-5 or 1-10)"), candidates
+        )
     return RoleGuess(None)  # a product or channel is never taken from values alone: a brand or category column looks the same
 
 
@@ -254,7 +262,7 @@ def parse_map(text: str) -> dict[str, str | None]:
         role, sep, column = part.partition("=")
         role = role.strip().lower()
         if not sep or role not in ROLES:
-            raise UserError(Msg("--map takes role=COLUMN pairs for {roles}, not '{part}'.", roles=', '.join(ROLES), part=part.strip()))
+            raise UserError(Msg("--map takes role=COLUMN pairs for {roles}, not '{part}'.", roles=", ".join(ROLES), part=part.strip()))
         chosen[role] = None if column.strip().lower() in ("", "none") else column.strip()
     return chosen
 
@@ -265,7 +273,9 @@ def resolve_mapping(frame: pd.DataFrame, source: str, given: dict[str, str | Non
     mapping = propose_roles(frame)
     for role, column in (given or {}).items():
         if column is not None and column not in frame.columns:
-            raise IngestError(Msg("{source} has no column '{column}'; its columns are: {columns}.", source=source, column=column, columns=', '.join(map(str, frame.columns))))
+            raise IngestError(
+                Msg("{source} has no column '{column}'; its columns are: {columns}.", source=source, column=column, columns=", ".join(map(str, frame.columns)))
+            )
         mapping.roles[role] = RoleGuess(column, "given" if column else "", Msg("named by you"))
         for other, guess in mapping.roles.items():  # a column plays one role
             if other != role and column and guess.column == column and other not in given:
@@ -275,6 +285,11 @@ def resolve_mapping(frame: pd.DataFrame, source: str, given: dict[str, str | Non
         raise IngestError(Msg("{source} has no column of review text: name it with --map text=COLUMN.", source=source))
     if text.confidence == "guess":
         raise UserError(
-            Msg("{source}: cannot tell which column holds the review text ({reason}); candidates: {candidates}. Name it with --map text=COLUMN.", source=source, reason=text.reason, candidates=', '.join(text.candidates))
+            Msg(
+                "{source}: cannot tell which column holds the review text ({reason}); candidates: {candidates}. Name it with --map text=COLUMN.",
+                source=source,
+                reason=text.reason,
+                candidates=", ".join(text.candidates),
+            )
         )
     return mapping

@@ -73,7 +73,26 @@ HANDLE = re.compile(r"(?<![\w@])@\w{2,}")
 HASHTAG = re.compile(r"(?<![\w#])#(\w{2,})")
 # A capitalised word inside a sentence: a name, a product or a place the text may have invented.
 NAME = re.compile(r"(?<=[\w,;)\]] )[A-ZÀ-ÖØ-ÞĄĆĘŁŃÓŚŹŻĂÂÎȘȚ][\w’'-]*")  # after a colon a new sentence may start
-COMMON_CAPITALS = {"i", "i'm", "i’m", "i've", "i'll", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "ok", "faq", "ai", "uk", "us", "eu"}
+COMMON_CAPITALS = {
+    "i",
+    "i'm",
+    "i’m",
+    "i've",
+    "i'll",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "ok",
+    "faq",
+    "ai",
+    "uk",
+    "us",
+    "eu",
+}
 
 
 def _camel_words(word: str) -> list[str]:
@@ -101,7 +120,9 @@ def invented_claims(text: str, grounded: str, *, link_sources: str | None = None
     tags = sorted({f"#{t}" for t in HASHTAG.findall(text) if t.lower() not in lowered and not all(w in known_words for w in _camel_words(t))})
     if tags:
         problems.append(Msg("hashtags about what it was not given: {items}", items=", ".join(tags[:5])))
-    names = sorted({n for n in NAME.findall(text) if n.lower().strip("’'-") not in known_words | COMMON_CAPITALS and not all(w in known_words for w in _camel_words(n))})
+    names = sorted(
+        {n for n in NAME.findall(text) if n.lower().strip("’'-") not in known_words | COMMON_CAPITALS and not all(w in known_words for w in _camel_words(n))}
+    )
     if names:
         problems.append(Msg("names it was not given: {items}", items=", ".join(names[:5])))
     return problems

@@ -77,7 +77,9 @@ def check_json_depth(text: str, name: str) -> None:
         if mark in ("[", "{"):
             depth += 1
             if depth > MAX_JSON_DEPTH:
-                raise LimitError(Msg("{name} nests JSON deeper than {max_json_depth} levels, more than Mercury reads.", name=name, max_json_depth=MAX_JSON_DEPTH))
+                raise LimitError(
+                    Msg("{name} nests JSON deeper than {max_json_depth} levels, more than Mercury reads.", name=name, max_json_depth=MAX_JSON_DEPTH)
+                )
         elif mark in ("]", "}"):
             depth -= 1
 
@@ -109,10 +111,14 @@ def check_text_shape(text: str, name: str, delimiter: str | None = None) -> None
     """Rows, columns and line length of a text table, checked before a parser allocates for them."""
     lines = text.count("\n") + 1
     if lines > MAX_ROWS + 1:
-        raise LimitError(Msg("{name} has {lines} lines, over the limit of {max_rows} rows: split it into smaller files.", name=name, lines=lines, max_rows=MAX_ROWS))
+        raise LimitError(
+            Msg("{name} has {lines} lines, over the limit of {max_rows} rows: split it into smaller files.", name=name, lines=lines, max_rows=MAX_ROWS)
+        )
     longest = max((len(line) for line in io.StringIO(text)), default=0)
     if longest > MAX_LINE_CHARS:
-        raise LimitError(Msg("{name} has a line of {longest} characters, over the limit of {max_line_chars}.", name=name, longest=longest, max_line_chars=MAX_LINE_CHARS))
+        raise LimitError(
+            Msg("{name} has a line of {longest} characters, over the limit of {max_line_chars}.", name=name, longest=longest, max_line_chars=MAX_LINE_CHARS)
+        )
     if delimiter:
         header = text[: text.find("\n")] if "\n" in text else text
         columns = header.count(delimiter) + 1
@@ -152,16 +158,26 @@ def check_xlsx_shape(raw: bytes, name: str) -> None:
                     if unpacked > MAX_UNPACKED_BYTES:
                         raise too_big
                     if len(chunk) == 1024 * 1024 and b"<" not in chunk:
-                        raise LimitError(Msg("{name} holds a cell longer than {max_line_chars} characters, over the limit.", name=name, max_line_chars=MAX_LINE_CHARS))
+                        raise LimitError(
+                            Msg("{name} holds a cell longer than {max_line_chars} characters, over the limit.", name=name, max_line_chars=MAX_LINE_CHARS)
+                        )
                     if sheet:
                         window = tail + chunk
                         rows += window.count(b"<row") - window.count(b"<rowBreaks") - tail.count(b"<row")
                         last = max((int(m) for m in _ROW_INDEX.findall(window)), default=0)
                         wide = max((_column_number(m) for m in _WIDE_CELL.findall(window)), default=0)
                         if max(rows, last) > MAX_ROWS + 1:
-                            raise LimitError(Msg("{name} has more than {max_rows} rows in a sheet, over the limit: split it into smaller files.", name=name, max_rows=MAX_ROWS))
+                            raise LimitError(
+                                Msg(
+                                    "{name} has more than {max_rows} rows in a sheet, over the limit: split it into smaller files.",
+                                    name=name,
+                                    max_rows=MAX_ROWS,
+                                )
+                            )
                         if wide > MAX_COLUMNS:
-                            raise LimitError(Msg("{name} has {wide} columns in a sheet, over the limit of {max_columns}.", name=name, wide=wide, max_columns=MAX_COLUMNS))
+                            raise LimitError(
+                                Msg("{name} has {wide} columns in a sheet, over the limit of {max_columns}.", name=name, wide=wide, max_columns=MAX_COLUMNS)
+                            )
                         tail = chunk[-24:]
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
             raise IngestError(Msg("{name} is not a readable Excel workbook (a damaged part).", name=name)) from error
@@ -190,20 +206,30 @@ class Table:
         """One sentence when the file has no header row."""
         if not self.headerless:
             return None
-        return Msg("The first row of {source} reads as data, not as column names, so it is kept as a review and the columns are named by position (column 1 to column {last}).",
-                   source=self.source, last=self.frame.shape[1])
+        return Msg(
+            "The first row of {source} reads as data, not as column names, so it is kept as a review and the columns are named by position (column 1 "
+            "to column {last}).",
+            source=self.source,
+            last=self.frame.shape[1],
+        )
 
     def mended_note(self) -> Msg | None:
         if not self.mended:
             return None
-        return Msg("{count} rows of {source} hold the delimiter unquoted in their last column, the review text: each was kept whole.", count=self.mended, source=self.source)
+        return Msg(
+            "{count} rows of {source} hold the delimiter unquoted in their last column, the review text: each was kept whole.",
+            count=self.mended,
+            source=self.source,
+        )
 
     def skip_summary(self, language: str = "en") -> str:
         """`1 ragged row (more fields than the header) at line 3; 1 unclosed quote ... at line 5`, in `language`."""
+
         def where(reason: str) -> str:
             lines = self.skip_lines.get(reason, [])
             shown = ", ".join(map(str, lines[:5])) + (" ..." if self.skip_reasons[reason] > 5 else "")
             return " " + Msg(N_("at line {lines}") if len(lines) == 1 else N_("at lines {lines}"), lines=shown).render(language) if lines else ""
+
         return "; ".join(f"{format_number(count, language, 0)} {gettext_for(language, reason)}{where(reason)}" for reason, count in self.skip_reasons.items())
 
 
@@ -304,7 +330,9 @@ def _read_jsonl(raw: bytes, name: str) -> Table:
         if isinstance(value, dict):
             keys.update(value)
             if len(keys) > MAX_COLUMNS:
-                raise LimitError(Msg("{name} has more than {max_columns} different keys, over the limit of {max_columns} columns.", name=name, max_columns=MAX_COLUMNS))
+                raise LimitError(
+                    Msg("{name} has more than {max_columns} different keys, over the limit of {max_columns} columns.", name=name, max_columns=MAX_COLUMNS)
+                )
             records.append({k: ("" if v is None else str(v)) for k, v in value.items()})
         else:
             table.skip(N_("line is not a JSON object"))

@@ -26,8 +26,36 @@ EMAIL = re.compile(r"\S+@\S+\.\S+")
 HTML_TAG = re.compile(r"<[^>]+>")
 WORD = re.compile(r"^[^\W\d_][\w'-]*$")
 # Kept out of the stop words: "not good" and "never again" carry the sentiment.
-NEGATIONS = {"not", "no", "never", "nor", "nothing", "nobody", "none", "cannot", "without", "neither", "nowhere", "pas", "nicht", "kein", "nie", "nunca", "non", "niet", "ne",
-             "nu", "niciodată", "nici", "bez", "nigdy", "不", "没", "没有", "别"}
+NEGATIONS = {
+    "not",
+    "no",
+    "never",
+    "nor",
+    "nothing",
+    "nobody",
+    "none",
+    "cannot",
+    "without",
+    "neither",
+    "nowhere",
+    "pas",
+    "nicht",
+    "kein",
+    "nie",
+    "nunca",
+    "non",
+    "niet",
+    "ne",
+    "nu",
+    "niciodată",
+    "nici",
+    "bez",
+    "nigdy",
+    "不",
+    "没",
+    "没有",
+    "别",
+}
 UNKNOWN = "und"  # ISO 639-2's "undetermined": too short or too mixed to tell
 # Mercury's users' markets and their neighbours: the detector's first opinion (see detect_languages).
 MARKET_LANGUAGES = ("en", "ro", "pl", "zh", "de", "fr", "es", "it", "nl", "pt", "cs", "hu", "ru", "uk", "tr", "sv", "ja", "ko")
@@ -44,8 +72,26 @@ LANGUAGE_NAMES = _english_names()  # every ISO 639-1 code, named in English (cor
 # Languages whose sentiment, intents and themes are measured (bench/sentiment.py, bench/email_replies.py).
 # Mercury still reads the others through its multilingual encoder, but says it has not measured them.
 READS_WELL = ("en", "ro", "pl", "zh", "de", "fr")
-LANG_CODES = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian", "nl": "dutch", "pt": "portuguese", "sv": "swedish", "ro": "romanian",
-              "pl": "polish", "ru": "russian", "uk": "ukrainian", "hu": "hungarian", "cs": "czech", "tr": "turkish", "zh": "chinese", "ja": "japanese", "ko": "korean"}
+LANG_CODES = {
+    "en": "english",
+    "fr": "french",
+    "de": "german",
+    "es": "spanish",
+    "it": "italian",
+    "nl": "dutch",
+    "pt": "portuguese",
+    "sv": "swedish",
+    "ro": "romanian",
+    "pl": "polish",
+    "ru": "russian",
+    "uk": "ukrainian",
+    "hu": "hungarian",
+    "cs": "czech",
+    "tr": "turkish",
+    "zh": "chinese",
+    "ja": "japanese",
+    "ko": "korean",
+}
 
 _tokenizer = TweetTokenizer(preserve_case=False, reduce_len=True, strip_handles=True)
 
@@ -61,7 +107,25 @@ def stop_words(language: str = "en") -> frozenset[str]:
     if language == "en":
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-        words = set(ENGLISH_STOP_WORDS) | {"i'm", "it's", "don't", "didn't", "doesn't", "i've", "can't", "won't", "isn't", "wasn't", "just", "really", "got", "get", "im", "ive", "also"}
+        words = set(ENGLISH_STOP_WORDS) | {
+            "i'm",
+            "it's",
+            "don't",
+            "didn't",
+            "doesn't",
+            "i've",
+            "can't",
+            "won't",
+            "isn't",
+            "wasn't",
+            "just",
+            "really",
+            "got",
+            "get",
+            "im",
+            "ive",
+            "also",
+        }
     else:
         from stop_words import get_stop_words
 

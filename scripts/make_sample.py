@@ -41,7 +41,16 @@ def main() -> None:
                 continue
             text = pool.pop()
             rating = rng.choice([1, 1, 2, 3]) if negative else rng.choice([3, 4, 5, 5])
-            out.append({"review_id": f"R{len(out) + 1:05d}", "date": when.isoformat(), "product": product, "channel": rng.choice(CHANNELS), "rating": rating, "review": text})
+            out.append(
+                {
+                    "review_id": f"R{len(out) + 1:05d}",
+                    "date": when.isoformat(),
+                    "product": product,
+                    "channel": rng.choice(CHANNELS),
+                    "rating": rating,
+                    "review": text,
+                }
+            )
             if not negatives and not positives:
                 break
     OUT.parent.mkdir(exist_ok=True)

@@ -65,7 +65,10 @@ def main() -> None:
         score = 2 * model.predict_proba(X)[:, 1] - 1
         return float(np.mean(np.where(y == 1, score >= NEUTRAL_BAND, score <= -NEUTRAL_BAND)))
 
-    results = {C: cross_val_score(LogisticRegression(C=C, max_iter=5000), X, labels, cv=5, scoring=decided, params={"sample_weight": weights}).mean() for C in (0.3, 1, 3, 10, 30)}
+    results = {
+        C: cross_val_score(LogisticRegression(C=C, max_iter=5000), X, labels, cv=5, scoring=decided, params={"sample_weight": weights}).mean()
+        for C in (0.3, 1, 3, 10, 30)
+    }
     best = max(results, key=results.get)
     model = LogisticRegression(C=best, max_iter=5000).fit(X, labels, sample_weight=weights)
     coef = [round(float(w), 6) for w in model.coef_[0]]

@@ -13,31 +13,55 @@ COLUMNS = [
     "reviews.rating", "reviews.text", "reviews.title", "reviews.username",
 ]
 PRODUCTS = [
-    ("All-New Fire HD 8 Tablet, 8 HD Display, Wi-Fi, 16 GB - Includes Special Offers, Magenta", "B01AHB9CN2", "Fire Tablets,Tablets,Computers & Tablets,All Tablets"),
+    (
+        "All-New Fire HD 8 Tablet, 8 HD Display, Wi-Fi, 16 GB - Includes Special Offers, Magenta",
+        "B01AHB9CN2",
+        "Fire Tablets,Tablets,Computers & Tablets,All Tablets",
+    ),
     ("Kindle Paperwhite E-reader, 6 High-Resolution Display (300 ppi), Wi-Fi", "B00OQVZDJM", "eBook Readers,Kindle E-readers,Computers & Tablets"),
     ("Amazon Echo Show Alexa-enabled Bluetooth Speaker with 7 Screen", "B01J24C0TI", "Amazon Echo,Smart Home,Speakers,Electronics"),
     ("Fire Kids Edition Tablet, 7 Display, Wi-Fi, 16 GB, Blue Kid-Proof Case", "B018Y229OU", "Fire Tablets,Kids' Tablets,Computers & Tablets"),
     ("Amazon Fire TV Stick with Alexa Voice Remote, Streaming Media Player", "B00ZV9PXP2", "Streaming Media Players,TV & Video,Electronics"),
 ]
 GOOD_OPEN = [
-    "Bought this for my mom and she loves it.", "Great value for the price.", "I use it every single day.", "Got it on sale, so happy with it.",
-    "Second one I bought, still impressed.", "My kids are obsessed with this thing.", "Exactly what I needed.", "Gift for my husband, he uses it all the time.",
+    "Bought this for my mom and she loves it.",
+    "Great value for the price.",
+    "I use it every single day.",
+    "Got it on sale, so happy with it.",
+    "Second one I bought, still impressed.",
+    "My kids are obsessed with this thing.",
+    "Exactly what I needed.",
+    "Gift for my husband, he uses it all the time.",
 ]
 GOOD_BODY = [
-    "The screen is bright and sharp and easy on the eyes.", "Battery lasts for days even with heavy use.", "Setup took five minutes, super easy.",
-    "Reading at night is so comfortable with the light.", "Sound is surprisingly good for the size.", "Fast, responsive and the apps work fine.",
-    "Alexa understands everything I ask.", "The case is sturdy and the kids cant break it.", "Streaming is smooth, no buffering at all.",
+    "The screen is bright and sharp and easy on the eyes.",
+    "Battery lasts for days even with heavy use.",
+    "Setup took five minutes, super easy.",
+    "Reading at night is so comfortable with the light.",
+    "Sound is surprisingly good for the size.",
+    "Fast, responsive and the apps work fine.",
+    "Alexa understands everything I ask.",
+    "The case is sturdy and the kids cant break it.",
+    "Streaming is smooth, no buffering at all.",
     "Light enough to hold in one hand for hours.",
 ]
 GOOD_CLOSE = ["Highly recommend!", "Would buy again.", "Five stars.", "Love it.", "Worth every penny.", "Great product overall."]
 BAD_OPEN = [
-    "Very disappointed.", "Returned it after a week.", "Do not waste your money.", "Worst purchase this year.",
-    "Stopped working after two months.", "Really wanted to like it.",
+    "Very disappointed.",
+    "Returned it after a week.",
+    "Do not waste your money.",
+    "Worst purchase this year.",
+    "Stopped working after two months.",
+    "Really wanted to like it.",
 ]
 BAD_BODY = [
-    "It would not load my books and support was no help.", "The screen is too dark to read even on full brightness.",
-    "Battery dies in a few hours and it takes forever to charge.", "Freezes constantly and restarts on its own.",
-    "The speaker crackles and Alexa never hears me.", "Wifi keeps dropping so nothing streams.", "Charging port broke and it will not turn on.",
+    "It would not load my books and support was no help.",
+    "The screen is too dark to read even on full brightness.",
+    "Battery dies in a few hours and it takes forever to charge.",
+    "Freezes constantly and restarts on its own.",
+    "The speaker crackles and Alexa never hears me.",
+    "Wifi keeps dropping so nothing streams.",
+    "Charging port broke and it will not turn on.",
     "Full of ads you cannot turn off.",
 ]
 BAD_CLOSE = ["Avoid.", "Not worth it.", "Sending it back.", "Very frustrating.", "One star."]

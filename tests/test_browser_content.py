@@ -14,7 +14,11 @@ def test_generate_edit_and_save_a_variant(tmp_path):
     # 2-core CPU model; the embedded backend is exercised by the AppTest and the unit tests.
     posts = [Reply(text=t) for t in ("Thirty hours of battery. #Pulse", "Pocket-size case, all-day sound.", "Your commute, now with a soundtrack.")]
     backend = {"MERCURY_BACKEND": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_MODEL": "writer"}
-    with ScriptedOpenAIServer(posts) as server, streamlit_server(os.environ["DATABASE_URL"], {**backend, "OPENAI_BASE_URL": server.base_url}) as url, chromium_page(1400, 1600) as page:
+    with (
+        ScriptedOpenAIServer(posts) as server,
+        streamlit_server(os.environ["DATABASE_URL"], {**backend, "OPENAI_BASE_URL": server.base_url}) as url,
+        chromium_page(1400, 1600) as page,
+    ):
         page.goto(url)
         page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Content studio").click()
         topic = page.get_by_label("Brief or topic").first  # the Create tab's; Personalise has its own

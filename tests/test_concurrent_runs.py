@@ -31,10 +31,17 @@ def count(query) -> int:
 
 def fresh_reviews(path, n: int) -> None:
     """n texts no run has scored before (the cache is empty in a fresh database anyway)."""
-    pd.DataFrame({"review": [f"Review {i}: the strap broke after {i} days, {'awful' if i % 2 else 'but support was lovely'}." for i in range(n)]}).to_csv(path, index=False)
+    pd.DataFrame({"review": [f"Review {i}: the strap broke after {i} days, {'awful' if i % 2 else 'but support was lovely'}." for i in range(n)]}).to_csv(
+        path, index=False
+    )
 
 
-@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=requires(bool(POSTGRES_URL), "no PostgreSQL: `make test` starts Debian's on loopback"))])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=requires(bool(POSTGRES_URL), "no PostgreSQL: `make test` starts Debian's on loopback")),
+    ]
+)
 def database(request, monkeypatch):
     if request.param == "postgres":
         monkeypatch.setenv("DATABASE_URL", POSTGRES_URL)
@@ -85,7 +92,14 @@ def test_a_killed_reply_batch_resumes_without_duplicate_drafts_or_repeated_calls
     # The first 8 drafts come back at once; the rest hang, so the kill lands between two saved chunks.
     with ScriptedOpenAIServer([draft]) as first_server:
         first_server.replies = [draft] * 8 + [Reply(text=draft.text, delay_s=60)]
-        first = start_cli("reply", "--batch", batch, "--out", out, env_extra={"OPENAI_BASE_URL": first_server.base_url, "OPENAI_API_KEY": "sk-test", "MERCURY_BACKEND": "openai"})
+        first = start_cli(
+            "reply",
+            "--batch",
+            batch,
+            "--out",
+            out,
+            env_extra={"OPENAI_BASE_URL": first_server.base_url, "OPENAI_API_KEY": "sk-test", "MERCURY_BACKEND": "openai"},
+        )
         deadline = time.monotonic() + 300
         while count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "drafted")) < 8:
             assert first.poll() is None and time.monotonic() < deadline, first.stderr.read() if first.poll() is not None else "too slow"
@@ -96,7 +110,14 @@ def test_a_killed_reply_batch_resumes_without_duplicate_drafts_or_repeated_calls
     waiting = count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "new"))
     assert waiting == 2
     with ScriptedOpenAIServer([draft]) as second_server:
-        second = start_cli("reply", "--batch", batch, "--out", out, env_extra={"OPENAI_BASE_URL": second_server.base_url, "OPENAI_API_KEY": "sk-test", "MERCURY_BACKEND": "openai"})
+        second = start_cli(
+            "reply",
+            "--batch",
+            batch,
+            "--out",
+            out,
+            env_extra={"OPENAI_BASE_URL": second_server.base_url, "OPENAI_API_KEY": "sk-test", "MERCURY_BACKEND": "openai"},
+        )
         _, stderr = second.communicate(timeout=600)
     assert second.returncode == 0, stderr
     assert len(second_server.requests) == waiting  # only the drafts still missing were asked for

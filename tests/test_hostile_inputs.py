@@ -112,7 +112,9 @@ def test_a_folder_a_device_and_a_binary_config_get_one_sentence(tmp_path):
     assert_refused(["sentiment", "/dev/zero"], "is not a regular file")
     (tmp_path / "binary.json").write_bytes(bytes(range(256)) * 40)
     (tmp_path / "utf16.json").write_text(json.dumps({"model_type": "llama"}), encoding="utf-16")
-    (tmp_path / "types.json").write_text(json.dumps({"model_type": "llama", "hidden_size": "big", "num_hidden_layers": [1], "num_attention_heads": 8, "vocab_size": 10}))
+    (tmp_path / "types.json").write_text(
+        json.dumps({"model_type": "llama", "hidden_size": "big", "num_hidden_layers": [1], "num_attention_heads": 8, "vocab_size": 10})
+    )
     assert_refused(["gpu", "--config", tmp_path / "binary.json"], "binary.json is not UTF-8 text")
     assert_refused(["gpu", "--config", tmp_path / "utf16.json"], "utf16.json is not UTF-8 text")
     assert_refused(["gpu", "--config", tmp_path / "types.json"], "wrong type or value")
@@ -121,9 +123,12 @@ def test_a_folder_a_device_and_a_binary_config_get_one_sentence(tmp_path):
 def test_mail_that_is_not_mail_or_nests_without_end_is_refused(tmp_path):
     (tmp_path / "picture.eml").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
     depth = 3000
-    nested = "From: a@example.com\nSubject: nest\nMIME-Version: 1.0\n" + "".join(
-        f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(depth)
-    ) + "Content-Type: text/plain\n\nhello\n" + "".join(f"--b{i}--\n" for i in reversed(range(depth)))
+    nested = (
+        "From: a@example.com\nSubject: nest\nMIME-Version: 1.0\n"
+        + "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(depth))
+        + "Content-Type: text/plain\n\nhello\n"
+        + "".join(f"--b{i}--\n" for i in reversed(range(depth)))
+    )
     (tmp_path / "nested.eml").write_text(nested)
     assert_refused(["reply", tmp_path / "picture.eml"], "is not an email")
     assert_refused(["reply", tmp_path / "nested.eml"], "MIME parts")

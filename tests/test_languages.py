@@ -76,7 +76,21 @@ def test_no_page_shows_a_sentence_that_skips_the_catalogs():
 
 def _shown_texts(at: AppTest) -> list[str]:
     texts = [e.value for kind in ("title", "header", "subheader", "caption", "markdown", "info", "warning", "error", "success") for e in getattr(at, kind)]
-    for kind in ("button", "selectbox", "text_input", "text_area", "number_input", "slider", "radio", "checkbox", "toggle", "multiselect", "metric", "tabs", "expander"):
+    for kind in (
+        "button",
+        "selectbox",
+        "text_input",
+        "text_area",
+        "number_input",
+        "slider",
+        "radio",
+        "checkbox",
+        "toggle",
+        "multiselect",
+        "metric",
+        "tabs",
+        "expander",
+    ):
         for element in getattr(at, kind):
             texts.append(getattr(element, "label", ""))
             texts.append(getattr(element, "help", "") or "")

@@ -19,8 +19,14 @@ from tests.test_email import BRAND
 
 # Written for these tests, not taken from the benchmark set or the training examples.
 REVIEWS = {
-    "ro": [("Telefonul a venit rapid și funcționează impecabil, sunt foarte mulțumit.", "positive"), ("Mare țeapă, s-a stricat după o zi și nu mi-au dat banii înapoi.", "negative")],
-    "pl": [("Świetna jakość wykonania, bateria trzyma cały tydzień. Polecam!", "positive"), ("Tragedia, obudowa pękła po tygodniu, a serwis nie odpowiada.", "negative")],
+    "ro": [
+        ("Telefonul a venit rapid și funcționează impecabil, sunt foarte mulțumit.", "positive"),
+        ("Mare țeapă, s-a stricat după o zi și nu mi-au dat banii înapoi.", "negative"),
+    ],
+    "pl": [
+        ("Świetna jakość wykonania, bateria trzyma cały tydzień. Polecam!", "positive"),
+        ("Tragedia, obudowa pękła po tygodniu, a serwis nie odpowiada.", "negative"),
+    ],
     "zh": [("做工精致，音质很好，物流也快，非常满意。", "positive"), ("质量太差了，用了两天就坏了，客服也不理人。", "negative")],
     "en": [("Absolutely love it, works perfectly and arrived early.", "positive"), ("Broke after a day, total waste of money.", "negative")],
 }
@@ -44,7 +50,9 @@ def test_chinese_is_cut_into_words_and_polish_and_romanian_into_lemmas():
     assert {"降噪", "地铁", "噪音", "续航"} <= set(words)
     assert all(len(w) >= 2 for w in words) and "了" not in words
     assert "przesyłka" in tokens("Przesyłki nie dostałem", "pl") and "colet" in tokens("coletul a întârziat", "ro")
-    found = keywords_by_group(["物流太慢了，包装破损"] * 3 + ["音质很好，物流很快"] * 3, ["negative"] * 3 + ["positive"] * 3, "negative", "positive", language="zh", min_count=2)
+    found = keywords_by_group(
+        ["物流太慢了，包装破损"] * 3 + ["音质很好，物流很快"] * 3, ["negative"] * 3 + ["positive"] * 3, "negative", "positive", language="zh", min_count=2
+    )
     assert all(2 <= len(row["term"].replace(" ", "")) <= 8 for rows in found.values() for row in rows)
 
 
@@ -75,8 +83,22 @@ def test_a_question_in_another_language_finds_the_english_fact(question, fact):
 @pytest.mark.parametrize(
     "language, sender, subject, body, intent, phrase",
     [
-        ("ro", "Ioana Pop <ioana@example.ro>", "Rambursare", "Am returnat căștile acum două săptămâni. Când primesc banii înapoi?", "refund_return", "Iată ce vă putem spune"),
-        ("pl", "Marek Nowak <marek@example.pl>", "Zwrot", "Odesłałem słuchawki dwa tygodnie temu. Kiedy dostanę zwrot pieniędzy?", "refund_return", "Oto, co możemy Państwu przekazać"),
+        (
+            "ro",
+            "Ioana Pop <ioana@example.ro>",
+            "Rambursare",
+            "Am returnat căștile acum două săptămâni. Când primesc banii înapoi?",
+            "refund_return",
+            "Iată ce vă putem spune",
+        ),
+        (
+            "pl",
+            "Marek Nowak <marek@example.pl>",
+            "Zwrot",
+            "Odesłałem słuchawki dwa tygodnie temu. Kiedy dostanę zwrot pieniędzy?",
+            "refund_return",
+            "Oto, co możemy Państwu przekazać",
+        ),
         ("zh", "王芳 <fang@example.cn>", "退款", "我两周前把耳机寄回去了，退款什么时候能到账？", "refund_return", "以下是我们可以告诉您的信息"),
     ],
 )
@@ -120,7 +142,9 @@ def test_a_reply_code_writes_quotes_the_brand_facts_in_the_mail_language_or_says
 
     refund_en = "Refunds reach the original payment method within 5 working days after the return arrives at our warehouse."
     refund_ro = "Banii ajung înapoi pe cardul folosit la plată în cel mult 5 zile lucrătoare după ce returul ajunge în depozitul nostru."
-    mail = ParsedEmail(sender="Ioana <ioana@example.ro>", subject="Retur", body="Bună ziua, am returnat căștile săptămâna trecută. Când primesc banii înapoi pe card?")
+    mail = ParsedEmail(
+        sender="Ioana <ioana@example.ro>", subject="Retur", body="Bună ziua, am returnat căștile săptămâna trecută. Când primesc banii înapoi pe card?"
+    )
     english_only = Brand(name="Aria Audio", sign_off="Warm regards", facts=[refund_en, "Students get 15% off with a valid student email."])
     draft = draft_reply(mail, english_only, "ro")
     assert refund_en in draft.text and "not in Romanian" in str(draft.why) and draft.text.endswith("Cu stimă,\nAria Audio")

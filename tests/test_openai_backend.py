@@ -128,7 +128,11 @@ def test_json_is_asked_for_through_the_json_schema_response_format():
 
 def test_a_server_without_the_json_schema_format_is_asked_again_without_it_and_never_again_with_it():
     schema = {"type": "object", "properties": {"label": {"enum": ["positive", "negative"]}}, "required": ["label"]}
-    replies = [Reply(status=400, message="response_format json_schema is not supported"), Reply(text='{"label": "positive"}'), Reply(text='{"label": "negative"}')]
+    replies = [
+        Reply(status=400, message="response_format json_schema is not supported"),
+        Reply(text='{"label": "positive"}'),
+        Reply(text='{"label": "negative"}'),
+    ]
     with ScriptedOpenAIServer(replies) as server:
         spec = spec_for(server)
         assert complete_json(MESSAGES, schema, spec=spec)[0] == {"label": "positive"}

@@ -77,7 +77,9 @@ def test_text_is_found_under_the_names_vendors_use_and_never_in_a_category_colum
 
 
 def test_a_body_beats_its_title_and_a_decoy_date_loses_to_the_review_date():
-    frame = amazon_export(200)[["dateAdded", "reviews.title", "reviews.text", "reviews.date"]].rename(columns={"reviews.title": "summary", "reviews.text": "col_7"})
+    frame = amazon_export(200)[["dateAdded", "reviews.title", "reviews.text", "reviews.date"]].rename(
+        columns={"reviews.title": "summary", "reviews.text": "col_7"}
+    )
     roles = propose_roles(frame).columns()
     assert roles["text"] == "col_7" and roles["date"] == "reviews.date"
 

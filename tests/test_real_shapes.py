@@ -59,17 +59,51 @@ INDONESIAN = [
 
 def play_export(rows) -> pd.DataFrame:
     """google-play-scraper's own columns, as its reviews() returns them."""
-    return pd.DataFrame([
-        {"reviewId": f"gp:AOqpTO{i:04d}", "userName": f"Pengguna {i}", "userImage": f"https://play-lh.googleusercontent.com/a/{i}", "content": text, "score": score,
-         "thumbsUpCount": i % 7, "reviewCreatedVersion": "4.2.1", "at": f"2026-0{1 + i % 9}-1{i % 9} 10:{i % 60:02d}:00", "replyContent": "", "repliedAt": "", "appVersion": "4.2.1"}
-        for i, (score, text) in enumerate(rows * 3)
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "reviewId": f"gp:AOqpTO{i:04d}",
+                "userName": f"Pengguna {i}",
+                "userImage": f"https://play-lh.googleusercontent.com/a/{i}",
+                "content": text,
+                "score": score,
+                "thumbsUpCount": i % 7,
+                "reviewCreatedVersion": "4.2.1",
+                "at": f"2026-0{1 + i % 9}-1{i % 9} 10:{i % 60:02d}:00",
+                "replyContent": "",
+                "repliedAt": "",
+                "appVersion": "4.2.1",
+            }
+            for i, (score, text) in enumerate(rows * 3)
+        ]
+    )
 
 
 @pytest.mark.parametrize(
     "cell, value",
-    [("力荐", 5), ("还行", 3), ("很差", 1), ("★★★★☆", 4), ("★★☆☆☆", 2), ("⭐⭐⭐", 3), ("4/5", 4), ("8/10", 4), ("4,5", 4.5), ("5 stars", 5),
-     ("1 star", 1), ("4 out of 5", 4), ("3 din 5", 3), ("2 z 5", 2), ("五星", 5), ("4星", 4), ("Doskonały", 5), ("Foarte bine", 4), ("7", 7), ("great", None), ("", None)],
+    [
+        ("力荐", 5),
+        ("还行", 3),
+        ("很差", 1),
+        ("★★★★☆", 4),
+        ("★★☆☆☆", 2),
+        ("⭐⭐⭐", 3),
+        ("4/5", 4),
+        ("8/10", 4),
+        ("4,5", 4.5),
+        ("5 stars", 5),
+        ("1 star", 1),
+        ("4 out of 5", 4),
+        ("3 din 5", 3),
+        ("2 z 5", 2),
+        ("五星", 5),
+        ("4星", 4),
+        ("Doskonały", 5),
+        ("Foarte bine", 4),
+        ("7", 7),
+        ("great", None),
+        ("", None),
+    ],
 )
 def test_ratings_are_read_in_the_forms_exports_write_them(cell, value):
     assert rating_value(cell) == value
@@ -77,14 +111,24 @@ def test_ratings_are_read_in_the_forms_exports_write_them(cell, value):
 
 @pytest.mark.parametrize("scale", [["★★★★★", "★☆☆☆☆", "★★★☆☆", "★★★★☆"], ["5/5", "1/5", "3/5", "4/5"], ["5 stars", "1 star", "3 stars", "4 stars"]])
 def test_a_column_of_stars_fractions_or_star_words_is_the_rating(scale):
-    frame = pd.DataFrame({"review": [f"{text} number {i}" for i, text in enumerate(["Loved it, works perfectly", "Broke in a day, awful", "It is fine I guess", "Good value, quick delivery"] * 8)],
-                          "Stars given": scale * 8})
+    frame = pd.DataFrame(
+        {
+            "review": [
+                f"{text} number {i}"
+                for i, text in enumerate(["Loved it, works perfectly", "Broke in a day, awful", "It is fine I guess", "Good value, quick delivery"] * 8)
+            ],
+            "Stars given": scale * 8,
+        }
+    )
     assert propose_roles(frame).roles["rating"].column == "Stars given"
 
 
 def test_a_douban_export_is_read_with_its_word_ratings_and_checked_against_them(tmp_path):
     path = tmp_path / "douban.csv"
-    rows = [{"用户名": f"用户{i}", "评分": rating, "短评": f"{text}（第{i}条）", "评论时间": f"2026-10-{1 + i % 28:02d} 20:1{i % 10}:00", "有用": i % 13} for i, (rating, text) in enumerate(DOUBAN * 2)]
+    rows = [
+        {"用户名": f"用户{i}", "评分": rating, "短评": f"{text}（第{i}条）", "评论时间": f"2026-10-{1 + i % 28:02d} 20:1{i % 10}:00", "有用": i % 13}
+        for i, (rating, text) in enumerate(DOUBAN * 2)
+    ]
     pd.DataFrame(rows).to_csv(path, index=False)
     result = run_cli("sentiment", path, "--json")
     assert result.returncode == 0, result.stderr

@@ -9,8 +9,8 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from core.db import EmailMessage, SentimentCache, session_scope
-from core.i18n import render
 from core.errors import LLMError
+from core.i18n import render
 from core.ingest import read_table
 from core.llm import BackendSpec
 from core.models.sentiment import LLMClassifier
@@ -130,11 +130,24 @@ def test_refusals_leave_one_line_on_stderr(tmp_path):
     one_label = tmp_path / "one.csv"
     one_label.write_text("text,label\nnice one,positive\ngreat stuff,positive\n")
     huge = tmp_path / "config.json"
-    huge.write_text(json.dumps({"model_type": "llama", "hidden_size": 10**8, "num_attention_heads": 64, "num_hidden_layers": 10**6, "intermediate_size": 4 * 10**8, "vocab_size": 32000}))
+    huge.write_text(
+        json.dumps(
+            {
+                "model_type": "llama",
+                "hidden_size": 10**8,
+                "num_attention_heads": 64,
+                "num_hidden_layers": 10**6,
+                "intermediate_size": 4 * 10**8,
+                "vocab_size": 32000,
+            }
+        )
+    )
     refused = run_cli("sentiment", latin, "--text-column", "nope")
     assert refused.returncode == 2 and refused.stderr.strip() == "error: latin1.csv has no column 'nope'; its columns are: id, t."
     evaluated = run_cli("evaluate", "--input", one_label, "--text-column", "text", "--label-column", "label")
     assert evaluated.returncode == 0 and evaluated.stderr == ""  # scikit-learn's warning went to the log
     planned = run_cli("gpu", "--config", huge, "--json")
     assert planned.returncode == 2 and planned.stdout == ""
-    assert planned.stderr.strip() == "error: The config's hidden_size is 100,000,000, which no real model has (1 to 1,000,000): check it is a model's config.json."
+    assert (
+        planned.stderr.strip() == "error: The config's hidden_size is 100,000,000, which no real model has (1 to 1,000,000): check it is a model's config.json."
+    )

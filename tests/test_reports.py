@@ -28,8 +28,17 @@ def dataset_id():
     rows = []
     for day in range(1, 57):
         when = f"2026-{1 + (day - 1) // 28:02d}-{1 + (day - 1) % 28:02d}"
-        rows.append({"date": when, "product": "=cmd|' /C calc'!A0" if day % 7 == 0 else "Kettle", "channel": "Web", "review": "Lovely kettle, boils fast and looks great"})
-        rows.append({"date": when, "product": "Toaster", "channel": "Shop", "review": PAYLOADS[day % 4] if day > 40 else "The toaster broke and support never replied"})
+        rows.append(
+            {
+                "date": when,
+                "product": "=cmd|' /C calc'!A0" if day % 7 == 0 else "Kettle",
+                "channel": "Web",
+                "review": "Lovely kettle, boils fast and looks great",
+            }
+        )
+        rows.append(
+            {"date": when, "product": "Toaster", "channel": "Shop", "review": PAYLOADS[day % 4] if day > 40 else "The toaster broke and support never replied"}
+        )
     dataset, _ = analyse_table(Table(frame=pd.DataFrame(rows), source="kitchen.csv"), name="Kitchen")
     return dataset
 
@@ -59,7 +68,12 @@ def test_summary_with_a_wrong_number_is_replaced_without_asking_again(dataset_id
 def test_a_summary_citing_the_figures_is_kept(dataset_id):
     from datetime import date
 
-    probe = build_report(dataset_id, start=date(2026, 2, 1), end=date(2026, 2, 28), spec=BackendSpec(kind="openai", model="m", base_url="http://127.0.0.1:9/v1", api_key="k", timeout=1, max_retries=0))
+    probe = build_report(
+        dataset_id,
+        start=date(2026, 2, 1),
+        end=date(2026, 2, 28),
+        spec=BackendSpec(kind="openai", model="m", base_url="http://127.0.0.1:9/v1", api_key="k", timeout=1, max_retries=0),
+    )
     facts = probe.facts
     text = f"There were {facts['reviews']} reviews; {facts['negative_share_pct']}% were negative and net sentiment was {facts['net_sentiment']}."
     with ScriptedOpenAIServer([Reply(text=text)]) as server:
@@ -152,7 +166,10 @@ def test_email_activity_joins_the_report_once_there_is_mail(dataset_id):
 
     assert build_report(dataset_id).email is None
     ids = add_emails(
-        [ParsedEmail(subject="Refund", body="When will my refund for the returned kettle arrive?"), ParsedEmail(subject="Out of office", body="I am out of the office. No need to reply.")],
+        [
+            ParsedEmail(subject="Refund", body="When will my refund for the returned kettle arrive?"),
+            ParsedEmail(subject="Out of office", body="I am out of the office. No need to reply."),
+        ],
         "test",
     )
     with ScriptedOpenAIServer([Reply(text="Hi,\n\nRefunds arrive within 5 working days of the return reaching us.")]) as server:

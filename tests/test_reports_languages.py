@@ -19,8 +19,10 @@ from tests.test_real_shapes import DOUBAN
 
 @pytest.fixture(scope="module")
 def chinese_reviews(tmp_path_factory):
-    rows = [{"日期": f"2026-{1 + i % 12:02d}-{1 + i % 27:02d}", "评论": f"{text}，第{i}位观众", "产品": ["星际穿越", "流浪地球", "霸王别姬"][i % 3], "评分": rating}
-            for i, (rating, text) in enumerate(DOUBAN * 6)]
+    rows = [
+        {"日期": f"2026-{1 + i % 12:02d}-{1 + i % 27:02d}", "评论": f"{text}，第{i}位观众", "产品": ["星际穿越", "流浪地球", "霸王别姬"][i % 3], "评分": rating}
+        for i, (rating, text) in enumerate(DOUBAN * 6)
+    ]
     path = tmp_path_factory.mktemp("zh") / "douban.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
@@ -69,8 +71,17 @@ def test_the_same_chinese_report_in_docx_html_and_excel(chinese_reviews):
     [("pl", "Podsumowanie dla zarządu", "kwi"), ("ro", "Rezumat executiv", "apr."), ("en", "Executive summary", "Apr")],
 )
 def test_polish_and_romanian_reports_use_their_words_numbers_and_dates(language, heading, month):
-    rows = [{"date": f"2026-{1 + i % 6:02d}-{1 + i % 27:02d}", "review": text, "stars": stars}
-            for i, (text, stars) in enumerate([("Great blender, quiet and strong, love it", "5"), ("Leaked after a week, very disappointed", "1"), ("Works fine for smoothies every morning", "4")] * 40)]
+    rows = [
+        {"date": f"2026-{1 + i % 6:02d}-{1 + i % 27:02d}", "review": text, "stars": stars}
+        for i, (text, stars) in enumerate(
+            [
+                ("Great blender, quiet and strong, love it", "5"),
+                ("Leaked after a week, very disappointed", "1"),
+                ("Works fine for smoothies every morning", "4"),
+            ]
+            * 40
+        )
+    ]
     dataset_id, _ = analyse_table(Table(frame=pd.DataFrame(rows), source="blender.csv"))
     report = build_report(dataset_id, language=language)
     blocks = describe(report)

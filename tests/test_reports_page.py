@@ -9,7 +9,12 @@ from tests.conftest import ROOT
 
 
 def test_build_save_and_rerun_a_report():
-    frame = pd.DataFrame({"date": [f"2026-04-{d:02d}" for d in range(1, 29)], "review": ["Superb service, thank you" if d % 3 else "Late delivery and a rude courier" for d in range(1, 29)]})
+    frame = pd.DataFrame(
+        {
+            "date": [f"2026-04-{d:02d}" for d in range(1, 29)],
+            "review": ["Superb service, thank you" if d % 3 else "Late delivery and a rude courier" for d in range(1, 29)],
+        }
+    )
     analyse_table(Table(frame=frame, source="service.csv"), name="Service")
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240).run()
     at.switch_page("app_pages/reports.py").run()

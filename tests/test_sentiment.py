@@ -80,7 +80,10 @@ def test_interrupted_scoring_keeps_what_was_done_and_resumes(monkeypatch):
 def test_the_same_text_is_never_scored_twice_by_the_same_model():
     frame = pd.DataFrame({"review": ["Great battery life.", "Great battery life.", "Broke in a day."]})
     first = CountingClassifier()
-    create_and_score = lambda: score_dataset(create_dataset(Table(frame=frame.copy(), source="dup.csv"), {"text": "review"}), first)
+
+    def create_and_score():
+        return score_dataset(create_dataset(Table(frame=frame.copy(), source="dup.csv"), {"text": "review"}), first)
+
     create_and_score()
     assert first.texts_scored == 2  # the duplicate inside the file is scored once
     create_and_score()
@@ -91,7 +94,14 @@ def test_export_keeps_every_input_column_and_neutralises_formulas():
     frame = pd.DataFrame(
         {
             "id": ["1", "2", "3", "4", "5", "6"],
-            "review": ['=HYPERLINK("http://evil.example","click")', "+1+1 stars from me", "@SUM(1) terrible", "\tTab first, awful", "\rCR first but lovely", "fine product"],
+            "review": [
+                '=HYPERLINK("http://evil.example","click")',
+                "+1+1 stars from me",
+                "@SUM(1) terrible",
+                "\tTab first, awful",
+                "\rCR first but lovely",
+                "fine product",
+            ],
             "amount": ["-12.5", "3", "4", "5", "6", "7"],
         }
     )

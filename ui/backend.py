@@ -79,6 +79,8 @@ def require_spec() -> BackendSpec:
     usable the page says why and stops, rather than quietly using another backend."""
     spec = current_spec()
     if spec is None:
-        st.error(t("{problem} Fix the backend in the sidebar: nothing was sent to any model.", problem=st.session_state.get(ERROR_KEY) or t("No backend is chosen.")))
+        st.error(
+            t("{problem} Fix the backend in the sidebar: nothing was sent to any model.", problem=st.session_state.get(ERROR_KEY) or t("No backend is chosen."))
+        )
         st.stop()
     return spec

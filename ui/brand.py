@@ -26,7 +26,12 @@ def brand_form(key: str) -> Brand:
     brand = current_brand()
     if notice := st.session_state.pop(key + "brand_notice", None):
         st.success(notice)
-    upload = st.file_uploader(t("Load a BRAND.json"), type=["json"], key=key + "brand_upload", help=t("Keys: name, tone, sign_off, facts (a list), internal_notes, and optionally reply_from, phrases_use, phrases_avoid, examples."))
+    upload = st.file_uploader(
+        t("Load a BRAND.json"),
+        type=["json"],
+        key=key + "brand_upload",
+        help=t("Keys: name, tone, sign_off, facts (a list), internal_notes, and optionally reply_from, phrases_use, phrases_avoid, examples."),
+    )
     if upload is not None and st.button(t("Replace the profile with this file"), key=key + "brand_load"):
         try:
             loaded = brand_from_dict(json.loads(upload.getvalue().decode("utf-8-sig")))
@@ -50,8 +55,13 @@ def brand_form(key: str) -> Brand:
         phrases_use = left.text_area(t("Phrases to use (one per line)"), value=_lines(brand.phrases_use), key=version + "phrases_use")
         phrases_avoid = right.text_area(t("Phrases to avoid (one per line)"), value=_lines(brand.phrases_avoid), key=version + "phrases_avoid")
         facts = st.text_area(
-            t("Facts the assistant may use (one per line: prices, hours, policies, links)"), value=_lines(brand.facts), height=220, key=version + "facts",
-            help=t("Drafts state nothing else: for each email the closest facts are retrieved, and a draft that states a number or link from no fact is replaced."),
+            t("Facts the assistant may use (one per line: prices, hours, policies, links)"),
+            value=_lines(brand.facts),
+            height=220,
+            key=version + "facts",
+            help=t(
+                "Drafts state nothing else: for each email the closest facts are retrieved, and a draft that states a number or link from no fact is replaced."
+            ),
         )
         examples = st.text_area(t("Examples of past content (one per line)"), value=_lines(brand.examples), key=version + "examples")
         notes = st.text_area(t("Internal notes (for the team only: never given to the model)"), value=brand.internal_notes, key=version + "notes")
@@ -59,8 +69,17 @@ def brand_form(key: str) -> Brand:
     if saved:
         try:
             edited = brand_from_dict(
-                {"name": name, "tone": tone, "sign_off": sign_off, "reply_from": reply_from, "phrases_use": phrases_use,
-                 "phrases_avoid": phrases_avoid, "facts": facts, "examples": examples, "internal_notes": notes}
+                {
+                    "name": name,
+                    "tone": tone,
+                    "sign_off": sign_off,
+                    "reply_from": reply_from,
+                    "phrases_use": phrases_use,
+                    "phrases_avoid": phrases_avoid,
+                    "facts": facts,
+                    "examples": examples,
+                    "internal_notes": notes,
+                }
             )
         except MercuryError as error:
             st.error(say(error))
@@ -68,5 +87,11 @@ def brand_form(key: str) -> Brand:
             edited.id = brand.id
             save_brand(edited)
             _saved(key, t("Saved. New drafts use this profile."))
-    st.download_button(t("Download BRAND.json"), json.dumps(brand.to_json(), ensure_ascii=False, indent=2), file_name="brand.json", mime="application/json", key=key + "brand_download")
+    st.download_button(
+        t("Download BRAND.json"),
+        json.dumps(brand.to_json(), ensure_ascii=False, indent=2),
+        file_name="brand.json",
+        mime="application/json",
+        key=key + "brand_download",
+    )
     return brand

@@ -6,10 +6,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from core.capacity.memory import CUDA_CONTEXT_GIB, FRAGMENTATION, TP_BUFFER_GIB, Architecture, Estimate, GiB, Workload, architecture_from_config, estimate, gpu_catalog, kv_bytes
+from core.capacity.memory import (
+    CUDA_CONTEXT_GIB,
+    FRAGMENTATION,
+    TP_BUFFER_GIB,
+    Architecture,
+    Estimate,
+    GiB,
+    Workload,
+    architecture_from_config,
+    estimate,
+    gpu_catalog,
+    kv_bytes,
+)
 from core.errors import UserError
-from core.usage import api_cost_usd
 from core.i18n import Msg
+from core.usage import api_cost_usd
 
 
 def gpus_needed(est: Estimate, gpu: dict) -> int | None:
@@ -174,9 +186,13 @@ def plan(
             speed = roofline(est, gpu, tp)
             out["speed"] = {k: round(v, 3) for k, v in speed.__dict__.items()}
             if requests_per_day:
-                out["cost"] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in monthly_cost(est, gpu, tp, requests_per_day=requests_per_day).__dict__.items()}
+                out["cost"] = {
+                    k: (round(v, 2) if isinstance(v, float) else v) for k, v in monthly_cost(est, gpu, tp, requests_per_day=requests_per_day).__dict__.items()
+                }
         elif dataset_tokens:
-            out["cost"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in finetune_cost(est, gpu, tp, dataset_tokens=dataset_tokens, epochs=epochs).items()}
+            out["cost"] = {
+                k: round(v, 3) if isinstance(v, float) else v for k, v in finetune_cost(est, gpu, tp, dataset_tokens=dataset_tokens, epochs=epochs).items()
+            }
     return out
 
 

@@ -69,12 +69,19 @@ def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame |
     }
     result.update(length_check(len(words), brief))
     said = "\n".join(value for _, value in ad_fields(text)) if brief.kind == "ad" else re.sub(r"(?im)^(?:subject|preheader|cta):\s*", "", text)
-    result["invented"] = [plain(m) for m in invented_claims(said, grounding_text(brief, brand))]  # JSON, read back by render; field labels ("Headline 2:") are not claims
+    result["invented"] = [
+        plain(m) for m in invented_claims(said, grounding_text(brief, brand))
+    ]  # JSON, read back by render; field labels ("Headline 2:") are not claims
     result["unfinished"] = [] if brief.kind == "ad" else unfinished_paragraphs(text)
     result["on_topic"] = on_topic(said, brief)
     result["passed"] = bool(
-        result["within_limit"] and result["length_ok"] is not False and not result["invented"] and not result["unfinished"] and result["on_topic"]
-        and not result["banned_phrases"] and result["keyword_coverage"] in (None, 1.0)
+        result["within_limit"]
+        and result["length_ok"] is not False
+        and not result["invented"]
+        and not result["unfinished"]
+        and result["on_topic"]
+        and not result["banned_phrases"]
+        and result["keyword_coverage"] in (None, 1.0)
     )
     if library is not None and not library.empty:
         result["most_similar"] = most_similar(text, library)
@@ -85,7 +92,9 @@ def checks_for(text: str, brief: Brief, brand: Brand, *, library: pd.DataFrame |
 
 def grounding_text(brief: Brief, brand: Brand) -> str:
     """Everything a variant may state: the brief, the brand's name, facts and phrases."""
-    return " ".join([brief.topic, brief.audience, brief.goal, brief.tone, " ".join(brief.keywords), brand.name, " ".join(brand.facts), " ".join(brand.phrases_use)])
+    return " ".join(
+        [brief.topic, brief.audience, brief.goal, brief.tone, " ".join(brief.keywords), brand.name, " ".join(brand.facts), " ".join(brand.phrases_use)]
+    )
 
 
 def on_topic(text: str, brief: Brief) -> bool:
@@ -133,5 +142,3 @@ def most_similar(text: str, library: pd.DataFrame) -> dict:
     similarity = vectors[1:] @ vectors[0]
     best = int(np.argmax(similarity))
     return {"id": int(library["id"].iloc[best]), "similarity": round(float(similarity[best]), 3)}
-
-

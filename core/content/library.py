@@ -55,7 +55,11 @@ def ab_frame() -> pd.DataFrame:
     """Saved A/B pairs side by side, one row per pair."""
     frame = library_frame()
     frame = frame[frame["ab_group"] != ""].sort_values("id")
-    rows = [{"ab_group": g, "kind": part["kind"].iloc[0], "topic": part["topic"].iloc[0], "variant_a": part["text"].iloc[0], "variant_b": part["text"].iloc[-1]} for g, part in frame.groupby("ab_group", sort=False) if len(part) == 2]
+    rows = [
+        {"ab_group": g, "kind": part["kind"].iloc[0], "topic": part["topic"].iloc[0], "variant_a": part["text"].iloc[0], "variant_b": part["text"].iloc[-1]}
+        for g, part in frame.groupby("ab_group", sort=False)
+        if len(part) == 2
+    ]
     return pd.DataFrame(rows, columns=["ab_group", "kind", "topic", "variant_a", "variant_b"])
 
 

@@ -15,8 +15,8 @@ from core.content.assemble import assemble
 from core.content.brief import ANGLES, SECTION_TOKENS, Brief, Variant, brief_title, clean_text, content_messages, finish_text, system_prompt, task_prompt
 from core.content.checks import checks_for, grounding_problems
 from core.errors import UserError
-from core.i18n import Joined, Msg
 from core.grounding import complete_sentences
+from core.i18n import Joined, Msg
 from core.ingest import find_column
 from core.llm import complete, complete_many, resolve_spec, stream
 from core.llm.base import Progress
@@ -44,14 +44,18 @@ def _write_many(prompts: list[list[dict]], brief: Brief, spec, temperature: floa
     return [c.text for c in complete_many(prompts, spec=spec, page="content", max_tokens=tokens, temperature=temperature)]
 
 
-def generate(brief: Brief, brand: Brand, *, spec=None, library: pd.DataFrame | None = None, on_token: Callable[[int, str], None] | None = None) -> list[Variant]:
+def generate(
+    brief: Brief, brand: Brand, *, spec=None, library: pd.DataFrame | None = None, on_token: Callable[[int, str], None] | None = None
+) -> list[Variant]:
     """`brief.variants` variants, each from its own angle; far over-limit ones are regenerated
     shorter once, repeats are rewritten once at a higher temperature, then the kind's rules are
     enforced (a text still over its limit is trimmed on a word boundary)."""
     spec = spec or resolve_spec()
     angles = [ANGLES[i % len(ANGLES)] for i in range(brief.variants)]
     if brief.kind == "blog":
-        texts = [write_blog(brief, brand, angle, spec=spec, on_token=(lambda piece, i=i: on_token(i, piece)) if on_token else None) for i, angle in enumerate(angles)]
+        texts = [
+            write_blog(brief, brand, angle, spec=spec, on_token=(lambda piece, i=i: on_token(i, piece)) if on_token else None) for i, angle in enumerate(angles)
+        ]
     else:
         texts = _write_many([content_messages(brief, brand, a) for a in angles], brief, spec, 0.8)
     notes: list[list[Msg]] = [[] for _ in texts]
@@ -62,7 +66,8 @@ def generate(brief: Brief, brand: Brand, *, spec=None, library: pd.DataFrame | N
             return [f"{len(clean_text(text))} characters"] if len(clean_text(text)) > REGENERATE_OVER * brief.limit else []
 
         results = guard_many(
-            texts, far_over,
+            texts,
+            far_over,
             lambda i, text, problems: text,  # still over after the rewrite: finish_text trims it on a word boundary
             repair=lambda indexes, _, __: _write_many([content_messages(brief, brand, angles[i], extra=shorter) for i in indexes], brief, spec, 0.8),
             fall_back_on_error=False,
@@ -84,11 +89,14 @@ def generate(brief: Brief, brand: Brand, *, spec=None, library: pd.DataFrame | N
 def _grounded(texts: list[str], angles: list[str], notes: list[list[str]], brief: Brief, brand: Brand, spec, library) -> list[Variant]:
     """Each variant checked for invented claims and unfinished sentences; a refused one is written
     again once (told what was wrong), and if it still fails, copy assembled by code takes its place."""
+
     def problems(i: int, text: str) -> list[str]:
         return grounding_problems(checks_for(finish_text(text, brief, brand)[0], brief, brand))
 
     def rewrite(indexes: list[int], _texts: list[str], found: list[list[str]]) -> list[str]:
-        told = [f"Your last draft was not usable: {Joined(p)}. Say only what the brief and facts say; invent no names, handles, numbers or links." for p in found]
+        told = [
+            f"Your last draft was not usable: {Joined(p)}. Say only what the brief and facts say; invent no names, handles, numbers or links." for p in found
+        ]
         if brief.kind == "blog":
             return [write_blog(brief, brand, angles[i], spec=spec) for i in indexes]
         return _write_many([content_messages(brief, brand, angles[i], extra=extra) for i, extra in zip(indexes, told)], brief, spec, 0.7)
@@ -109,10 +117,16 @@ def _grounded(texts: list[str], angles: list[str], notes: list[list[str]], brief
 def outline_for(brief: Brief, brand: Brand, angle: str, *, spec) -> list[str]:
     """Section headings from the model, or a plain outline when it gives none usable."""
     reply = complete(
-        [{"role": "system", "content": system_prompt(brand)}, {"role": "user", "content": f"List 4 section headings for a blog post about: {brief.topic}. {angle} One heading per line, nothing else."}],
-        spec=spec, page="content", max_tokens=80, temperature=0.7,
+        [
+            {"role": "system", "content": system_prompt(brand)},
+            {"role": "user", "content": f"List 4 section headings for a blog post about: {brief.topic}. {angle} One heading per line, nothing else."},
+        ],
+        spec=spec,
+        page="content",
+        max_tokens=80,
+        temperature=0.7,
     ).text
-    headings = [re.sub(r"^\s*(?:[-*#\d.)]+\s*)+", "", line).strip(" *#\"") for line in reply.splitlines()]
+    headings = [re.sub(r"^\s*(?:[-*#\d.)]+\s*)+", "", line).strip(' *#"') for line in reply.splitlines()]
     headings = [h for h in headings if heading_problem(h) is None][:5]
     if len(headings) >= 3:
         return headings
@@ -144,7 +158,13 @@ def write_blog(brief: Brief, brand: Brand, angle: str, *, spec, on_token: Callab
         pieces = []
         if on_token:
             on_token(f"## {heading}\n\n")
-        for piece in stream([{"role": "system", "content": system_prompt(brand)}, {"role": "user", "content": task}], spec=spec, page="content", max_tokens=min(SECTION_TOKENS * 2, int(per_section * 1.8) + 20), temperature=0.7):
+        for piece in stream(
+            [{"role": "system", "content": system_prompt(brand)}, {"role": "user", "content": task}],
+            spec=spec,
+            page="content",
+            max_tokens=min(SECTION_TOKENS * 2, int(per_section * 1.8) + 20),
+            temperature=0.7,
+        ):
             pieces.append(piece)
             if on_token:
                 on_token(piece)
@@ -156,7 +176,11 @@ def write_blog(brief: Brief, brand: Brand, angle: str, *, spec, on_token: Callab
 
 # --- personalisation ------------------------------------------------------------------------------
 
-_CUSTOMER_ROLES = {"name": ("name", "first_name", "customer", "customer_name", "full_name"), "segment": ("segment", "tier", "group"), "last_purchase": ("last_purchase", "last_product", "purchase", "product")}
+_CUSTOMER_ROLES = {
+    "name": ("name", "first_name", "customer", "customer_name", "full_name"),
+    "segment": ("segment", "tier", "group"),
+    "last_purchase": ("last_purchase", "last_product", "purchase", "product"),
+}
 
 
 def personalise(customers: pd.DataFrame, brief: Brief, brand: Brand, *, spec=None, progress: Progress | None = None, chunk: int = 8) -> pd.DataFrame:
@@ -178,7 +202,9 @@ def personalise(customers: pd.DataFrame, brief: Brief, brand: Brand, *, spec=Non
                 about.append(f"segment: {row[position[segment]]}")
             if purchase:
                 about.append(f"last purchase: {row[position[purchase]]}")
-            prompts.append(content_messages(brief, brand, "Personalise it for this customer: " + ", ".join(str(a) for a in about) + ". Address them by first name."))
+            prompts.append(
+                content_messages(brief, brand, "Personalise it for this customer: " + ", ".join(str(a) for a in about) + ". Address them by first name.")
+            )
         for row, text in zip(rows[start : start + chunk], _write_many(prompts, brief, spec, 0.7)):
             final, _ = finish_text(text, brief, brand)
             first = str(row[position[name_column]]).split(" ")[0]
@@ -190,5 +216,3 @@ def personalise(customers: pd.DataFrame, brief: Brief, brand: Brand, *, spec=Non
     out = customers.copy()
     out["personalised"] = texts
     return out
-
-

@@ -15,6 +15,7 @@ from sqlmodel import select
 from core.content.checks import overlap_scores
 from core.db import LabRun, session_scope, utcnow
 from core.errors import IngestError, LLMError
+from core.i18n import Msg
 from core.ingest import Table
 from core.llm import complete_many, get_backend, resolve_spec
 from core.mail.reading import ParsedEmail
@@ -22,7 +23,6 @@ from core.mail.triage import triage_many
 from core.models.intents import INTENTS
 from core.models.sentiment import LLM_CHOICE, classifier_for, rating_classes
 from core.usage import calls_frame
-from core.i18n import Msg
 
 POSITIVE = {"1", "pos", "positive", "good", "+"}
 NEGATIVE = {"0", "neg", "negative", "bad", "-"}
@@ -39,7 +39,9 @@ def normalise_labels(values: pd.Series) -> pd.Series:
         if numeric.between(1, 5).all():
             return rating_classes(numeric).fillna("neutral")
         raise IngestError(Msg("The label column holds numbers that are neither 0/1 nor 1-5 star ratings."))
-    mapped = text.map(lambda v: "positive" if v in POSITIVE or v == "1.0" else "negative" if v in NEGATIVE or v == "0.0" else "neutral" if v == "neutral" else None)
+    mapped = text.map(
+        lambda v: "positive" if v in POSITIVE or v == "1.0" else "negative" if v in NEGATIVE or v == "0.0" else "neutral" if v == "neutral" else None
+    )
     if mapped.isna().any():
         bad = text[mapped.isna()].iloc[0]
         raise IngestError(Msg("The label '{label}' is not one Mercury reads: use positive/negative/neutral, 1/0, or 1-5 stars.", label=bad))
@@ -136,7 +138,6 @@ def evaluate_generation(table: Table, prompt_column: str, reference_column: str,
     and mean ROUGE-1/2/L F1 (rouge-score)."""
     import sacrebleu
 
-
     spec = spec or resolve_spec()
     frame = _columns(table, prompt_column, reference_column)
     started = time.perf_counter()
@@ -191,5 +192,3 @@ def runs_frame() -> pd.DataFrame:
     with session_scope() as session:
         rows = session.exec(select(LabRun).order_by(LabRun.created_at.desc(), LabRun.id.desc())).all()
     return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], columns=columns)
-
-

@@ -19,10 +19,10 @@ from sqlmodel import select
 
 from core.db import ContentPiece, EmailMessage, session_scope
 from core.errors import IngestError, LLMError
+from core.i18n import Msg
 from core.lab.evaluate import metrics, predictions
 from core.llm import get_backend, resolve_spec
 from core.models.sentiment import LAB_FILE, LoraSentiment, get_classifier
-from core.i18n import Msg
 
 
 def split(labels: Sequence[str], *, seed: int = 0, validation: float = 0.15, test: float = 0.15) -> tuple[list[int], list[int], list[int]]:
@@ -148,10 +148,19 @@ def finetune(
         return validation["macro_f1"], {"val_macro_f1": validation["macro_f1"], "val_accuracy": validation["accuracy"]}, validation
 
     training = train_with_early_stopping(
-        model.encoder, optimizer, epochs=epochs, patience=patience, max_steps=max_steps, on_step=on_step, validate=validate,
+        model.encoder,
+        optimizer,
+        epochs=epochs,
+        patience=patience,
+        max_steps=max_steps,
+        on_step=on_step,
+        validate=validate,
         batches=batches,
         step_loss=lambda batch: torch.nn.functional.cross_entropy(model.logits([texts[i] for i in batch]), target[batch].to(model.device)),
-        snapshot=lambda: ({k: v.detach().clone() for k, v in model.encoder.state_dict().items() if "lora_" in k}, {k: v.detach().clone() for k, v in model.head.state_dict().items()}),
+        snapshot=lambda: (
+            {k: v.detach().clone() for k, v in model.encoder.state_dict().items() if "lora_" in k},
+            {k: v.detach().clone() for k, v in model.head.state_dict().items()},
+        ),
     )
     best_state = training.state
     model.encoder.load_state_dict(best_state[0], strict=False)
@@ -163,13 +172,34 @@ def finetune(
     model_id = f"lora:minilm-r{lora_r}-{hashlib.sha256(weights).hexdigest()[:10]}"
     test_texts, test_truth = [texts[i] for i in test_index], [labels[i] for i in test_index]
     result = FineTuneResult(
-        out_dir=str(out), model_id=model_id, split={"train": len(train_index), "validation": len(val_index), "test": len(test_index)},
-        epochs_run=training.epochs_run, best_epoch=training.best_epoch, history=training.history, validation=training.validation,
+        out_dir=str(out),
+        model_id=model_id,
+        split={"train": len(train_index), "validation": len(val_index), "test": len(test_index)},
+        epochs_run=training.epochs_run,
+        best_epoch=training.best_epoch,
+        history=training.history,
+        validation=training.validation,
         test=metrics(test_truth, model.predict(test_texts)),
         baseline_test=metrics(test_truth, predictions(get_classifier("embedded"), test_texts, test_truth)),
     )
     result.seconds = round(time.perf_counter() - started, 1)
-    (out / LAB_FILE).write_text(json.dumps({"model_id": model_id, "labels": classes, "lora_r": lora_r, "learning_rate": learning_rate, "best_epoch": training.best_epoch, "split": result.split, "validation": result.validation, "test": result.test, "baseline_test": result.baseline_test, "seconds": result.seconds}, indent=2))
+    (out / LAB_FILE).write_text(
+        json.dumps(
+            {
+                "model_id": model_id,
+                "labels": classes,
+                "lora_r": lora_r,
+                "learning_rate": learning_rate,
+                "best_epoch": training.best_epoch,
+                "split": result.split,
+                "validation": result.validation,
+                "test": result.test,
+                "baseline_test": result.baseline_test,
+                "seconds": result.seconds,
+            },
+            indent=2,
+        )
+    )
     return result
 
 
@@ -184,8 +214,16 @@ def instruction_pairs() -> list[dict]:
     with session_scope() as session:
         emails = session.exec(select(EmailMessage).where(EmailMessage.status == "approved")).all()
         pieces = session.exec(select(ContentPiece)).all()
-    pairs = [{"instruction": f"Reply to this customer email.\nSubject: {e.subject}\n\n{e.body}", "response": e.approved_text} for e in emails if e.approved_text.strip()]
-    pairs += [{"instruction": f"Write a {p.kind}{' post for ' + p.platform if p.platform else ''} about: {p.topic}", "response": p.text} for p in pieces if p.text.strip()]
+    pairs = [
+        {"instruction": f"Reply to this customer email.\nSubject: {e.subject}\n\n{e.body}", "response": e.approved_text}
+        for e in emails
+        if e.approved_text.strip()
+    ]
+    pairs += [
+        {"instruction": f"Write a {p.kind}{' post for ' + p.platform if p.platform else ''} about: {p.topic}", "response": p.text}
+        for p in pieces
+        if p.text.strip()
+    ]
     return pairs
 
 
@@ -238,7 +276,11 @@ def finetune_causal(
     torch.manual_seed(seed)
     order = np.random.default_rng(seed).permutation(len(pairs))
     n_val = n_test = max(1, len(pairs) // 10)
-    test_pairs, val_pairs, train_pairs = ([pairs[i] for i in order[:n_test]], [pairs[i] for i in order[n_test : n_test + n_val]], [pairs[i] for i in order[n_test + n_val :]])
+    test_pairs, val_pairs, train_pairs = (
+        [pairs[i] for i in order[:n_test]],
+        [pairs[i] for i in order[n_test : n_test + n_val]],
+        [pairs[i] for i in order[n_test + n_val :]],
+    )
     tokenizer = backend.tokenizer
     base = AutoModelForCausalLM.from_pretrained(backend.model_path, dtype=backend.model.dtype).to(backend.device)  # a copy: the shared model keeps serving
     model = get_peft_model(base, LoraConfig(task_type="CAUSAL_LM", r=lora_r, lora_alpha=2 * lora_r, lora_dropout=0.05, target_modules=["q_proj", "v_proj"]))
@@ -247,7 +289,10 @@ def finetune_causal(
     def mean_loss(subset: Sequence[dict]) -> float:
         model.eval()
         with torch.inference_mode():
-            losses = [float(model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, subset[i : i + batch_size]).items()}).loss) for i in range(0, len(subset), batch_size)]
+            losses = [
+                float(model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, subset[i : i + batch_size]).items()}).loss)
+                for i in range(0, len(subset), batch_size)
+            ]
         return float(np.mean(losses))
 
     rng = np.random.default_rng(seed)
@@ -261,7 +306,14 @@ def finetune_causal(
         return -loss, {"val_loss": round(loss, 4)}, loss
 
     training = train_with_early_stopping(
-        model, optimizer, epochs=epochs, patience=patience, max_steps=max_steps, on_step=on_step, validate=validate, batches=batches,
+        model,
+        optimizer,
+        epochs=epochs,
+        patience=patience,
+        max_steps=max_steps,
+        on_step=on_step,
+        validate=validate,
+        batches=batches,
         step_loss=lambda batch: model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, batch).items()}).loss,
         snapshot=lambda: {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k},
     )
@@ -271,9 +323,16 @@ def finetune_causal(
     tokenizer.save_pretrained(adapter)
     test_loss = mean_loss(test_pairs)
     summary = {
-        "base_model": backend.model_path, "adapter": str(adapter), "lora_r": lora_r, "split": {"train": len(train_pairs), "validation": len(val_pairs), "test": len(test_pairs)},
-        "best_epoch": training.best_epoch, "validation_loss": round(training.validation, 4), "test_loss": round(test_loss, 4), "test_perplexity": round(math.exp(test_loss), 2),
-        "seconds": round(time.perf_counter() - started, 1), "history": training.history,
+        "base_model": backend.model_path,
+        "adapter": str(adapter),
+        "lora_r": lora_r,
+        "split": {"train": len(train_pairs), "validation": len(val_pairs), "test": len(test_pairs)},
+        "best_epoch": training.best_epoch,
+        "validation_loss": round(training.validation, 4),
+        "test_loss": round(test_loss, 4),
+        "test_perplexity": round(math.exp(test_loss), 2),
+        "seconds": round(time.perf_counter() - started, 1),
+        "history": training.history,
     }
     (Path(out_dir) / CAUSAL_FILE).write_text(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=2))
     return summary

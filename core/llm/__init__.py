@@ -69,7 +69,11 @@ def fit_to_window(backend, messages: Sequence[Message], max_tokens: int) -> tupl
     budget = backend.context_window - max_tokens - CONTEXT_MARGIN_TOKENS
     if budget <= 0:
         raise LLMError(
-            Msg("The answer length ({max_tokens} tokens) does not fit the model's {context_window}-token window.", max_tokens=max_tokens, context_window=str(backend.context_window))
+            Msg(
+                "The answer length ({max_tokens} tokens) does not fit the model's {context_window}-token window.",
+                max_tokens=max_tokens,
+                context_window=str(backend.context_window),
+            )
         )
     fitted = [dict(m) for m in messages]
     sizes = [backend.count_tokens(m["content"]) for m in fitted]
@@ -85,10 +89,7 @@ def fit_to_window(backend, messages: Sequence[Message], max_tokens: int) -> tupl
         keep_chars = int(keep_chars * 0.9)
     marker = "\n[... truncated to fit the model's context window ...]"
     fitted[longest]["content"] = content[:keep_chars] + marker
-    note = (
-        f"The input was {total:,} tokens and the model reads at most {budget:,} beside its answer, "
-        f"so the end of the longest message was cut."
-    )
+    note = f"The input was {total:,} tokens and the model reads at most {budget:,} beside its answer, so the end of the longest message was cut."
     return fitted, [note]
 
 
@@ -116,8 +117,14 @@ def _failures_recorded(spec: BackendSpec, page: str) -> Iterator[None]:
         yield
     except LLMError as error:
         record_call(
-            page=page, backend=spec.kind, model=spec.model, tokens_in=0, tokens_out=0, latency_s=time.perf_counter() - started,
-            ok=False, error=redact(str(error), spec.api_key),
+            page=page,
+            backend=spec.kind,
+            model=spec.model,
+            tokens_in=0,
+            tokens_out=0,
+            latency_s=time.perf_counter() - started,
+            ok=False,
+            error=redact(str(error), spec.api_key),
         )
         raise
 
@@ -245,15 +252,21 @@ def complete_json(
     completions = [complete(conversation, spec=spec, page=page, max_tokens=max_tokens, temperature=temperature, schema=schema)]
 
     def repair(text: str, problems: list[str]) -> str:
-        completions.append(complete(json_repair(conversation, text, problems), spec=spec, page=page, max_tokens=max_tokens, temperature=temperature, schema=schema))
+        completions.append(
+            complete(json_repair(conversation, text, problems), spec=spec, page=page, max_tokens=max_tokens, temperature=temperature, schema=schema)
+        )
         return completions[-1].text
 
     def give_up(text: str, problems: list[str]) -> dict:
         raise LLMError(Msg("The model did not return valid JSON after one repair attempt: {problem}.", problem=problems[0]))
 
     result = guard(
-        completions[0].text, lambda text: json_problems(text, schema), give_up, repair=repair,
-        accept=lambda text: parse_json_reply(text, schema), fall_back_on_error=False,  # a failed repair call says why itself
+        completions[0].text,
+        lambda text: json_problems(text, schema),
+        give_up,
+        repair=repair,
+        accept=lambda text: parse_json_reply(text, schema),
+        fall_back_on_error=False,  # a failed repair call says why itself
     )
     return result.value, completions[-1]
 
@@ -293,9 +306,7 @@ def complete_json_many(
 def check_connection(spec: BackendSpec) -> tuple[bool, Msg]:
     """Load the backend and ask for a couple of tokens; one sentence either way."""
     try:
-        completion = complete(
-            [{"role": "user", "content": "Reply with the word OK."}], spec=spec, page="connection test", max_tokens=4
-        )
+        completion = complete([{"role": "user", "content": "Reply with the word OK."}], spec=spec, page="connection test", max_tokens=4)
     except LLMError as error:
         return False, error.msg if isinstance(error.msg, Msg) else Msg(str(error))
     return True, Msg("Connected: {backend} answered in {seconds} s.", backend=spec.label, seconds=round(completion.latency_s, 1))

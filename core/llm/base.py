@@ -94,7 +94,9 @@ def check_base_url(url: str) -> None:
         raise LLMError(Msg("The base URL '{url}' is not an http(s) address such as http://gpu-box:8000/v1.", url=url[:100]))
     allowed = [_endpoint(a) for a in setting("MERCURY_ALLOWED_BASE_URLS").split(",") if a.strip()]
     if allowed and not any(_endpoint(url) == a or _endpoint(url).startswith(a + "/") for a in allowed):
-        raise LLMError(Msg("This server may call only these model servers: {allowed}; ask its administrator to add {url}.", allowed=', '.join(allowed), url=url[:100]))
+        raise LLMError(
+            Msg("This server may call only these model servers: {allowed}; ask its administrator to add {url}.", allowed=", ".join(allowed), url=url[:100])
+        )
 
 
 @dataclass
@@ -129,9 +131,7 @@ class Backend(Protocol):
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Completion: ...
 
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int, temperature: float
-    ) -> Iterator[str]:  # returns a Completion as the generator's value
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:  # returns a Completion as the generator's value
         ...
 
     def complete_many(

@@ -35,4 +35,6 @@ class Breaker:
 
 def saved_after_stop(error: PartialBatchError, saved: int, what: str) -> LLMError:
     """The error a caller raises once it has saved what arrived: it says so, and that a rerun sends only the rest."""
-    return LLMError(Msg("{problem}; the {saved} {what} that arrived are saved, so a rerun asks only for the rest.", problem=Clause(error), saved=saved, what=Msg(what)))
+    return LLMError(
+        Msg("{problem}; the {saved} {what} that arrived are saved, so a rerun asks only for the rest.", problem=Clause(error), saved=saved, what=Msg(what))
+    )

@@ -87,7 +87,9 @@ def _explain(error: Exception, spec: BackendSpec) -> Msg:
     if isinstance(error, openai.BadRequestError):
         return Msg("The API refused the request (400): {problem}", problem=str(getattr(error, "message", error)))
     if isinstance(error, openai.APIStatusError):
-        return Msg("The API at {where} failed with status {status} after {retries} retries.", where=where, status=str(error.status_code), retries=spec.max_retries)
+        return Msg(
+            "The API at {where} failed with status {status} after {retries} retries.", where=where, status=str(error.status_code), retries=spec.max_retries
+        )
     return Msg("The API call failed: {problem}", problem=str(error))
 
 
@@ -103,8 +105,7 @@ class OpenAIBackend:
         if not api_key:
             if not spec.base_url or spec.base_url.rstrip("/") == OPENAI_DEFAULT_BASE_URL:
                 raise LLMError(
-                    Msg("No API key is set for OpenAI: add OPENAI_API_KEY to the environment or "
-                    ".streamlit/secrets.toml, or type it in the sidebar.")
+                    Msg("No API key is set for OpenAI: add OPENAI_API_KEY to the environment or .streamlit/secrets.toml, or type it in the sidebar.")
                 )
             # Self-hosted servers (vLLM, Ollama) usually accept any key; the client insists on one.
             api_key = "EMPTY"
@@ -198,8 +199,19 @@ class OpenAIBackend:
                         raise
                     if isinstance(cause, (openai.APIConnectionError, openai.APITimeoutError)) and breaker.failure():
                         stop.set()
-                        why = Msg("no answer within {seconds} s", seconds=self.spec.timeout) if isinstance(cause, openai.APITimeoutError) else Msg("could not connect")
-                        raise _Stopped(Msg("The API at {where} failed {count} requests in a row ({why}), so the batch stopped", where=self.spec.address, count=FAILURES_IN_A_ROW, why=why)) from cause
+                        why = (
+                            Msg("no answer within {seconds} s", seconds=self.spec.timeout)
+                            if isinstance(cause, openai.APITimeoutError)
+                            else Msg("could not connect")
+                        )
+                        raise _Stopped(
+                            Msg(
+                                "The API at {where} failed {count} requests in a row ({why}), so the batch stopped",
+                                where=self.spec.address,
+                                count=FAILURES_IN_A_ROW,
+                                why=why,
+                            )
+                        ) from cause
                     if attempt == self.spec.max_retries:
                         raise
                     time.sleep(min(8.0, 0.5 * 2**attempt))
@@ -219,7 +231,9 @@ class OpenAIBackend:
         if failure is not None:
             finished = {i: r for i, r in enumerate(results) if r is not None}
             raise PartialBatchError(
-                Msg("{problem} after {done} of {total} answers.", problem=Clause(failure), done=len(finished), total=len(conversations)), finished, len(conversations),
+                Msg("{problem} after {done} of {total} answers.", problem=Clause(failure), done=len(finished), total=len(conversations)),
+                finished,
+                len(conversations),
                 stopped=isinstance(failure, _Stopped),
             ) from failure
         return [r for r in results if r is not None]

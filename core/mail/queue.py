@@ -66,7 +66,14 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
         session.commit()
         ids = dict(session.exec(queued).all()) if fresh else known
     if stopped is not None:
-        raise LLMError(Msg("{problem}; the {count} mails are saved, triaged by embeddings and rules where the model did not answer: draft them when the server answers again.", problem=Clause(stopped), count=len(fresh))) from stopped
+        raise LLMError(
+            Msg(
+                "{problem}; the {count} mails are saved, triaged by embeddings and rules where the model did not answer: draft them when the server "
+                "answers again.",
+                problem=Clause(stopped),
+                count=len(fresh),
+            )
+        ) from stopped
     return [ids[identity] for identity in identities]
 
 
@@ -119,12 +126,16 @@ def draft_email(email_id: int, brand: Brand, *, spec=None, instruction: str = ""
     """Draft (or redraft with an instruction) one stored email and save the draft."""
     row = get_email(email_id)
     try:
-        draft = draft_reply(_as_parsed(row), brand, row.language, spec=spec, instruction=instruction, previous=row.draft if instruction else "", on_token=on_token)
+        draft = draft_reply(
+            _as_parsed(row), brand, row.language, spec=spec, instruction=instruction, previous=row.draft if instruction else "", on_token=on_token
+        )
     except LLMError as error:
         if instruction:  # a failed redraft leaves the draft there is
             raise
         _save_draft(email_id, template_reply(_as_parsed(row), brand, row.language, Msg("the model failed ({problem})", problem=Clause(error))), spec)
-        raise LLMError(Msg("{problem}; email {email_id} got a reply written from the Brand profile's facts instead.", problem=Clause(error), email_id=str(email_id))) from error
+        raise LLMError(
+            Msg("{problem}; email {email_id} got a reply written from the Brand profile's facts instead.", problem=Clause(error), email_id=str(email_id))
+        ) from error
     return _save_draft(email_id, draft, spec)
 
 
@@ -157,10 +168,19 @@ def reply_to(mail: ParsedEmail, brand: Brand, *, spec=None) -> dict:
     if row.needs_reply:
         row = draft_email(email_id, brand, spec=spec)
     return {
-        "id": row.id, "intent": row.intent, "urgency": row.urgency, "sentiment": row.sentiment, "language": row.language,
-        "needs_reply": row.needs_reply, "needs_review": row.needs_review, "review_reasons": reasons_of(row),
-        "reason": revive(row.reason), "draft": row.draft, "draft_source": "model" if row.draft_source == "model" else "template",
-        "draft_why": draft_why(row), "facts_used": facts_of(row),
+        "id": row.id,
+        "intent": row.intent,
+        "urgency": row.urgency,
+        "sentiment": row.sentiment,
+        "language": row.language,
+        "needs_reply": row.needs_reply,
+        "needs_review": row.needs_review,
+        "review_reasons": reasons_of(row),
+        "reason": revive(row.reason),
+        "draft": row.draft,
+        "draft_source": "model" if row.draft_source == "model" else "template",
+        "draft_why": draft_why(row),
+        "facts_used": facts_of(row),
     }
 
 

@@ -113,7 +113,9 @@ MAX_MIME_PARTS = 500
 
 def parse_eml(data: bytes) -> ParsedEmail:
     if data.lower().count(b"content-type: multipart") > MAX_MIME_PARTS:
-        raise IngestError(Msg("The email nests more than {max_mime_parts} MIME parts, far more than real mail: Mercury does not read it.", max_mime_parts=MAX_MIME_PARTS))
+        raise IngestError(
+            Msg("The email nests more than {max_mime_parts} MIME parts, far more than real mail: Mercury does not read it.", max_mime_parts=MAX_MIME_PARTS)
+        )
     try:
         return _parse_eml(data)
     except RecursionError as error:
@@ -208,7 +210,7 @@ def read_emails(data: bytes, name: str) -> list[ParsedEmail]:
     elif suffix in (".txt", ""):
         if b"\x00" in data[:2000] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise IngestError(Msg("{name} is not a text file.", name=name))
-        
+
         emails = [parse_text(decode(data, name)[0])]
     elif suffix in (".csv", ".tsv", ".xlsx", ".jsonl", ".json"):
         emails = parse_table(data, name)[0]

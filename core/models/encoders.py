@@ -20,8 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from core.errors import MercuryError
-from core.models import device, quiet_transformers, shared
 from core.i18n import Msg
+from core.models import device, quiet_transformers, shared
 
 MAX_TOKENS = 256  # e5 reads 512; a review's first 256 tokens carry its sentiment and cost half as much
 CACHE_ROWS = 50_000  # about 75 MB of vectors
@@ -115,7 +115,9 @@ class MiniLMEncoder:
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
                 index = order[start : start + batch_size]
-                batch = self.tokenizer([texts[i] for i in index], padding=True, truncation=True, max_length=MINILM_MAX_TOKENS, return_tensors="pt").to(self.device)
+                batch = self.tokenizer([texts[i] for i in index], padding=True, truncation=True, max_length=MINILM_MAX_TOKENS, return_tensors="pt").to(
+                    self.device
+                )
                 out[index] = mean_pool(self.model(**batch).last_hidden_state, batch["attention_mask"]).float().cpu().numpy()
         return out
 

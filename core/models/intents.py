@@ -25,14 +25,46 @@ KEYWORD_WEIGHT = 0.25  # probability added per matching word family, at most two
 # Words that point to an intent; they let the classifier generalise past its few examples and
 # name an intent outright when the examples have not seen its wording.
 _INTENT_WORDS = {
-    "pricing": r"pric\w*|cost\w*|how much|quote|discount\w*|tarif\w*|rabatt|preis\w*|precio\w*|prix|coût|kosten|angebot|per (?:seat|unit|month|year)|cheaper|expensive|fee\b|plans?\b|preț\w*|pret\w*|reducere\w*|ofert\w*|cen[aęy]\b|cennik|rabat\w*|zniżk\w*|wycen\w*",
-    "order_status": r"where is my|tracking|track\w*|shipped|ship\b|shipping date|dispatch\w*|deliver(?:y|ed) (?:date|status)|not (?:yet )?(?:arrived|received)|hasn'?t arrived|parcel|package|courier|lieferung|bestellung|sendung|commande|suivi|pedido|seguimiento|order (?:no|number|ref|#)|unde (?:este|e) comanda|comanda mea|colet\w*|curier\w*|gdzie jest|paczk\w*|przesyłk\w*|kurier\w*|zamówieni\w*",
-    "refund_return": r"refund\w*|return\w*|money back|send (?:it )?back|exchange|swap|charged twice|double charge|erstatt\w*|rücksend\w*|zurück\w*|rembours\w*|retourn\w*|devol\w*|reembols\w*|retur\w*|banii înapoi|rambursa\w*|înapoi banii|zwrot\w*|zwróc\w*|reklamacj\w*",
-    "complaint": r"complain\w*|disappoint\w*|unacceptable|terrible|disgrace\w*|rude|shocking|worst|appalling|fed up|not happy|unhappy|beschwer\w*|verärgert|unzufrieden|mécontent|déçu|inadmissible|réclamation|queja|nemulțumit\w*|inadmisibil|reclamați\w*|dezamăgit\w*|niezadowolon\w*|skandal\w*|rozczarowan\w*|skarg\w*",
-    "technical_support": r"error|log ?in|sign ?in|password|crash\w*|freez\w*|bug\b|not working|won'?t (?:connect|turn on|pair)|pair\w*|bluetooth|wi-?fi|firmware|install\w*|set ?up|sync\w*|update|reset|einloggen|anmeld\w*|fehler|connexion|connecter|conectar|parol\w*|nu merge|nu funcționează|eroare|hasł\w*|nie działa|błąd\w*|zalogow\w*",
-    "appointment": r"appointment|book(?:ing)?\b|reschedul\w*|slot\w*|schedul\w*|availab\w*|demo\b|consultation|fitting|visit|table for|termin\w*|rendez-vous|cita\b|reserv\w*|programar\w*|wizyt\w*|umówić|rezerwacj\w*",
-    "partnership": r"partner\w*|collaborat\w*|sponsor\w*|influencer|affiliate|wholesale|reseller|stock your|distribut\w*|press\b|journalist|interview|podcast|media kit|co-?brand\w*|co-marketing|kooperation|zusammenarbeit|partenariat|parteneriat\w*|colaborar\w*|współprac\w*|hurtow\w*",
-    "spam_other": r"unsubscribe|winner|you(?:'ve| have)? won\b|prize|claim (?:now|your)|crypto|bitcoin|seo\b|ranking|loan\w*|inheritance|bank details|verify your (?:login|password|account)|out of (?:the )?office|automatic reply|auto-?reply|delivery status notification|no need to reply|click here|investors?|returns of \d+",
+    "pricing": (
+        r"pric\w*|cost\w*|how much|quote|discount\w*|tarif\w*|rabatt|preis\w*|precio\w*|prix|coût|kosten|angebot|per (?:seat|unit|"
+        r"month|year)|cheaper|expensive|fee\b|plans?\b|preț\w*|pret\w*|reducere\w*|ofert\w*|cen[aęy]\b|cennik|rabat\w*|zniżk\w*|"
+        r"wycen\w*"
+    ),
+    "order_status": (
+        r"where is my|tracking|track\w*|shipped|ship\b|shipping date|dispatch\w*|deliver(?:y|ed) (?:date|status)|"
+        r"not (?:yet )?(?:arrived|received)|hasn'?t arrived|parcel|package|courier|lieferung|bestellung|sendung|commande|suivi|"
+        r"pedido|seguimiento|order (?:no|number|ref|#)|unde (?:este|e) comanda|comanda mea|colet\w*|curier\w*|gdzie jest|paczk\w*|"
+        r"przesyłk\w*|kurier\w*|zamówieni\w*"
+    ),
+    "refund_return": (
+        r"refund\w*|return\w*|money back|send (?:it )?back|exchange|swap|charged twice|double charge|erstatt\w*|rücksend\w*|"
+        r"zurück\w*|rembours\w*|retourn\w*|devol\w*|reembols\w*|retur\w*|banii înapoi|rambursa\w*|înapoi banii|zwrot\w*|zwróc\w*|"
+        r"reklamacj\w*"
+    ),
+    "complaint": (
+        r"complain\w*|disappoint\w*|unacceptable|terrible|disgrace\w*|rude|shocking|worst|appalling|fed up|not happy|unhappy|"
+        r"beschwer\w*|verärgert|unzufrieden|mécontent|déçu|inadmissible|réclamation|queja|nemulțumit\w*|inadmisibil|reclamați\w*|"
+        r"dezamăgit\w*|niezadowolon\w*|skandal\w*|rozczarowan\w*|skarg\w*"
+    ),
+    "technical_support": (
+        r"error|log ?in|sign ?in|password|crash\w*|freez\w*|bug\b|not working|won'?t (?:connect|turn on|pair)|pair\w*|bluetooth|"
+        r"wi-?fi|firmware|install\w*|set ?up|sync\w*|update|reset|einloggen|anmeld\w*|fehler|connexion|connecter|conectar|"
+        r"parol\w*|nu merge|nu funcționează|eroare|hasł\w*|nie działa|błąd\w*|zalogow\w*"
+    ),
+    "appointment": (
+        r"appointment|book(?:ing)?\b|reschedul\w*|slot\w*|schedul\w*|availab\w*|demo\b|consultation|fitting|visit|table for|"
+        r"termin\w*|rendez-vous|cita\b|reserv\w*|programar\w*|wizyt\w*|umówić|rezerwacj\w*"
+    ),
+    "partnership": (
+        r"partner\w*|collaborat\w*|sponsor\w*|influencer|affiliate|wholesale|reseller|stock your|distribut\w*|press\b|journalist|"
+        r"interview|podcast|media kit|co-?brand\w*|co-marketing|kooperation|zusammenarbeit|partenariat|parteneriat\w*|"
+        r"colaborar\w*|współprac\w*|hurtow\w*"
+    ),
+    "spam_other": (
+        r"unsubscribe|winner|you(?:'ve| have)? won\b|prize|claim (?:now|your)|crypto|bitcoin|seo\b|ranking|loan\w*|inheritance|"
+        r"bank details|verify your (?:login|password|account)|out of (?:the )?office|automatic reply|auto-?reply|"
+        r"delivery status notification|no need to reply|click here|investors?|returns of \d+"
+    ),
 }
 _INTENT_RE = {intent: re.compile(rf"\b(?:{words})", re.IGNORECASE) for intent, words in _INTENT_WORDS.items()}
 

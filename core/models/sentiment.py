@@ -229,7 +229,8 @@ def saved_models() -> dict[str, Path]:
 
 def classifier_choices(spec=None) -> dict[str, Msg]:
     """Every classifier a person may pick, by choice key, with its label."""
-    choices = {"embedded": Msg("Embedded (multilingual e5, CPU, no key)"), **{model_id: Msg("Fine-tuned: {model} (Model lab)", model=model_id) for model_id in saved_models()}}
+    choices = {"embedded": Msg("Embedded (multilingual e5, CPU, no key)")}
+    choices.update({model_id: Msg("Fine-tuned: {model} (Model lab)", model=model_id) for model_id in saved_models()})
     if spec is not None and spec.kind != "embedded":
         choices[LLM_CHOICE] = Msg("The sidebar's LLM backend ({backend}), batched, JSON output", backend=spec.label)
     return choices

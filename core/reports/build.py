@@ -54,21 +54,39 @@ class Report:
         k = b.kpis
         kpi = pd.DataFrame(
             [
-                {"measure": self.say(name), "value": round(getattr(k, attr), 1) if attr != "volume" else k.volume,
-                 "change": None if k.delta(attr) is None else round(k.delta(attr), 1), "change_basis": render(k.basis, self.language)}
-                for name, attr in ((N_("reviews"), "volume"), (N_("positive share %"), "positive_share"), (N_("negative share %"), "negative_share"), (N_("net sentiment"), "net_sentiment"))
+                {
+                    "measure": self.say(name),
+                    "value": round(getattr(k, attr), 1) if attr != "volume" else k.volume,
+                    "change": None if k.delta(attr) is None else round(k.delta(attr), 1),
+                    "change_basis": render(k.basis, self.language),
+                }
+                for name, attr in (
+                    (N_("reviews"), "volume"),
+                    (N_("positive share %"), "positive_share"),
+                    (N_("negative share %"), "negative_share"),
+                    (N_("net sentiment"), "net_sentiment"),
+                )
             ]
         )
         over_time = b.over_time.assign(period=period_labels(b.over_time["period"], b.every, self.language), net_sentiment=b.over_time["net_sentiment"].round(1))
         tables = {
-            N_("KPIs"): kpi, TREND_TABLE: over_time, N_("By product"): b.by_product.round(2), N_("By channel"): b.by_channel.round(2),
-            N_("By language"): b.by_language.round(2), N_("Themes"): b.themes.round(3), N_("Negative drivers"): b.drivers["negative"].round(2),
-            N_("Positive drivers"): b.drivers["positive"].round(2), N_("Notable reviews"): self.notable, N_("Alerts"): b.alerts,
-            N_("Email replies"): self.email, N_("LLM usage"): self.usage,
+            N_("KPIs"): kpi,
+            TREND_TABLE: over_time,
+            N_("By product"): b.by_product.round(2),
+            N_("By channel"): b.by_channel.round(2),
+            N_("By language"): b.by_language.round(2),
+            N_("Themes"): b.themes.round(3),
+            N_("Negative drivers"): b.drivers["negative"].round(2),
+            N_("Positive drivers"): b.drivers["positive"].round(2),
+            N_("Notable reviews"): self.notable,
+            N_("Alerts"): b.alerts,
+            N_("Email replies"): self.email,
+            N_("LLM usage"): self.usage,
         }
         return {
             self.say(name, every=self.say(b.every)): table.rename(columns=lambda c: self.say(COLUMN_NAMES[c]) if c in COLUMN_NAMES else c)
-            for name, table in tables.items() if table is not None
+            for name, table in tables.items()
+            if table is not None
         }
 
     def appendix(self, rows: int = APPENDIX_ROWS) -> list[tuple[str, pd.DataFrame, int]]:
@@ -85,11 +103,31 @@ class Report:
 TREND_TABLE = N_("Over time (per {every})")
 # Table headers a reader sees, by the column's name in code.
 COLUMN_NAMES = {
-    "period": N_("period"), "volume": N_("reviews"), "negative": N_("negative"), "neutral": N_("neutral"), "positive": N_("positive"),
-    "net_sentiment": N_("net sentiment"), "mean_score": N_("mean score"), "negative_share": N_("negative %"), "positive_share": N_("positive %"),
-    "product": N_("product"), "channel": N_("channel"), "language": N_("language"), "name": N_("language name"), "measured": N_("accuracy measured"),
-    "theme": N_("theme"), "term": N_("term"), "z": N_("strength (z)"), "date": N_("date"), "sentiment": N_("sentiment"), "score": N_("score"),
-    "text": N_("review"), "measure": N_("measure"), "value": N_("value"), "change": N_("change"), "change_basis": N_("compared"),
+    "period": N_("period"),
+    "volume": N_("reviews"),
+    "negative": N_("negative"),
+    "neutral": N_("neutral"),
+    "positive": N_("positive"),
+    "net_sentiment": N_("net sentiment"),
+    "mean_score": N_("mean score"),
+    "negative_share": N_("negative %"),
+    "positive_share": N_("positive %"),
+    "product": N_("product"),
+    "channel": N_("channel"),
+    "language": N_("language"),
+    "name": N_("language name"),
+    "measured": N_("accuracy measured"),
+    "theme": N_("theme"),
+    "term": N_("term"),
+    "z": N_("strength (z)"),
+    "date": N_("date"),
+    "sentiment": N_("sentiment"),
+    "score": N_("score"),
+    "text": N_("review"),
+    "measure": N_("measure"),
+    "value": N_("value"),
+    "change": N_("change"),
+    "change_basis": N_("compared"),
 }
 
 
@@ -116,7 +154,11 @@ def _facts(board: Dashboard, language: str = "en") -> dict:
         if len(worst):
             facts.update(weakest_product=str(worst.iloc[0]["product"]), weakest_product_net_sentiment=round(float(worst.iloc[0]["net_sentiment"]), 1))
     if board.rating and board.rating["balanced_agreement"] is not None:
-        facts.update(star_agreement_pct=round(100 * board.rating["agreement"], 1), star_agreement_balanced_pct=round(100 * board.rating["balanced_agreement"], 1), clearly_rated_reviews=board.rating["clear_rows"])
+        facts.update(
+            star_agreement_pct=round(100 * board.rating["agreement"], 1),
+            star_agreement_balanced_pct=round(100 * board.rating["balanced_agreement"], 1),
+            clearly_rated_reviews=board.rating["clear_rows"],
+        )
     facts["alerts_fired"] = int(len(board.alerts))
     return facts
 
@@ -142,25 +184,46 @@ def summary_problems(text: str, facts: dict, period: tuple, language: str = "en"
 
 def template_summary(facts: dict, language: str = "en") -> str:
     """The summary written by code from the figures alone, in the report's language: used when the model's one is wrong."""
-    parts = [Msg(
-        "This period had {reviews} reviews: {positive}% positive and {negative}% negative, a net sentiment of {net}.",
-        reviews=facts["reviews"], positive=facts["positive_share_pct"], negative=facts["negative_share_pct"], net=Signed(facts["net_sentiment"]),
-    )]
+    parts = [
+        Msg(
+            "This period had {reviews} reviews: {positive}% positive and {negative}% negative, a net sentiment of {net}.",
+            reviews=facts["reviews"],
+            positive=facts["positive_share_pct"],
+            negative=facts["negative_share_pct"],
+            net=Signed(facts["net_sentiment"]),
+        )
+    ]
     if "negative_share_change_points" in facts:
         change = facts["negative_share_change_points"]
-        text = (N_("The negative share is up {points} points ({basis}, {reviews} reviews).") if change > 0 else
-                N_("The negative share is down {points} points ({basis}, {reviews} reviews).") if change < 0 else
-                N_("The negative share is unchanged ({basis}, {reviews} reviews)."))
+        text = (
+            N_("The negative share is up {points} points ({basis}, {reviews} reviews).")
+            if change > 0
+            else N_("The negative share is down {points} points ({basis}, {reviews} reviews).")
+            if change < 0
+            else N_("The negative share is unchanged ({basis}, {reviews} reviews).")
+        )
         parts.append(Msg(text, points=abs(change), basis=facts["change_basis"], reviews=facts["compared_reviews"]))
     if "most_negative_theme" in facts:
-        parts.append(Msg("The most negative theme is {theme} ({share}% negative).", theme=Msg(facts["most_negative_theme"]), share=facts["most_negative_theme_negative_share_pct"]))
+        parts.append(
+            Msg(
+                "The most negative theme is {theme} ({share}% negative).",
+                theme=Msg(facts["most_negative_theme"]),
+                share=facts["most_negative_theme_negative_share_pct"],
+            )
+        )
     if "weakest_product" in facts:
-        parts.append(Msg("The weakest product is {product} (net sentiment {net}).", product=facts["weakest_product"], net=Signed(facts["weakest_product_net_sentiment"])))
+        parts.append(
+            Msg("The weakest product is {product} (net sentiment {net}).", product=facts["weakest_product"], net=Signed(facts["weakest_product_net_sentiment"]))
+        )
     if "star_agreement_pct" in facts:
-        parts.append(Msg(
-            "Sentiment agrees with the star ratings on {share}% of {rows} clearly rated reviews ({balanced}% balanced).",
-            share=facts["star_agreement_pct"], rows=facts["clearly_rated_reviews"], balanced=facts["star_agreement_balanced_pct"],
-        ))
+        parts.append(
+            Msg(
+                "Sentiment agrees with the star ratings on {share}% of {rows} clearly rated reviews ({balanced}% balanced).",
+                share=facts["star_agreement_pct"],
+                rows=facts["clearly_rated_reviews"],
+                balanced=facts["star_agreement_balanced_pct"],
+            )
+        )
     if facts["alerts_fired"]:
         parts.append(Msg("{count} alerts fired.", count=facts["alerts_fired"]))
     return ("" if language == "zh" else " ").join(part.render(language) for part in parts)  # Chinese sentences run on without spaces
@@ -173,16 +236,32 @@ def write_summary(facts: dict, period: tuple, spec=None, language: str = "en") -
     again costs minutes and rarely passes."""
     messages = [
         {"role": "system", "content": "You write short, plain business summaries. Never invent figures."},
-        {"role": "user", "content": f"Write a 3-sentence executive summary of customer review sentiment for a marketing lead, in {LANGUAGE_NAMES.get(language, 'English')}. "
-         "Use only these figures, exactly as given, and no other numbers:\n" + json.dumps(facts, ensure_ascii=False)},
+        {
+            "role": "user",
+            "content": f"Write a 3-sentence executive summary of customer review sentiment for a marketing lead, in {LANGUAGE_NAMES.get(language, 'English')}. "
+            "Use only these figures, exactly as given, and no other numbers:\n" + json.dumps(facts, ensure_ascii=False),
+        },
     ]
     try:
         text = complete(messages, spec=spec, page="reports", max_tokens=160, temperature=0.2).text.strip()
     except LLMError as error:
-        return template_summary(facts, language), "template", [Msg("The model could not write the summary ({problem}); the template was used instead.", problem=render(error, language)).render(language)]
+        return (
+            template_summary(facts, language),
+            "template",
+            [Msg("The model could not write the summary ({problem}); the template was used instead.", problem=render(error, language)).render(language)],
+        )
     result = guard(text, lambda text: summary_problems(text, facts, period, language), lambda text, problems: template_summary(facts, language))
     if result.source == "fallback":
-        return result.value, "template", [Msg("The model's summary was not used ({problems}); the summary written from the figures was used instead.", problems="; ".join(result.rounds[-1])).render(language)]
+        return (
+            result.value,
+            "template",
+            [
+                Msg(
+                    "The model's summary was not used ({problems}); the summary written from the figures was used instead.",
+                    problems="; ".join(result.rounds[-1]),
+                ).render(language)
+            ],
+        )
     return result.value, "model", []
 
 
@@ -216,11 +295,25 @@ def recommendations(board: Dashboard, language: str = "en") -> list[str]:
     themes = board.themes[board.themes["volume"] >= 5].sort_values("negative_share", ascending=False)
     for row in themes.head(2).itertuples():
         if row.negative_share >= 40:
-            out.append(Msg("Look into {theme}: {share}% of the {reviews} reviews that mention it are negative.", theme=Msg(row.theme), share=round(row.negative_share), reviews=int(row.volume)))
+            out.append(
+                Msg(
+                    "Look into {theme}: {share}% of the {reviews} reviews that mention it are negative.",
+                    theme=Msg(row.theme),
+                    share=round(row.negative_share),
+                    reviews=int(row.volume),
+                )
+            )
     products = board.by_product[board.by_product["volume"] >= 5].sort_values("net_sentiment")
     for row in products.head(1).itertuples():
         if row.net_sentiment < 0:
-            out.append(Msg("Review {product}: its net sentiment is {net} over {reviews} reviews.", product=row.product, net=Signed(round(row.net_sentiment)), reviews=int(row.volume)))
+            out.append(
+                Msg(
+                    "Review {product}: its net sentiment is {net} over {reviews} reviews.",
+                    product=row.product,
+                    net=Signed(round(row.net_sentiment)),
+                    reviews=int(row.volume),
+                )
+            )
     if not board.drivers["negative"].empty:
         terms = ", ".join(f"'{t}'" for t in board.drivers["negative"]["term"].head(3))
         out.append(Msg("Answer the complaints behind {terms} in support replies and product copy.", terms=terms))
@@ -284,5 +377,3 @@ def build_report(
         notes=[render(n, language) for n in (board.warning, *notes, board.language_notice) if n],
         language=language,
     )
-
-

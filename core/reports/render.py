@@ -54,7 +54,14 @@ def charts(report: Report) -> list[Chart]:
     b, say = report.board, report.say
     out = []
     if not b.over_time.empty:
-        out.append(Chart(say("Reviews per {every}", every=say(b.every)), b.over_time.assign(period=period_labels(b.over_time["period"], b.every, report.language)), "period", False))
+        out.append(
+            Chart(
+                say("Reviews per {every}", every=say(b.every)),
+                b.over_time.assign(period=period_labels(b.over_time["period"], b.every, report.language)),
+                "period",
+                False,
+            )
+        )
     for title, table, column in ((N_("By product (most reviewed)"), b.by_product, "product"), (N_("By channel"), b.by_channel, "channel")):
         if not table.empty:
             top = table.head(8).assign(**{column: table[column].head(8).map(lambda name: trim_to(str(name), LABEL_CHARS))})
@@ -96,7 +103,12 @@ def describe(report: Report) -> list[Block]:
     """The report's sections in order, every word in the report's language; each format renders these."""
     say, b = report.say, report.board
     generated = f"{format_date(report.generated_at, report.language, 'medium')} {report.generated_at:%H:%M} UTC"
-    blocks = [Block("title", report.title), Block("meta", say("{period} · dataset {dataset} · generated {when} by Mercury", period=_period_text(report), dataset=report.dataset_name, when=generated))]
+    blocks = [
+        Block("title", report.title),
+        Block(
+            "meta", say("{period} · dataset {dataset} · generated {when} by Mercury", period=_period_text(report), dataset=report.dataset_name, when=generated)
+        ),
+    ]
     if b.warning:
         blocks.append(Block("warning", sentence(b.warning, report.language)))
     basis = say("Changes: {basis}.", basis=sentence(b.kpis.basis, report.language)) if b.kpis.basis else say("No earlier period to compare with.")
@@ -107,7 +119,10 @@ def describe(report: Report) -> list[Block]:
     pair = ([c for c in others if not c.themes][:1] + [c for c in others if c.themes])[:2]
     blocks += [Block("charts", charts=trend, level=1), Block("charts", charts=pair)]
     issues = [
-        (say("{theme}: {share}% negative of {reviews} reviews", theme=say(i["theme"]).capitalize(), share=round(i["negative_share"]), reviews=i["volume"]), i["example"])
+        (
+            say("{theme}: {share}% negative of {reviews} reviews", theme=say(i["theme"]).capitalize(), share=round(i["negative_share"]), reviews=i["volume"]),
+            i["example"],
+        )
         for i in report.issues
     ]
     blocks += [Block("heading", say("Top issues")), Block("issues", items=issues or [(say("No theme is often negative in this period."), "")])]
@@ -115,7 +130,11 @@ def describe(report: Report) -> list[Block]:
     blocks += [Block("small", note) for note in report.notes]
     blocks += [Block("pagebreak"), Block("heading", say("Appendix"), level=1), Block("charts", charts=[c for c in others if c not in pair])]
     for name, shown, total in report.appendix():
-        title = name if len(shown) == total else say("{table} (top {shown} of {total}; every row is in the Excel report)", table=name, shown=len(shown), total=total)
+        title = (
+            name
+            if len(shown) == total
+            else say("{table} (top {shown} of {total}; every row is in the Excel report)", table=name, shown=len(shown), total=total)
+        )
         blocks += [Block("heading", title, level=3), Block("table", table=shown)]
     return blocks
 
@@ -147,7 +166,9 @@ def chart_png(chart: Chart, report: Report, text: str) -> bytes:
         positions = list(range(len(labels)))
         if chart.themes:
             themes = chart.table.sort_values("mean_score")
-            axis.barh(themes[chart.x].astype(str), themes["mean_score"], color=[COLOURS["negative"] if s < 0 else COLOURS["positive"] for s in themes["mean_score"]])
+            axis.barh(
+                themes[chart.x].astype(str), themes["mean_score"], color=[COLOURS["negative"] if s < 0 else COLOURS["positive"] for s in themes["mean_score"]]
+            )
             axis.axvline(0, color="#555", linewidth=0.8)
             axis.set_xlim(-1, 1)
             axis.tick_params(axis="y", labelsize=7.5)
@@ -194,8 +215,11 @@ def render_html(report: Report) -> bytes:
     e, first_chart = html.escape, [True]
 
     def figure_html(chart: Chart) -> str:
-        figure = theme_bars(chart.table, title=chart.title, labels={"theme": report.say("theme"), "mean_score": report.say("mean score")}) if chart.themes else \
-            stacked_labels(chart.table, chart.x, title=chart.title, horizontal=chart.horizontal, names={label: report.say(label) for label in LABELS})
+        figure = (
+            theme_bars(chart.table, title=chart.title, labels={"theme": report.say("theme"), "mean_score": report.say("mean score")})
+            if chart.themes
+            else stacked_labels(chart.table, chart.x, title=chart.title, horizontal=chart.horizontal, names={label: report.say(label) for label in LABELS})
+        )
         figure.update_yaxes(automargin=True)
         figure.update_xaxes(automargin=True, nticks=MAX_TICKS + 1)
         figure.update_layout(font_family=CSS_FONT_STACK)
@@ -212,7 +236,9 @@ def render_html(report: Report) -> bytes:
         elif block.kind == "warning":
             parts.append(f"<p class='warn'>{e(block.text)}</p>")
         elif block.kind == "kpis":
-            parts.append("<div class='kpis'>" + "".join(f"<div class='kpi'><span>{e(n)}</span><b>{e(v)}</b><i>{e(c)}</i></div>" for n, v, c in block.items) + "</div>")
+            parts.append(
+                "<div class='kpis'>" + "".join(f"<div class='kpi'><span>{e(n)}</span><b>{e(v)}</b><i>{e(c)}</i></div>" for n, v, c in block.items) + "</div>"
+            )
         elif block.kind == "heading":
             parts.append(f"<h{block.level}>{e(block.text)}</h{block.level}>")
         elif block.kind == "paragraph":
@@ -220,7 +246,9 @@ def render_html(report: Report) -> bytes:
         elif block.kind == "charts":
             parts += [figure_html(chart) for chart in block.charts]
         elif block.kind == "issues":
-            parts.append("<ul>" + "".join(f"<li><b>{e(head)}</b>" + (f"<br><q>{e(example)}</q>" if example else "") + "</li>" for head, example in block.items) + "</ul>")
+            parts.append(
+                "<ul>" + "".join(f"<li><b>{e(head)}</b>" + (f"<br><q>{e(example)}</q>" if example else "") + "</li>" for head, example in block.items) + "</ul>"
+            )
         elif block.kind == "bullets":
             parts.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in block.items) + "</ul>")
         elif block.kind == "table":
@@ -326,13 +354,28 @@ def render_pdf(report: Report) -> bytes:
     warning = styles["BodyText"].clone("warning", textColor=colors.HexColor("#b02a25"), backColor=colors.HexColor("#fdecea"), borderPadding=4)
     quote = styles["BodyText"].clone("quote", fontSize=8.5, leading=10.5, textColor=colors.HexColor("#444444"), leftIndent=8)
     cell_style = styles["BodyText"].clone("cell", fontSize=7, leading=8.2)
-    kpi_style = TableStyle([
-        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f4f3fb")), ("FONTNAME", (0, 0), (-1, -1), regular), ("FONTNAME", (0, 1), (-1, 1), bold),
-        ("FONTSIZE", (0, 0), (-1, 0), 8), ("FONTSIZE", (0, 1), (-1, 1), 14), ("FONTSIZE", (0, 2), (-1, 2), 8), ("LEADING", (0, 1), (-1, 1), 17),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.HexColor("#555555")), ("LINEAFTER", (0, 0), (-2, -1), 2, colors.white),
-    ])
-    grid_style = TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.lightgrey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f4f3fb")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                             ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)])
+    kpi_style = TableStyle(
+        [
+            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f4f3fb")),
+            ("FONTNAME", (0, 0), (-1, -1), regular),
+            ("FONTNAME", (0, 1), (-1, 1), bold),
+            ("FONTSIZE", (0, 0), (-1, 0), 8),
+            ("FONTSIZE", (0, 1), (-1, 1), 14),
+            ("FONTSIZE", (0, 2), (-1, 2), 8),
+            ("LEADING", (0, 1), (-1, 1), 17),
+            ("TEXTCOLOR", (0, 0), (-1, 0), colors.HexColor("#555555")),
+            ("LINEAFTER", (0, 0), (-2, -1), 2, colors.white),
+        ]
+    )
+    grid_style = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f4f3fb")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ]
+    )
     headings = {1: styles["Heading1"], 2: styles["Heading2"], 3: styles["Heading3"]}
     e = html.escape
     story = []
@@ -357,9 +400,17 @@ def render_pdf(report: Report) -> bytes:
             if block.level == 1 and len(images) == 1:
                 story.append(Image(io.BytesIO(images[0]), width=17.2 * cm, height=6.45 * cm))
             else:
-                story.append(Table([[Image(io.BytesIO(image), width=8.5 * cm, height=5.55 * cm) for image in images[i : i + 2]] for i in range(0, len(images), 2)], hAlign="LEFT"))
+                story.append(
+                    Table(
+                        [[Image(io.BytesIO(image), width=8.5 * cm, height=5.55 * cm) for image in images[i : i + 2]] for i in range(0, len(images), 2)],
+                        hAlign="LEFT",
+                    )
+                )
         elif block.kind == "issues":
-            items = [ListItem([Paragraph(f"<b>{e(head)}</b>", styles["BodyText"])] + ([Paragraph(f"“{e(example)}”", quote)] if example else [])) for head, example in block.items]
+            items = [
+                ListItem([Paragraph(f"<b>{e(head)}</b>", styles["BodyText"])] + ([Paragraph(f"“{e(example)}”", quote)] if example else []))
+                for head, example in block.items
+            ]
             story.append(ListFlowable(items, bulletType="bullet", bulletFontName=regular))
         elif block.kind == "bullets":
             story.append(ListFlowable([ListItem(Paragraph(e(line), styles["BodyText"])) for line in block.items], bulletType="bullet", bulletFontName=regular))
@@ -370,7 +421,9 @@ def render_pdf(report: Report) -> bytes:
             rows = [[Paragraph(e(str(c)), cell_style) for c in block.table.columns]] + [[Paragraph(e(v), cell_style) for v in values] for values in cells]
             story.append(Table(rows, colWidths=_widths(block.table.columns, cells, 17.8 * cm), style=grid_style, hAlign="LEFT", repeatRows=1))
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=A4, title=report.title, leftMargin=1.6 * cm, rightMargin=1.6 * cm, topMargin=1.4 * cm, bottomMargin=1.4 * cm).build(story)
+    SimpleDocTemplate(buffer, pagesize=A4, title=report.title, leftMargin=1.6 * cm, rightMargin=1.6 * cm, topMargin=1.4 * cm, bottomMargin=1.4 * cm).build(
+        story
+    )
     return buffer.getvalue()
 
 

@@ -69,13 +69,17 @@ def save_rule(rule: AlertRule) -> AlertRule:
     return rule
 
 
-def add_rule(dataset_id: int | None, *, kind: str, threshold: float, period: str = "W", scope: str = "", name: str = "", min_reviews: int = MIN_REVIEWS) -> AlertRule:
+def add_rule(
+    dataset_id: int | None, *, kind: str, threshold: float, period: str = "W", scope: str = "", name: str = "", min_reviews: int = MIN_REVIEWS
+) -> AlertRule:
     """Store a rule for one dataset (or every dataset when dataset_id is None), named for what it
     watches unless a name is given."""
     if kind not in ALERT_KINDS or period not in PERIOD_NAMES:
         raise UserError(Msg("That alert rule is not one Mercury knows."))
     name = name.strip() or watches(kind, float(threshold), period, scope)
-    return save_rule(AlertRule(dataset_id=dataset_id, name=name, kind=kind, threshold=float(threshold), period=period, scope_column=scope, min_reviews=int(min_reviews)))
+    return save_rule(
+        AlertRule(dataset_id=dataset_id, name=name, kind=kind, threshold=float(threshold), period=period, scope_column=scope, min_reviews=int(min_reviews))
+    )
 
 
 def rules_for(dataset_id: int) -> list[AlertRule]:

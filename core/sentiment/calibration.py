@@ -12,10 +12,10 @@ from sqlmodel import select
 
 from core.db import Dataset, Review, session_scope
 from core.errors import UserError
+from core.i18n import Msg
 from core.models.sentiment import label_for, rating_classes
 from core.sentiment.checks import binary_scores
 from core.sentiment.datasets import cached_scores, text_hash
-from core.i18n import Msg
 
 MIN_PER_CLASS = 10
 MIN_GAIN = 0.005  # macro F1 points (0-1) a calibration must add to be kept

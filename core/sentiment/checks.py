@@ -42,7 +42,11 @@ def rating_agreement(frame: pd.DataFrame) -> dict | None:
     clear = rated[classes.notna()]
     truth = (classes[clear.index] == "positive").to_numpy()
     scores = binary_scores(truth, (clear["score"] >= 0).to_numpy()) if len(clear) else {"balanced_accuracy": None, "accuracy": None}
-    by_rating = rated.groupby("rating").agg(volume=("score", "size"), mean_score=("score", "mean"), negative_share=("sentiment", lambda s: 100 * (s == "negative").mean())).reset_index()
+    by_rating = (
+        rated.groupby("rating")
+        .agg(volume=("score", "size"), mean_score=("score", "mean"), negative_share=("sentiment", lambda s: 100 * (s == "negative").mean()))
+        .reset_index()
+    )
     return {
         "agreement": scores["accuracy"],
         "balanced_agreement": scores["balanced_accuracy"],
@@ -71,5 +75,9 @@ def agreement_warning(check: dict | None, text_column: str = "") -> Msg | None:
         "Sentiment agrees with the stars on only {share}% of {rows} clearly rated reviews (balanced over {negative} negative and {positive} positive): "
         "check that {column} holds the review text, that the reviews are in a language Mercury reads, and the classifier (or fit it to these ratings) "
         "before reading these results.",
-        share=round(100 * check["balanced_agreement"]), rows=check["clear_rows"], negative=check["negative_rows"], positive=check["positive_rows"], column=column,
+        share=round(100 * check["balanced_agreement"]),
+        rows=check["clear_rows"],
+        negative=check["negative_rows"],
+        positive=check["positive_rows"],
+        column=column,
     )

@@ -53,11 +53,20 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     print(json.dumps(summary, ensure_ascii=False))
     if not args.json:
         counts = summary["counts"]
-        print(Msg(
-            "{rows} rows scored ({positive} positive, {neutral} neutral, {negative} negative), {skipped} skipped; stored as dataset {dataset}. Languages: {languages}.",
-            rows=summary["rows"], positive=counts["positive"], neutral=counts["neutral"], negative=counts["negative"], skipped=summary["skipped"],
-            dataset=str(dataset_id), languages=LanguageCounts(summary["languages"]),
-        ).render(args.language), file=sys.stderr)
+        print(
+            Msg(
+                "{rows} rows scored ({positive} positive, {neutral} neutral, {negative} negative), {skipped} skipped; stored as dataset {dataset}. "
+                "Languages: {languages}.",
+                rows=summary["rows"],
+                positive=counts["positive"],
+                neutral=counts["neutral"],
+                negative=counts["negative"],
+                skipped=summary["skipped"],
+                dataset=str(dataset_id),
+                languages=LanguageCounts(summary["languages"]),
+            ).render(args.language),
+            file=sys.stderr,
+        )
     for warning in summary["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -114,13 +123,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UserError(str(error)) from error
     write_bytes(args.out, render(report, args.format))
-    print(json.dumps({"dataset_id": dataset_id, "out": args.out, "format": args.format, "summary_source": report.summary_source, "summary": report.summary, "reviews": report.facts["reviews"], "notes": report.notes}))
+    print(
+        json.dumps(
+            {
+                "dataset_id": dataset_id,
+                "out": args.out,
+                "format": args.format,
+                "summary_source": report.summary_source,
+                "summary": report.summary,
+                "reviews": report.facts["reviews"],
+                "notes": report.notes,
+            }
+        )
+    )
     return 0
 
 
 def add_language_option(parser) -> None:
     """--language for a command that writes for a person (MERCURY_LANGUAGE, else English, by default)."""
-    parser.add_argument("--language", choices=list(LANGUAGES), default=default_language(), help="the language it writes in: en, ro, pl or zh (default: MERCURY_LANGUAGE, else en)")
+    parser.add_argument(
+        "--language",
+        choices=list(LANGUAGES),
+        default=default_language(),
+        help="the language it writes in: en, ro, pl or zh (default: MERCURY_LANGUAGE, else en)",
+    )
 
 
 def register(commands) -> None:
@@ -142,7 +168,9 @@ def register(commands) -> None:
     report.add_argument("--out", required=True, help="the file to write")
     report.add_argument("--text-column", help="the review text column of a file (detected when omitted)")
     report.add_argument("--map", help=MAP_HELP)
-    report.add_argument("--period", help="START:END dates, e.g. 2026-10-01:2026-10-31 (default: the latest 30, 90 or 365 days that hold most reviews, else all)")
+    report.add_argument(
+        "--period", help="START:END dates, e.g. 2026-10-01:2026-10-31 (default: the latest 30, 90 or 365 days that hold most reviews, else all)"
+    )
     report.add_argument("--backend", choices=BACKENDS, help="the model that writes the summary")
     report.add_argument("--model", help="model id or name for the local or openai backend")
     add_language_option(report)

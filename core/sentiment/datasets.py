@@ -195,7 +195,8 @@ def score_dataset(dataset_id: int, classifier, progress: Progress | None = None)
 def list_datasets() -> pd.DataFrame:
     with session_scope() as session:
         rows = [d.model_dump() for d in session.exec(select(Dataset).order_by(Dataset.created_at.desc()))]
-    return pd.DataFrame(rows, columns=["id", "name", "created_at", "source", "rows", "skipped", "skip_reasons", "mapping", "columns", "classifier", "calibration"])
+    columns = ["id", "name", "created_at", "source", "rows", "skipped", "skip_reasons", "mapping", "columns", "classifier", "calibration"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def get_dataset(dataset_id: int) -> Dataset:
@@ -210,7 +211,9 @@ def describe_dataset(dataset: Dataset) -> Msg:
     """Where a dataset came from, what scored it and what was skipped, in a sentence or two."""
     reasons = json.loads(dataset.skip_reasons or "{}")
     skipped = Msg("Skipped when reading: {reasons}.", reasons=", ".join(f"{n:,} {r}" for r, n in reasons.items())) if reasons else Msg("No rows skipped.")
-    return Msg("Source: {source}. Classifier: {classifier}. {skipped}", source=dataset.source, classifier=dataset.classifier or Msg("not run yet"), skipped=skipped)
+    return Msg(
+        "Source: {source}. Classifier: {classifier}. {skipped}", source=dataset.source, classifier=dataset.classifier or Msg("not run yet"), skipped=skipped
+    )
 
 
 def rename_dataset(dataset_id: int, name: str) -> None:
@@ -229,7 +232,23 @@ def delete_dataset(dataset_id: int) -> None:
 
 
 def reviews_frame(dataset_id: int) -> pd.DataFrame:
-    columns = ["id", "row_index", "text", "date", "product", "channel", "rating", "external_id", "extra", "sentiment", "score", "confidence", "model", "language", "themes"]
+    columns = [
+        "id",
+        "row_index",
+        "text",
+        "date",
+        "product",
+        "channel",
+        "rating",
+        "external_id",
+        "extra",
+        "sentiment",
+        "score",
+        "confidence",
+        "model",
+        "language",
+        "themes",
+    ]
     with session_scope() as session:
         rows = session.exec(select(*[getattr(Review, c) for c in columns]).where(Review.dataset_id == dataset_id).order_by(Review.row_index)).all()
     frame = pd.DataFrame(rows, columns=columns)
@@ -259,8 +278,14 @@ def export_frame(dataset_id: int) -> pd.DataFrame:
 
 
 def analyse_table(
-    table: Table, *, mapping: Mapping | None = None, classifier=None, name: str | None = None, progress: Progress | None = None,
-    on_stored: Callable[[int], None] | None = None, language: str = "en",
+    table: Table,
+    *,
+    mapping: Mapping | None = None,
+    classifier=None,
+    name: str | None = None,
+    progress: Progress | None = None,
+    on_stored: Callable[[int], None] | None = None,
+    language: str = "en",
 ) -> tuple[int, dict]:
     """Store, score and summarise one file in a single call (the CLI and the page's upload path).
     Without a `mapping` the columns' roles are read from the file (core.columns), and a text column
@@ -325,7 +350,8 @@ def language_notice(counts: dict[str, int]) -> Msg | None:
     return Msg(
         "{share}% of these reviews are in languages Mercury's accuracy is not measured on: {languages}. "
         "It reads them through its multilingual model, but check a sample of their scores, or score them with the local or API backend.",
-        share=round(100 * share), languages=named,
+        share=round(100 * share),
+        languages=named,
     )
 
 
