@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import first_render_seconds, process_cpu_seconds, streamlit_server  # noqa: E402
+from tests.browser import first_renders, process_cpu_seconds, streamlit_server  # noqa: E402
 
 
 def idle_cpu_share(process, seconds: float) -> float:
@@ -44,9 +44,9 @@ def main() -> None:
             figures["idle_cpu_share_watcher_on"] = round(idle_cpu_share(process, args.idle), 4)
         with streamlit_server(database, with_process=True) as (url, process):
             figures["idle_cpu_share"] = round(idle_cpu_share(process, args.idle), 4)
-            alone = [first_render_seconds(url, 1)[0] for _ in range(4)][1:]  # the first visit imports the pages
+            alone = [first_renders(url, 1)[0].seconds for _ in range(4)][1:]  # the first visit imports the pages
             before = process_cpu_seconds(process.pid)
-            seconds = sorted(first_render_seconds(url, args.sessions, timeout_s=300))
+            seconds = sorted(v.seconds for v in first_renders(url, args.sessions, timeout_s=300))
             figures["server_cpu_s_per_visit"] = round((process_cpu_seconds(process.pid) - before) / args.sessions, 3)
             figures["first_render_alone_s"] = round(statistics.median(alone), 2)
             figures["idle_cpu_share_after_visits"] = round(idle_cpu_share(process, args.idle), 4)

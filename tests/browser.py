@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,8 +66,15 @@ def chromium_page(width: int = 1400, height: int = 900):
             browser.close()
 
 
-def first_render_seconds(url: str, sessions: int, timeout_s: float = 120) -> list[float]:
-    """Open `sessions` browser sessions on the home page at once; seconds until each showed its content.
+@dataclass
+class Visit:
+    seconds: float  # until the home page showed its content
+    backend_line: str  # the page's "Active backend: ..." sentence, as this visitor read it
+    errors: int  # exceptions and error boxes on the page
+
+
+def first_renders(url: str, sessions: int, timeout_s: float = 120) -> list[Visit]:
+    """Open `sessions` browser sessions on the home page at once: what each saw, and how soon.
 
     One Chromium, a fresh context (its own cookies, so its own Streamlit session) per visitor.
     """
@@ -74,18 +82,21 @@ def first_render_seconds(url: str, sessions: int, timeout_s: float = 120) -> lis
 
     from playwright.async_api import async_playwright
 
-    async def visit(browser) -> float:
+    async def visit(browser) -> Visit:
         context = await browser.new_context(viewport={"width": 1200, "height": 800})
         try:
             page = await context.new_page()
             started = time.perf_counter()
             await page.goto(url, timeout=timeout_s * 1000)
-            await page.get_by_text("Active backend:").wait_for(timeout=timeout_s * 1000)
-            return time.perf_counter() - started
+            line = page.get_by_text("Active backend:")
+            await line.wait_for(timeout=timeout_s * 1000)
+            seconds = time.perf_counter() - started
+            errors = await page.locator("[data-testid=stException], [data-testid=stAlertContentError]").count()
+            return Visit(seconds, await line.inner_text(), errors)
         finally:
             await context.close()
 
-    async def run() -> list[float]:
+    async def run() -> list[Visit]:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             try:

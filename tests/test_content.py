@@ -1,22 +1,21 @@
 """Content studio: checks on known texts, limits on every platform, variants, personalisation, library, CLI."""
 import io
 import json
+import math
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
-import sacrebleu
 from docx import Document
-from rouge_score import rouge_scorer
 
 from core.brand import Brand
 from core.content.brief import AD_LIMITS, PLATFORM_LIMITS, Brief, Variant, ad_fields, trim_to
 from core.content.checks import checks_for, flesch_reading_ease, overlap_scores
-from core.i18n import render
 from core.content.library import ab_frame, export_docx, export_markdown, library_frame, save_ab_pair, save_piece
 from core.content.writing import generate, personalise
 from core.errors import UserError
+from core.i18n import render
 from core.llm import BackendSpec
 from tests.conftest import ROOT, run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer
@@ -41,13 +40,21 @@ def test_flesch_reading_ease_on_reference_sentences(text, expected):
     assert flesch_reading_ease(text) == pytest.approx(expected, abs=0.1)
 
 
-def test_bleu_and_rouge_equal_the_reference_packages():
-    candidate, reference = "the new earbuds last thirty hours on one charge", "our new earbuds run for thirty hours on a single charge"
-    scores = overlap_scores(candidate, reference)
-    rouge = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True).score(reference, candidate)
-    assert scores["bleu"] == round(sacrebleu.sentence_bleu(candidate, [reference]).score, 2)
-    assert scores["rouge1"] == round(rouge["rouge1"].fmeasure, 4) and scores["rougeL"] == round(rouge["rougeL"].fmeasure, 4)
+def test_rouge_on_a_worked_example():
+    # Stemmed tokens: 9 in the candidate, 11 in the reference; 6 shared (new, earbud, thirti, hour,
+    # on, charg), in the same order, so ROUGE-1 = ROUGE-L = 2*6/(9+11); of 8 and 10 bigrams, 3 are
+    # shared (new earbud, thirti hour, hour on): ROUGE-2 = 2*3/(8+10).
+    scores = overlap_scores("the new earbuds last thirty hours on one charge", "our new earbuds run for thirty hours on a single charge")
+    assert scores["rouge1"] == 0.6 and scores["rougeL"] == 0.6 and scores["rouge2"] == 0.3333
+
+
+def test_bleu_on_a_worked_example():
+    reference = "thirty hours of battery in one case"
     assert overlap_scores(reference, reference)["bleu"] == 100.0
+    # Every n-gram of the six-word candidate is in the seven-word reference: BLEU is the brevity
+    # penalty alone, exp(1 - 7/6).
+    assert overlap_scores("thirty hours of battery in one", reference)["bleu"] == round(100 * math.exp(1 - 7 / 6), 2)
+    assert overlap_scores("garden furniture sale", reference)["bleu"] == 0.0
 
 
 def test_trim_on_a_word_boundary():
@@ -62,7 +69,9 @@ def test_checks_keywords_banned_phrases_and_similarity():
     assert checks["keywords"] == {"battery": 2, "pocket case": 1, "noise": 0}
     assert checks["keyword_coverage"] == 0.67 and checks["keyword_density_pct"] == round(100 * 4 / 11, 1)
     assert checks["banned_phrases"] == ["world-class"]
-    library = pd.DataFrame({"id": [7, 8], "text": ["Pulse earbuds: a long battery life in a tiny pocket case.", "Our spring sale on garden furniture ends Sunday."]})
+    library = pd.DataFrame(
+        {"id": [7, 8], "text": ["Pulse earbuds: a long battery life in a tiny pocket case.", "Our spring sale on garden furniture ends Sunday."]}
+    )
     assert checks_for("Earbuds with a battery that lasts, in a case for your pocket.", brief, BRAND, library=library)["most_similar"]["id"] == 7
 
 
@@ -77,7 +86,9 @@ def test_no_social_variant_ever_exceeds_its_platform(platform):
 
 
 def test_a_far_too_long_post_is_regenerated_before_it_is_trimmed():
-    with ScriptedOpenAIServer([Reply(text=LONG), Reply(text=LONG), Reply(text="Thirty hours of battery. #Pulse"), Reply(text="Pocket-size, all-day sound. #Pulse")]) as server:
+    with ScriptedOpenAIServer(
+        [Reply(text=LONG), Reply(text=LONG), Reply(text="Thirty hours of battery. #Pulse"), Reply(text="Pocket-size, all-day sound. #Pulse")]
+    ) as server:
         variants = generate(Brief(kind="social", platform="x", topic="Pulse earbuds", variants=2), BRAND, spec=spec_for(server))
     assert {v.text for v in variants} == {"Thirty hours of battery. #Pulse", "Pocket-size, all-day sound. #Pulse"}
     assert all(list(map(str, v.notes)) == ["regenerated shorter"] for v in variants)
@@ -94,7 +105,14 @@ def test_search_ads_keep_every_field_within_its_limit():
 
 
 def test_repeated_variants_are_rewritten():
-    with ScriptedOpenAIServer([Reply(text="Same post about earbuds."), Reply(text="Same post about earbuds."), Reply(text="Same post about earbuds."), Reply(text="A different take: music for the whole commute.")]) as server:
+    with ScriptedOpenAIServer(
+        [
+            Reply(text="Same post about earbuds."),
+            Reply(text="Same post about earbuds."),
+            Reply(text="Same post about earbuds."),
+            Reply(text="A different take: music for the whole commute."),
+        ]
+    ) as server:
         variants = generate(Brief(kind="social", platform="linkedin", topic="Pulse earbuds", variants=3), BRAND, spec=spec_for(server))
     assert len({v.text for v in variants}) >= 2
     assert sum("rewritten: it repeated another variant" in map(str, v.notes) for v in variants) == 2
@@ -126,10 +144,24 @@ def test_bad_briefs_are_one_sentence():
 
 
 def test_personalise_keeps_columns_and_names_every_customer():
-    customers = pd.DataFrame({"Name": ["Ana Lopez", "Ben Okafor", "Chloé Martin"], "Segment": ["student", "commuter", "gamer"], "Last purchase": ["Volt", "Pulse", "Aria"], "city": ["Leeds", "York", "Paris"]})
+    customers = pd.DataFrame(
+        {
+            "Name": ["Ana Lopez", "Ben Okafor", "Chloé Martin"],
+            "Segment": ["student", "commuter", "gamer"],
+            "Last purchase": ["Volt", "Pulse", "Aria"],
+            "city": ["Leeds", "York", "Paris"],
+        }
+    )
     progress = []
     with ScriptedOpenAIServer([Reply(text="Subject: A treat for you\n\nHi Ana, thanks for choosing the Volt.")]) as server:
-        out = personalise(customers, Brief(kind="email", topic="spring offer", variants=1), BRAND, spec=spec_for(server), progress=lambda d, t: progress.append((d, t)), chunk=2)
+        out = personalise(
+            customers,
+            Brief(kind="email", topic="spring offer", variants=1),
+            BRAND,
+            spec=spec_for(server),
+            progress=lambda d, t: progress.append((d, t)),
+            chunk=2,
+        )
         prompts = json.dumps([r["body"]["messages"] for r in server.requests])
     assert list(out.columns) == ["Name", "Segment", "Last purchase", "city", "personalised"]
     assert "Ben Okafor" in prompts and "commuter" in prompts and "Pulse" in prompts
@@ -142,7 +174,7 @@ def test_personalise_keeps_columns_and_names_every_customer():
 def test_library_search_ab_pairs_and_exports():
     brief = Brief(kind="social", platform="x", topic="Pulse launch")
     first = Variant("Thirty hours of battery. #Pulse", {}, "a")
-    second = Variant("=HYPERLINK(\"x\") pocket-size, all-day sound", {}, "b")
+    second = Variant('=HYPERLINK("x") pocket-size, all-day sound', {}, "b")
     save_piece(Brief(kind="product", topic="Volt charger"), "Charges two devices at once.", checks={})
     group = save_ab_pair(brief, first, second)
     assert len(library_frame()) == 3
@@ -162,8 +194,30 @@ def test_library_search_ab_pairs_and_exports():
 def test_cli_content_json_and_bad_input(tmp_path):
     with ScriptedOpenAIServer([Reply(text=LONG)]) as server:
         done = subprocess.run(
-            [sys.executable, "-m", "core", "content", "--kind", "social", "--platform", "x", "--topic", "Pulse earbuds", "--variants", "2", "--keywords", "battery,case", "--backend", "openai", "--json"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"},
+            [
+                sys.executable,
+                "-m",
+                "core",
+                "content",
+                "--kind",
+                "social",
+                "--platform",
+                "x",
+                "--topic",
+                "Pulse earbuds",
+                "--variants",
+                "2",
+                "--keywords",
+                "battery,case",
+                "--backend",
+                "openai",
+                "--json",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**__import__("os").environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"},
         )
     assert done.returncode == 0, done.stderr
     variants = json.loads(done.stdout)["variants"]
@@ -222,7 +276,10 @@ def test_a_variant_that_invents_twice_is_replaced_by_copy_code_builds_from_the_b
 
 
 def test_a_variant_fixed_by_its_rewrite_is_the_models():
-    replies = [Reply(text="Loved by Lina! The Aria headset"), Reply(text="Studio sound and all-day comfort: the Aria headset with a noise-cancelling mic, £149.")]
+    replies = [
+        Reply(text="Loved by Lina! The Aria headset"),
+        Reply(text="Studio sound and all-day comfort: the Aria headset with a noise-cancelling mic, £149."),
+    ]
     with ScriptedOpenAIServer(replies) as server:
         (variant,) = generate(Brief(kind="social", platform="x", topic=ARIA, variants=1), BRAND, spec=spec_for(server))
     assert variant.source == "model" and variant.text.endswith("£149.") and "Lina" in str(variant.reasons[0])
@@ -232,8 +289,23 @@ def test_a_variant_fixed_by_its_rewrite_is_the_models():
 def test_cli_content_json_gives_each_variant_its_source_checks_and_reasons():
     with ScriptedOpenAIServer([Reply(text="#HousingSquad by Lina x @YogaAriana")]) as server:
         result = run_cli(
-            "content", "--kind", "social", "--platform", "x", "--topic", ARIA, "--variants", "1", "--keywords", "headset,comfort,mic", "--json",
-            "--backend", "openai", "--model", "writer", env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"},
+            "content",
+            "--kind",
+            "social",
+            "--platform",
+            "x",
+            "--topic",
+            ARIA,
+            "--variants",
+            "1",
+            "--keywords",
+            "headset,comfort,mic",
+            "--json",
+            "--backend",
+            "openai",
+            "--model",
+            "writer",
+            env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"},
         )
     assert result.returncode == 0, result.stderr
     (variant,) = json.loads(result.stdout)["variants"]

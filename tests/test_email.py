@@ -97,13 +97,14 @@ def test_the_subject_and_the_senders_name_are_untrusted_like_the_body():
     assert first_name("Ana Pop <ana@example.com>") == "Ana"
 
 
-@pytest.mark.parametrize("charset, text", [("iso-8859-1", "Grüße aus Köln, où est ma commande ?"), ("cp1252", "Price “quote” – €40 please"), ("shift_jis", "注文はどこですか")])
+@pytest.mark.parametrize(
+    "charset, text", [("iso-8859-1", "Grüße aus Köln, où est ma commande ?"), ("cp1252", "Price “quote” – €40 please"), ("shift_jis", "注文はどこですか")]
+)
 def test_declared_charsets_and_quoted_printable(charset, text):
     import quopri
 
     raw = (
-        f"Subject: Test\nMIME-Version: 1.0\nContent-Type: text/plain; charset={charset}\n"
-        "Content-Transfer-Encoding: quoted-printable\n\n"
+        f"Subject: Test\nMIME-Version: 1.0\nContent-Type: text/plain; charset={charset}\nContent-Transfer-Encoding: quoted-printable\n\n"
     ).encode() + quopri.encodestring(text.encode(charset))
     assert parse_eml(raw).body == text
 
@@ -180,7 +181,10 @@ def test_facts_are_retrieved_by_meaning_and_unrelated_questions_get_none():
 
 
 def test_a_grounded_model_draft_is_kept_with_its_facts():
-    answer = "Hi Dana,\n\nThanks for getting in touch. Refunds reach the original payment method within 5 working days after the return arrives at our warehouse.\n\nWarm regards"
+    answer = (
+        "Hi Dana,\n\nThanks for getting in touch. Refunds reach the original payment method within 5 working days after the return "
+        "arrives at our warehouse.\n\nWarm regards"
+    )
     mail = ParsedEmail(sender="Dana <dana@example.com>", subject="Refund", body="When will my refund arrive?")
     with ScriptedOpenAIServer([Reply(text=answer)]) as server:
         draft = draft_reply(mail, BRAND, "en", spec=spec_for(server))
@@ -194,7 +198,10 @@ def test_a_grounded_model_draft_is_kept_with_its_facts():
     [
         ("Hi Dana,\n\nYour refund of £200 is on its way and will arrive tomorrow.", "numbers or prices it was not given: 200"),
         ("Hi Dana,\n\nSee https://evil.example/refund for your refund within 5 working days after the return arrives.", "links or addresses it was not given"),
-        ("Hi Dana,\n\nUnfortunately refunds reach the original payment method within 5 working days after the return arrives at our warehouse.", "uses banned phrases: unfortunately"),
+        (
+            "Hi Dana,\n\nUnfortunately refunds reach the original payment method within 5 working days after the return arrives at our warehouse.",
+            "uses banned phrases: unfortunately",
+        ),
         ("Hi Dana,\n\nOur premium concierge will courier a replacement diamond necklace overnight.", "says what no fact supports"),
     ],
 )
@@ -213,19 +220,18 @@ def test_no_fact_means_a_person_follows_up_in_the_mails_language():
     assert draft.text.startswith("Hallo Lena,") and "meldet sich in Kürze" in draft.text
 
 
-def test_embedded_model_drafts_an_english_reply_that_passes_or_falls_back_to_the_facts():
+def test_the_embedded_models_reply_is_one_a_person_could_send():
     mail = ParsedEmail(sender="Dana <dana@example.com>", subject="Pairing", body="My Pulse earbuds won't pair with my phone. What do I do?")
     pieces = []
     draft = draft_reply(mail, BRAND, "en", on_token=pieces.append)
     assert pieces, "the embedded model streams its tokens"
-    assert BRAND.facts[2] in draft.facts_used
-    assert draft.text.endswith(BRAND.sign_off)
+    assert BRAND.facts[2] in draft.facts_used and draft.text.endswith(BRAND.sign_off)
+    # Whichever wrote it (the model, or code when the model's draft was refused), what reaches the
+    # reviewer passes every check a model draft must pass: grounded, in English, greeting Dana.
     body = draft.text.removesuffix(BRAND.sign_off).strip()
-    if draft.source == "model":  # the model's draft was kept: so it passes every check
-        assert draft_problems(body, mail, BRAND, draft.facts_used, "en") == []
-    else:  # refused: the reason is named and the reply is the one code writes from the facts
-        assert draft.source == "template" and str(draft.why).startswith("the model's draft ")
-        assert body == template_draft(mail, BRAND, draft.facts_used, "en") and BRAND.facts[2] in body
+    assert draft_problems(body, mail, BRAND, draft.facts_used, "en") == []
+    assert body.startswith("Hi Dana") or body.startswith("Hello Dana") or body.startswith("Dear Dana")
+    assert draft.source == "model" or str(draft.why).startswith("the model's draft ")
 
 
 # --- safety ----------------------------------------------------------------------------------------
@@ -338,7 +344,15 @@ def test_cli_reply_json_with_a_brand_file(tmp_path):
 def test_cli_batch_writes_every_column_plus_the_drafts(tmp_path):
     out = tmp_path / "drafts.csv"
     with ScriptedOpenAIServer([Reply(text="Hi,\n\nThanks for getting in touch. A member of our team will follow up shortly.")]) as server:
-        done = _cli("--batch", str(ROOT / "sample_data" / "emails.csv"), "--out", str(out), "--backend", "openai", env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"})
+        done = _cli(
+            "--batch",
+            str(ROOT / "sample_data" / "emails.csv"),
+            "--out",
+            str(out),
+            "--backend",
+            "openai",
+            env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"},
+        )
     assert done.returncode == 0, done.stderr
     assert "Drafted 10 of 10" in done.stderr
     frame = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
@@ -407,7 +421,11 @@ def test_a_complaint_gets_an_apology_and_the_next_step_never_a_promotion():
     from core.brand import read_brand_file
 
     brand = read_brand_file(ROOT / "sample_data" / "brand.json")
-    mail = ParsedEmail(sender="Marco <marco@example.it>", subject="This is the third time I'm writing", body="Your charger stopped working after a week and nobody has answered my two emails. This is unacceptable, I want this sorted today.")
+    mail = ParsedEmail(
+        sender="Marco <marco@example.it>",
+        subject="This is the third time I'm writing",
+        body="Your charger stopped working after a week and nobody has answered my two emails. This is unacceptable, I want this sorted today.",
+    )
     facts = relevant_facts(brand, mail.body)
     assert not any("Students get" in f or "cost £" in f for f in facts)
     text = template_draft(mail, brand, facts, "en")

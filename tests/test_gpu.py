@@ -9,6 +9,8 @@ from core.errors import UserError
 from tests.conftest import run_cli
 
 # Peaks measured with plain transformers code on an H100 (torch.cuda.max_memory_allocated), from the issue.
+# The activation constants in core/capacity/memory.py were fitted on these very cases, so matching them
+# only guards the fit against a later change; the tests after them measure what the fit did not see.
 MEASURED = [
     ("Llama-3.2-1B", Workload(batch=1, prompt=512, new=128), 2.38),
     ("Llama-3.2-1B", Workload(batch=8, prompt=1024, new=128), 3.09),
@@ -23,9 +25,46 @@ MEASURED = [
 
 
 @pytest.mark.parametrize("model, workload, measured", MEASURED)
-def test_peak_within_ten_percent_of_measurements(model, workload, measured):
+def test_the_fit_still_reproduces_the_peaks_it_was_fitted_on(model, workload, measured):
     estimated = estimate(load_architecture(model=model), workload).peak_gib
     assert abs(estimated - measured) / measured < 0.10
+
+
+@pytest.mark.parametrize("name", list(catalog()))
+def test_parameters_equal_what_transformers_builds(name):
+    # Measured, not computed: transformers builds the model on the meta device (shapes, no memory)
+    # and its parameters are counted. The weights term of every estimate rests on this count.
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config_from_dict(catalog()[name]))
+    built = sum(p.numel() for p in model.parameters())
+    assert load_architecture(model=name).params()["total"] == pytest.approx(built, rel=1e-4)  # Gemma 3's q/k norms: 13 k of 1 B
+
+
+TINY = dict(hidden_size=64, intermediate_size=128, num_attention_heads=4, num_key_value_heads=2, head_dim=16, num_hidden_layers=4, vocab_size=256)
+
+
+@pytest.mark.parametrize("name", ["Llama-3.2-1B", "Qwen2.5-0.5B", "Mistral-7B-v0.3", "Gemma-2-2B", "Gemma-3-1B", "Phi-3-mini-4k"])
+def test_kv_cache_equals_the_cache_a_real_forward_pass_keeps(name):
+    # Each family's code at a tiny size, run on the CPU with random bf16 weights: the bytes its cache
+    # holds after a 20-token prompt, against the estimate for the same shape. Sliding-window layers
+    # (Gemma) keep their window less one token.
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    values = {**catalog()[name], **TINY, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0}
+    values.pop("layer_types", None)
+    if values.get("sliding_window"):
+        values["sliding_window"] = 8
+    config = config_from_dict(values)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(config).to(torch.bfloat16).eval()
+    with torch.no_grad():
+        cache = model(input_ids=torch.randint(0, 256, (2, 20)), use_cache=True).past_key_values
+    kept = sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values))
+    assert estimate(architecture_from_config(config), Workload(batch=2, prompt=20, new=0)).breakdown["kv_cache"] == kept
 
 
 def test_weights_match_hand_counts():
@@ -50,7 +89,7 @@ def test_sliding_window_layers_keep_only_their_window():
     assert gemma.sliding_layers == 21 and gemma.sliding_window == 4096
     kv = estimate(gemma, Workload(batch=1, prompt=8000, new=0)).breakdown["kv_cache"]
     per_token_layer = 2 * 8 * 256 * 2
-    assert kv == per_token_layer * (21 * 8000 + 21 * 4096)
+    assert kv == per_token_layer * (21 * 8000 + 21 * 4095)
 
 
 def test_mixture_of_experts_memory_counts_every_expert():
@@ -136,7 +175,25 @@ def run_gpu(*args):
 
 
 def test_cli_prints_peak_breakdown_gpus_and_cost(tmp_path):
-    result = run_gpu("--model", "Qwen2.5-7B", "--mode", "lora", "--dtype", "bf16", "--batch", "4", "--seq", "1024", "--lora-r", "16", "--gpu", "H100 80GB", "--dataset-tokens", "1000000", "--json")
+    result = run_gpu(
+        "--model",
+        "Qwen2.5-7B",
+        "--mode",
+        "lora",
+        "--dtype",
+        "bf16",
+        "--batch",
+        "4",
+        "--seq",
+        "1024",
+        "--lora-r",
+        "16",
+        "--gpu",
+        "H100 80GB",
+        "--dataset-tokens",
+        "1000000",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["peak_gib"] == pytest.approx(44.42, rel=0.1)

@@ -1,10 +1,8 @@
-"""Model lab: metrics equal scikit-learn's, labels in every common shape, a real tiny LoRA fine-tune."""
+"""Model lab: metrics on worked examples, labels in every common shape, a real tiny LoRA fine-tune."""
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from streamlit.testing.v1 import AppTest
 
 from core.ingest import IngestError, Table
@@ -15,23 +13,45 @@ from core.mail.reading import ParsedEmail
 from core.models.sentiment import LoraClassifier, get_classifier
 from tests.conftest import ROOT, run_cli
 
-GOOD = ["Great sound and a comfortable fit", "I love these, the battery lasts forever", "Excellent value, works perfectly", "Fantastic quality, highly recommend", "Very happy with this purchase", "Superb and fast delivery"]
-BAD = ["Broke after two days, awful", "Terrible sound and it hurts my ears", "Waste of money, do not buy", "The worst headset I have owned", "Stopped charging, very disappointed", "Cheap plastic that cracked at once"]
+GOOD = [
+    "Great sound and a comfortable fit",
+    "I love these, the battery lasts forever",
+    "Excellent value, works perfectly",
+    "Fantastic quality, highly recommend",
+    "Very happy with this purchase",
+    "Superb and fast delivery",
+]
+BAD = [
+    "Broke after two days, awful",
+    "Terrible sound and it hurts my ears",
+    "Waste of money, do not buy",
+    "The worst headset I have owned",
+    "Stopped charging, very disappointed",
+    "Cheap plastic that cracked at once",
+]
 
 
-def test_metrics_equal_scikit_learns():
-    rng = np.random.default_rng(3)
-    labels = ["negative", "neutral", "positive"]
-    truth = list(rng.choice(labels, 200))
-    predicted = [t if rng.random() < 0.7 else rng.choice(labels) for t in truth]
+def test_metrics_on_a_worked_example():
+    # Six reviews, counted by hand: 4 right; positive 2 of 3 predicted right and 2 of 3 found,
+    # negative 1 of 2 and 1 of 2, neutral 1 of 1.
+    truth = ["positive", "positive", "positive", "negative", "negative", "neutral"]
+    predicted = ["positive", "positive", "negative", "negative", "positive", "neutral"]
     result = metrics(truth, predicted)
-    assert result["accuracy"] == round(accuracy_score(truth, predicted), 4)
-    assert result["macro_f1"] == round(f1_score(truth, predicted, average="macro"), 4)
-    precision, recall, _, support = precision_recall_fscore_support(truth, predicted, labels=labels)
-    assert [result["per_class"][l]["precision"] for l in labels] == [round(p, 4) for p in precision]
-    assert [result["per_class"][l]["recall"] for l in labels] == [round(r, 4) for r in recall]
-    assert [result["per_class"][l]["support"] for l in labels] == list(support)
-    assert result["confusion"] == confusion_matrix(truth, predicted, labels=labels).tolist()
+    assert result["accuracy"] == 0.6667
+    assert result["per_class"]["positive"] == {"precision": 0.6667, "recall": 0.6667, "f1": 0.6667, "support": 3}
+    assert result["per_class"]["negative"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert result["per_class"]["neutral"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1}
+    assert result["macro_f1"] == round((2 / 3 + 0.5 + 1) / 3, 4)
+    # rows: the true label (negative, neutral, positive); columns: what was predicted
+    assert result["labels"] == ["negative", "neutral", "positive"] and result["confusion"] == [[1, 0, 1], [0, 1, 0], [1, 0, 2]]
+
+
+def test_a_label_only_the_classifier_uses_does_not_dilute_macro_f1():
+    # Gold labels are binary; one prediction says neutral. Macro F1 averages over the gold labels
+    # only (positive 1.0, negative 0.0), but the neutral column still shows in the confusion matrix.
+    result = metrics(["positive", "negative"], ["positive", "neutral"])
+    assert result["macro_f1"] == 0.5 and result["accuracy"] == 0.5
+    assert result["confusion"] == [[0, 1, 0], [0, 0, 0], [0, 0, 1]]
 
 
 def test_labels_in_words_numbers_and_stars():
@@ -64,7 +84,7 @@ def test_a_tiny_lora_fine_tune_changes_weights_saves_and_reloads(tmp_path):
     assert [s["step"] for s in steps if "loss" in s] == [1, 2, 3] and result.split == {"train": 16, "validation": 4, "test": 4}
     import torch
 
-    saved = (tmp_path / "model" / "adapter")
+    saved = tmp_path / "model" / "adapter"
     from safetensors.torch import load_file
 
     weights = load_file(next(saved.glob("*.safetensors")))
@@ -100,7 +120,12 @@ def test_lab_page_shows_history():
 
 
 def test_triage_evaluation_scores_intents():
-    frame = pd.DataFrame({"email": ["How much is the headset?", "Where is my parcel? Tracking shows nothing.", "I want a refund for my broken earbuds."], "intent": ["pricing", "order_status", "refund_return"]})
+    frame = pd.DataFrame(
+        {
+            "email": ["How much is the headset?", "Where is my parcel? Tracking shows nothing.", "I want a refund for my broken earbuds."],
+            "intent": ["pricing", "order_status", "refund_return"],
+        }
+    )
     result = evaluate_triage(Table(frame=frame, source="mails.csv"), "email", "intent")
     assert result["accuracy"] == 1.0 and result["model"] == "embeddings + rules"
     with pytest.raises(IngestError, match="'gossip' is not an intent"):
@@ -113,7 +138,9 @@ def test_generation_evaluation_against_references_and_perplexity():
     from core.llm import BackendSpec, LLMError
     from tests.openai_server import Reply, ScriptedOpenAIServer
 
-    frame = pd.DataFrame({"prompt": ["Describe the earbuds.", "Describe the case."], "reference": ["the earbuds last thirty hours", "the case fits in a pocket"]})
+    frame = pd.DataFrame(
+        {"prompt": ["Describe the earbuds.", "Describe the case."], "reference": ["the earbuds last thirty hours", "the case fits in a pocket"]}
+    )
     with ScriptedOpenAIServer([Reply(text="the earbuds last thirty hours")]) as server:
         spec = BackendSpec(kind="openai", model="m", base_url=server.base_url, api_key="k", timeout=5.0, max_retries=0)
         result = evaluate_generation(Table(frame=frame, source="gen.csv"), "prompt", "reference", spec=spec)

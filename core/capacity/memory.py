@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import UserError
-from core.ingest import read_json_file
 from core.i18n import Msg
+from core.ingest import read_json_file
 
 GiB = 1024**3
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -161,10 +161,23 @@ def check_plausible(arch: Architecture) -> Architecture:
                   "head_dim": arch.head_dim, "intermediate_size": arch.intermediate, "vocab_size": arch.vocab, "num_experts": arch.experts}
     for field_name, value in dimensions.items():
         if value < 1 or value > MAX_DIMENSION:
-            raise UserError(Msg("The config's {field} is {value}, which no real model has (1 to {most}): check it is a model's config.json.", field=field_name, value=value, most=MAX_DIMENSION))
+            raise UserError(
+                Msg(
+                    "The config's {field} is {value}, which no real model has (1 to {most}): check it is a model's config.json.",
+                    field=field_name,
+                    value=value,
+                    most=MAX_DIMENSION,
+                )
+            )
     total = arch.params()["total"]
     if total > MAX_PARAMS:
-        raise UserError(Msg("The config describes a model of {trillions} trillion parameters, beyond any real model (at most {most} trillion): check its sizes.", trillions=round(total / 1e12), most=round(MAX_PARAMS / 1e12)))
+        raise UserError(
+            Msg(
+                "The config describes a model of {trillions} trillion parameters, beyond any real model (at most {most} trillion): check its sizes.",
+                trillions=round(total / 1e12),
+                most=round(MAX_PARAMS / 1e12),
+            )
+        )
     return arch
 
 
@@ -209,7 +222,9 @@ def load_architecture(*, model: str | None = None, config_path: str | None = Non
             raise
         except Exception as error:  # noqa: BLE001 - transformers' strict configs raise their own types; the user needs one sentence
             # transformers and int() reject wrong types in many ways; the user needs only which file
-            raise UserError(Msg("The config has a field of the wrong type or value ({error}): check it is a model's config.json.", error=type(error).__name__)) from error
+            raise UserError(
+                Msg("The config has a field of the wrong type or value ({error}): check it is a model's config.json.", error=type(error).__name__)
+            ) from error
     models = catalog()
     if model not in models:
         raise UserError(Msg("Unknown model '{model}': choose one of {models}, or give --config.", model=model, models=", ".join(models)))
@@ -279,7 +294,9 @@ def _weight_bytes(arch: Architecture, params: dict[str, int], fmt: str) -> float
 
 def kv_bytes(arch: Architecture, batch: int, tokens: int, kv_dtype: str) -> float:
     full_layers = arch.layers - arch.sliding_layers
-    sliding_tokens = min(tokens, arch.sliding_window) if arch.sliding_window else tokens
+    # A sliding-window layer's cache keeps the window less the token being attended from (transformers'
+    # sliding cache layers, measured in tests/test_gpu.py).
+    sliding_tokens = min(tokens, arch.sliding_window - 1) if arch.sliding_window else tokens
     per_token_layer = 2 * arch.kv_dim * KV_BYTES[kv_dtype]
     return batch * per_token_layer * (full_layers * tokens + arch.sliding_layers * sliding_tokens)
 
@@ -310,9 +327,19 @@ def estimate(arch: Architecture, workload: Workload) -> Estimate:
         tokens = workload.batch * workload.prompt
         prefill_activations = 2 * tokens * (PREFILL_INTERMEDIATE_VECTORS * active_intermediate + PREFILL_HIDDEN_VECTORS * arch.hidden)
         logits = workload.batch * arch.vocab * 4
-        prefill = {"weights": weights, "kv_cache": kv_bytes(arch, workload.batch, workload.prompt, workload.kv_dtype), "activations": prefill_activations, "logits": logits}
+        prefill = {
+            "weights": weights,
+            "kv_cache": kv_bytes(arch, workload.batch, workload.prompt, workload.kv_dtype),
+            "activations": prefill_activations,
+            "logits": logits,
+        }
         decode_activations = 2 * workload.batch * (PREFILL_INTERMEDIATE_VECTORS * active_intermediate + PREFILL_HIDDEN_VECTORS * arch.hidden)
-        decode = {"weights": weights, "kv_cache": kv_bytes(arch, workload.batch, workload.prompt + workload.new, workload.kv_dtype), "activations": decode_activations, "logits": logits}
+        decode = {
+            "weights": weights,
+            "kv_cache": kv_bytes(arch, workload.batch, workload.prompt + workload.new, workload.kv_dtype),
+            "activations": decode_activations,
+            "logits": logits,
+        }
         phase, breakdown = max((("prefill", prefill), ("decode", decode)), key=lambda item: sum(item[1].values()))
         breakdown = {**breakdown, "gradients": 0.0, "optimizer_states": 0.0}
         return Estimate(arch, workload, breakdown, phase, params)
@@ -348,5 +375,3 @@ def estimate(arch: Architecture, workload: Workload) -> Estimate:
     phase, breakdown = max((("backward", backward), ("optimizer step", step)), key=lambda item: sum(item[1].values()))
     breakdown = {**breakdown, "kv_cache": 0.0}
     return Estimate(arch, workload, breakdown, phase, params)
-
-
