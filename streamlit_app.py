@@ -6,9 +6,11 @@ session starts in that mode. With st.navigation and another folder name there is
 """
 import streamlit as st
 
+from core import usage
 from ui.backend import render_sidebar
 from ui.i18n import t
 
+usage.install()  # every model call a page makes is stored as a usage row
 st.set_page_config(page_title=t("Mercury · LLM desk for marketing"), page_icon="☿", layout="wide")
 
 pages = [

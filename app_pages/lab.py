@@ -4,12 +4,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.classifiers import LLM_CHOICE, classifier_choices
 from core.errors import MercuryError
 from core.i18n import N_, Msg
 from core.ingest import read_table
 from core.lab.evaluate import evaluate_choice, evaluate_generation, guess_columns, labelled_rows, perplexity, runs_frame
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
-from core.models.sentiment import LLM_CHOICE, classifier_choices, model_folder
+from core.models.sentiment import model_folder
 from ui.backend import current_spec, require_spec
 from ui.i18n import labels, num, say, t
 
@@ -85,7 +86,7 @@ with evaluate_tab:
         if task == "triage":
             options = {
                 "embedded": Msg("Embeddings + rules (embedded)"),
-                **({LLM_CHOICE: Msg("LLM: {backend}", backend=spec.label)} if spec and spec.kind != "embedded" else {}),
+                **({LLM_CHOICE: Msg("LLM: {backend}", backend=spec.label)} if spec and spec.classifies else {}),
             }
         chosen = st.multiselect(
             t("Classifiers, run on the same rows"),

@@ -5,13 +5,13 @@ import plotly.express as px
 import streamlit as st
 
 from core.charts import driver_bars, rating_bars, stacked_labels, theme_bars
+from core.classifiers import choice_for, classifier_for
 from core.columns import ROLES, propose_roles
 from core.errors import MercuryError
 from core.exports import to_csv_bytes, to_xlsx_bytes
 from core.i18n import N_
 from core.ingest import combine, read_table
 from core.mail.queue import add_review
-from core.models.sentiment import choice_for, classifier_for
 from core.sentiment.alerts import ALERT_KINDS, MIN_REVIEWS, PERIOD_NAMES, add_rule, delete_rule, describe_rule, rules_for
 from core.sentiment.calibration import apply_calibration, calibrate, undo_calibration
 from core.sentiment.datasets import create_dataset, delete_dataset, describe_dataset, export_frame, list_datasets, rename_dataset, score_dataset

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from core.config import BACKENDS  # noqa: E402
+from core.llm import backend_names  # noqa: E402
 
 DRAFT_MAILS = [
     ("Dana <dana@example.com>", "Pairing", "Hi, my new Pulse earbuds won't pair with my phone. What should I do?"),
@@ -135,7 +135,7 @@ def fact_figures() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--backend", choices=BACKENDS, default="embedded", help="the backend that triages")
+    parser.add_argument("--backend", choices=backend_names(), default="embedded", help="the backend that triages")
     parser.add_argument("--model", help="model for the local or openai backend")
     parser.add_argument("--skip-drafting", action="store_true")
     args = parser.parse_args()

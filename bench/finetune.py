@@ -31,9 +31,10 @@ def main() -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.db"
     import torch
 
+    from core.classifiers import get_classifier
     from core.lab.evaluate import metrics, predictions
     from core.lab.finetune import finetune
-    from core.models.sentiment import LoraClassifier, get_classifier
+    from core.models.sentiment import LoraClassifier
 
     texts, labels = load_labelled(DATA)
     names = ["positive" if y else "negative" for y in labels]

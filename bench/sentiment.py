@@ -121,8 +121,8 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
+    from core.classifiers import get_classifier
     from core.models.encoders import encoder, vader_features
-    from core.models.sentiment import get_classifier
 
     figures: dict = {}
     languages, ml_texts, ml_labels = multilingual()

@@ -10,10 +10,11 @@ import json
 import sys
 from typing import Callable
 
+from core import usage
 from core.brand import current_brand, read_brand_file
 from core.capacity.memory import Workload, load_architecture
 from core.capacity.planner import plan
-from core.config import BACKENDS
+from core.classifiers import get_classifier
 from core.content.brief import Brief
 from core.content.checks import failed_checks
 from core.content.writing import generate
@@ -24,19 +25,18 @@ from core.i18n import LANGUAGES, N_, Joined, LanguageName, Msg, compile_catalogs
 from core.ingest import read_input, read_table
 from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, labelled_rows
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
-from core.llm import complete, resolve_spec
+from core.llm import backend_names, complete, resolve_spec
 from core.llm.embedded import prepare_embedded_model
 from core.mail.export import batch_frame
 from core.mail.queue import add_emails, draft_pending, reply_to
 from core.mail.reading import parse_table, read_emails
-from core.models.sentiment import get_classifier
 from core.sentiment import cli as review_commands
 
 EXIT_USER_ERROR = 2
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=BACKENDS, help="which model backend to use")
+    parser.add_argument("--backend", choices=backend_names(), help="which model backend to use")
     parser.add_argument("--model", help="model id or path (local), or model name (openai)")
 
 
@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--label-column", required=True, help="sentiment: positive/negative/neutral, 1/0 or 1-5 stars; triage: the intent; generation: the reference text"
     )
-    evaluate.add_argument("--backend", choices=BACKENDS)
+    evaluate.add_argument("--backend", choices=backend_names())
     evaluate.add_argument("--model", dest="model_dir", help="a fine-tuned model folder (from finetune)")
     evaluate.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
     evaluate.add_argument("--json", action="store_true")
@@ -399,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    usage.install()
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

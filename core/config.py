@@ -28,9 +28,6 @@ SECRET_SETTINGS = ("OPENAI_API_KEY",)
 _KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}|(?i:\bbearer\s+)[A-Za-z0-9._~+/\-]{8,}=*")
 REDACTED = "[redacted]"
 
-BACKENDS = ("embedded", "local", "openai")
-
-
 def secrets_path() -> Path:
     return Path(os.environ.get("MERCURY_SECRETS_FILE", PROJECT_ROOT / ".streamlit" / "secrets.toml"))
 

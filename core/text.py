@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 from nltk.tokenize import TweetTokenizer
 
-from core.models import shared
+from core.shared import shared
 
 URL = re.compile(r"https?://\S+|www\.\S+")
 EMAIL = re.compile(r"\S+@\S+\.\S+")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import datetime
 
 import pandas as pd
@@ -9,24 +10,11 @@ from sqlmodel import select
 
 from core.config import redact
 from core.db import LLMCall, session_scope
+from core.llm import Call, on_call
 
 log = logging.getLogger(__name__)
 
 USAGE_COLUMNS = ["created_at", "page", "backend", "model", "tokens_in", "tokens_out", "latency_s", "cost_usd", "compute_s", "ok", "error"]
-
-
-def api_cost_usd(model: str, tokens_in: int, tokens_out: int, base_url: str = "") -> float:
-    """Price of a hosted call from the maintained `genai-prices` tables; 0 for models it does not know."""
-    from genai_prices import Usage, calc_price
-
-    try:
-        if base_url:
-            price = calc_price(Usage(input_tokens=tokens_in, output_tokens=tokens_out), model, provider_api_url=base_url)
-        else:
-            price = calc_price(Usage(input_tokens=tokens_in, output_tokens=tokens_out), model, provider_id="openai")
-    except (LookupError, ValueError):
-        return 0.0
-    return float(price.total_price)
 
 
 def record_call(
@@ -38,6 +26,7 @@ def record_call(
     tokens_out: int,
     latency_s: float,
     cost_usd: float = 0.0,
+    hosted: bool | None = None,
     ok: bool = True,
     error: str = "",
 ) -> None:
@@ -50,7 +39,8 @@ def record_call(
         tokens_out=tokens_out,
         latency_s=latency_s,
         cost_usd=cost_usd,
-        compute_s=0.0 if backend == "openai" else latency_s,
+        # hosted calls cost dollars; ours cost compute seconds (an unsaid backend counts as hosted when it is OpenAI's)
+        compute_s=0.0 if (backend == "openai" if hosted is None else hosted) else latency_s,
         ok=ok,
         error=redact(error)[:500],
     )
@@ -60,6 +50,15 @@ def record_call(
             session.commit()
     except Exception:  # noqa: BLE001 - recording usage is best effort by design
         log.exception("could not record LLM usage")
+
+
+def record(call: Call) -> None:
+    record_call(**asdict(call))
+
+
+def install() -> None:
+    """Store a usage row for every model call this process makes (the app and the CLI call this)."""
+    on_call(record)
 
 
 def calls_frame(since: datetime | None = None) -> pd.DataFrame:

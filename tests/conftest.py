@@ -15,6 +15,10 @@ os.environ["MERCURY_SECRETS_FILE"] = str(ROOT / "tests" / "no-secrets.toml")
 for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MERCURY_BACKEND", "DATABASE_URL"):
     os.environ.pop(name, None)
 
+from core import usage  # noqa: E402 - after the environment above
+
+usage.install()  # as the app and the CLI do: every model call a test makes is stored as a usage row
+
 
 @pytest.fixture(autouse=True)
 def fresh_database(tmp_path, monkeypatch):

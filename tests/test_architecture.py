@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("core", "ui", "app_pages")
-MAX_MODULE_LINES = 420
+MAX_MODULE_LINES = 460  # ruff format's lines: a call that does not fit in 160 characters takes one line per argument
 FEATURES = ("core.sentiment", "core.mail", "core.content", "core.reports", "core.lab", "core.capacity", "core.brand")
 
 
@@ -79,6 +79,17 @@ def test_models_never_import_a_feature_module():
     for name, targets in graph().items():
         if name.startswith("core.models"):
             assert not {t for t in targets if t.startswith(FEATURES)}, name
+
+
+def test_models_and_the_llm_layer_do_not_import_each_other_and_the_llm_layer_stores_nothing():
+    edges = graph()
+    for name, targets in edges.items():
+        if name.startswith("core.models"):
+            assert not {t for t in targets if t.startswith("core.llm")}, name
+        if name == "core.llm" or name.startswith("core.llm.") and name != "core.llm.classifier":
+            assert not {t for t in targets if t.startswith("core.models")}, name
+            # usage rows are stored by a listener the app installs (core.usage.install), not from here
+            assert not {"core.db", "core.usage"} & targets, name
 
 
 def test_core_never_imports_ui_or_pages():

@@ -139,7 +139,7 @@ def test_a_database_written_by_mercury_before_the_redesign_opens_with_every_row(
     assert runs_frame()["macro_f1"].tolist() == [0.88]
     assert calls_frame()["model"].tolist() == ["SmolLM2"]
     # Resuming the old dataset gives its reviews a language and themes, and keeps the scores it had.
-    from core.models.sentiment import get_classifier
+    from core.classifiers import get_classifier
     from core.sentiment.datasets import reviews_frame, score_dataset
 
     before = reviews_frame(dataset_id)

@@ -5,12 +5,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.classifiers import get_classifier
 from core.ingest import IngestError, Table
 from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, metrics, normalise_labels, perplexity, runs_frame
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.mail.queue import add_emails, approve, draft_email
 from core.mail.reading import ParsedEmail
-from core.models.sentiment import LoraClassifier, get_classifier
+from core.models.sentiment import LoraClassifier
 from tests.conftest import ROOT, run_cli
 
 GOOD = [

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from core.brand import relevant_facts
+from core.classifiers import get_classifier
 from core.mail.drafting import draft_reply
 from core.mail.reading import ParsedEmail
 from core.mail.triage import triage_many
-from core.models.sentiment import get_classifier
 from core.sentiment.datasets import language_notice
 from core.sentiment.themes import themes_of
 from core.text import detect_languages, keywords_by_group, tokens

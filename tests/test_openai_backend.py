@@ -149,7 +149,7 @@ def test_json_output_that_stays_invalid_is_a_clear_error():
 
 
 def test_hosted_openai_calls_are_priced_from_genai_prices():
-    from core.usage import api_cost_usd
+    from core.llm.openai_backend import api_cost_usd
 
     # gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens.
     assert api_cost_usd("gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.75)

@@ -72,7 +72,7 @@ def test_usage_page_totals_calls_per_page():
 def test_switching_to_openai_without_a_key_gives_a_sentence_not_a_traceback():
     at = app()
     at.radio(key="backend_kind").set_value("openai").run()
-    assert at.text_input(key="backend_api_key").value == ""
+    assert at.text_input(key="backend_openai_api_key").value == ""
     at.button(key="backend_test").click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [
@@ -87,8 +87,8 @@ def test_test_connection_reaches_a_compatible_server_and_keeps_the_key_out_of_st
     with ScriptedOpenAIServer([Reply(text="OK")]) as server:
         at = app()
         at.radio(key="backend_kind").set_value("openai").run()
-        at.text_input(key="backend_api_key").input("sk-typed-in-sidebar").run()
-        at.text_input(key="backend_base_url").input(server.base_url).run()
+        at.text_input(key="backend_openai_api_key").input("sk-typed-in-sidebar").run()
+        at.text_input(key="backend_openai_base_url").input(server.base_url).run()
         at.text_input(key="backend_openai_model").input("my-vllm-model").run()
         at.button(key="backend_test").click().run()
     assert not at.exception

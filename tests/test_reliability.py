@@ -13,7 +13,7 @@ from core.errors import LLMError
 from core.i18n import render
 from core.ingest import read_table
 from core.llm import BackendSpec
-from core.models.sentiment import LLMClassifier
+from core.llm.classifier import LLMClassifier
 from core.sentiment.datasets import analyse_table, get_dataset, score_dataset
 from tests.conftest import ROOT, run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer

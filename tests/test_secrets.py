@@ -20,8 +20,8 @@ def sidebar_test_connection(base_url: str, typed_key: str = ""):
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.radio(key="backend_kind").set_value("openai").run()
     if typed_key:
-        at.text_input(key="backend_api_key").input(typed_key).run()
-    at.text_input(key="backend_base_url").input(base_url).run()
+        at.text_input(key="backend_openai_api_key").input(typed_key).run()
+    at.text_input(key="backend_openai_base_url").input(base_url).run()
     at.button(key="backend_test").click().run()
     assert not at.exception
     return at

@@ -6,9 +6,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from core.classifiers import get_classifier
 from core.db import AlertRule
 from core.ingest import Table, read_table
-from core.models.sentiment import EmbeddedClassifier, get_classifier
+from core.models.sentiment import EmbeddedClassifier
 from core.sentiment import datasets
 from core.sentiment.alerts import evaluate_alerts, save_rule
 from core.sentiment.datasets import analyse_table, create_dataset, export_frame, reviews_frame, score_dataset

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.classifiers import classifier_choices
 from core.db import Dataset
-from core.models.sentiment import classifier_choices
 from core.sentiment.datasets import get_dataset, list_datasets
 from core.sentiment.insights import date_range, default_period
 from ui.i18n import labels, t

@@ -21,7 +21,7 @@ from core.capacity.memory import (
 )
 from core.errors import UserError
 from core.i18n import Msg
-from core.usage import api_cost_usd
+from core.llm.openai_backend import api_cost_usd
 
 
 def gpus_needed(est: Estimate, gpu: dict) -> int | None:

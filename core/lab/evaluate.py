@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import select
 
+from core.classifiers import LLM_CHOICE, classifier_for
 from core.content.checks import overlap_scores
 from core.db import LabRun, session_scope, utcnow
 from core.errors import IngestError, LLMError
@@ -21,7 +22,7 @@ from core.llm import complete_many, get_backend, resolve_spec
 from core.mail.reading import ParsedEmail
 from core.mail.triage import triage_many
 from core.models.intents import INTENTS
-from core.models.sentiment import LLM_CHOICE, classifier_for, rating_classes
+from core.models.sentiment import rating_classes
 from core.usage import calls_frame
 
 POSITIVE = {"1", "pos", "positive", "good", "+"}
@@ -128,7 +129,7 @@ def evaluate_triage(table: Table, text_column: str, label_column: str, *, spec=N
     started = time.perf_counter()
     predicted = [t.intent for t in triage_many([ParsedEmail(body=t) for t in frame[text_column]], spec)]
     seconds = time.perf_counter() - started
-    model = "embeddings + rules" if spec is None or spec.kind == "embedded" else f"{spec.kind}:{spec.model}"
+    model = "embeddings + rules" if spec is None or not spec.classifies else f"{spec.kind}:{spec.model}"
     result = metrics(truth, predicted) | {"rows_per_s": round(len(truth) / max(seconds, 1e-9), 1), "model": model}
     return _save_run("triage", name or table.source, result)
 

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 from sqlmodel import select
 
+from core.classifiers import get_classifier
 from core.db import ContentPiece, EmailMessage, session_scope
 from core.errors import IngestError, LLMError
 from core.i18n import Msg
 from core.lab.evaluate import metrics, predictions
 from core.llm import get_backend, resolve_spec
-from core.models.sentiment import LAB_FILE, LoraSentiment, get_classifier
+from core.models.sentiment import LAB_FILE, LoraSentiment
 
 
 def split(labels: Sequence[str], *, seed: int = 0, validation: float = 0.15, test: float = 0.15) -> tuple[list[int], list[int], list[int]]:

@@ -1,8 +1,9 @@
 """One interface to every model Mercury can use.
 
 `complete`, `stream` and `complete_many` take chat messages and a BackendSpec; they fit the
-input into the model's context window (with a visible note), record a usage row per call,
-and raise LLMError with one plain sentence on failure. Backends load once per process.
+input into the model's context window (with a visible note), tell the listeners the app installed
+(`on_call`: core.usage stores a row) about every call, and raise LLMError with one plain sentence
+on failure. Backends are the ones registered in core.llm.registry, loaded once per process.
 """
 from __future__ import annotations
 
@@ -10,31 +11,34 @@ import json
 import re
 import time
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import jsonschema
 
 from core.config import redact
 from core.errors import LLMError, PartialBatchError
 from core.i18n import Msg
-from core.llm.base import BackendSpec, Completion, Message, Progress, resolve_spec
-from core.llm.embedded import load_embedded
+from core.llm import embedded, openai_backend, transformers_backend  # noqa: F401 - each registers its backend
+from core.llm.base import Backend, BackendSpec, BackendType, Call, Completion, Message, Progress, backend_names, backend_type, backend_types, resolve_spec
 from core.llm.guarded import guard, guard_many
-from core.llm.openai_backend import OpenAIBackend
-from core.llm.transformers_backend import TransformersBackend
-from core.models import shared
-from core.usage import api_cost_usd, record_call
+from core.shared import shared
 
 __all__ = [
+    "Backend",
     "BackendSpec",
+    "BackendType",
+    "Call",
     "Completion",
     "LLMError",
+    "backend_names",
+    "backend_types",
     "check_connection",
     "complete",
     "complete_json",
     "complete_json_many",
     "complete_many",
     "get_backend",
+    "on_call",
     "resolve_spec",
     "stream",
 ]
@@ -55,13 +59,24 @@ def get_backend(spec: BackendSpec | None = None):
 
 
 def _load(spec: BackendSpec):
-    if spec.kind == "embedded":
-        return load_embedded()
-    if spec.kind == "local":
-        return TransformersBackend(spec.model, kind="local")
-    if spec.kind == "openai":
-        return OpenAIBackend(spec)
-    raise LLMError(Msg("Unknown backend '{kind}': choose embedded, local or openai.", kind=spec.kind))
+    return backend_type(spec.kind).load(spec)
+
+
+CallListener = Callable[[Call], None]
+_listeners: list[CallListener] = []
+
+
+def on_call(listener: CallListener) -> Callable[[], None]:
+    """Have `listener` told about every model call, finished or failed (the app stores usage rows
+    this way: core.usage.install). Returns the function that removes it again."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return lambda: _listeners.remove(listener) if listener in _listeners else None
+
+
+def _tell(call: Call) -> None:
+    for listener in list(_listeners):
+        listener(call)
 
 
 def fit_to_window(backend, messages: Sequence[Message], max_tokens: int) -> tuple[list[Message], list[str]]:
@@ -95,16 +110,20 @@ def fit_to_window(backend, messages: Sequence[Message], max_tokens: int) -> tupl
 
 def _finish(completion: Completion, spec: BackendSpec, page: str, notes: list[str]) -> Completion:
     completion.notes = notes + completion.notes
-    if spec.kind == "openai":
-        completion.cost_usd = api_cost_usd(completion.model, completion.tokens_in, completion.tokens_out, spec.base_url)
-    record_call(
-        page=page,
-        backend=spec.kind,
-        model=completion.model,
-        tokens_in=completion.tokens_in,
-        tokens_out=completion.tokens_out,
-        latency_s=completion.latency_s,
-        cost_usd=completion.cost_usd,
+    kind = backend_type(spec.kind)
+    if kind.price is not None:
+        completion.cost_usd = kind.price(completion, spec)
+    _tell(
+        Call(
+            page=page,
+            backend=spec.kind,
+            model=completion.model,
+            tokens_in=completion.tokens_in,
+            tokens_out=completion.tokens_out,
+            latency_s=completion.latency_s,
+            cost_usd=completion.cost_usd,
+            hosted=kind.hosted,
+        )
     )
     return completion
 
@@ -116,15 +135,18 @@ def _failures_recorded(spec: BackendSpec, page: str) -> Iterator[None]:
     try:
         yield
     except LLMError as error:
-        record_call(
-            page=page,
-            backend=spec.kind,
-            model=spec.model,
-            tokens_in=0,
-            tokens_out=0,
-            latency_s=time.perf_counter() - started,
-            ok=False,
-            error=redact(str(error), spec.api_key),
+        _tell(
+            Call(
+                page=page,
+                backend=spec.kind,
+                model=spec.model,
+                tokens_in=0,
+                tokens_out=0,
+                latency_s=time.perf_counter() - started,
+                hosted=backend_type(spec.kind).hosted,
+                ok=False,
+                error=redact(str(error), spec.api_key),
+            )
         )
         raise
 
@@ -143,9 +165,8 @@ def complete(
     spec = spec or resolve_spec()
     backend = get_backend(spec)
     fitted, notes = fit_to_window(backend, messages, max_tokens)
-    structured = {"schema": schema} if schema and getattr(backend, "structured_output", False) else {}
     with _failures_recorded(spec, page):
-        completion = backend.complete(fitted, max_tokens=max_tokens, temperature=temperature, **structured)
+        completion = backend.complete(fitted, max_tokens=max_tokens, temperature=temperature, schema=schema)
     return _finish(completion, spec, page, notes)
 
 

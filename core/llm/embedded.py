@@ -12,10 +12,10 @@ from pathlib import Path
 
 from core.config import data_dir
 from core.errors import LLMError
-from core.i18n import Msg
-from core.llm.base import EMBEDDED_MODEL_NAME
+from core.i18n import N_, Msg
+from core.llm.base import EMBEDDED_MODEL_NAME, BackendSpec, BackendType, register
 from core.llm.transformers_backend import TransformersBackend
-from core.models import quiet_transformers
+from core.shared import quiet_transformers
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -70,3 +70,17 @@ def prepare_embedded_model() -> Path:
 
 def load_embedded():
     return TransformersBackend(str(prepare_embedded_model()), kind="embedded", model_name=EMBEDDED_MODEL_NAME)
+
+
+register(
+    BackendType(
+        name="embedded",
+        label=N_("Embedded"),
+        description=N_("Embedded (no key, offline)"),
+        resolve=lambda **_: BackendSpec(kind="embedded", model=EMBEDDED_MODEL_NAME),
+        load=lambda spec: load_embedded(),
+        order=0,
+        classifies=False,  # 135 M parameters: it writes, but its JSON verdicts are no better than chance
+        writes_languages=("en",),
+    )
+)

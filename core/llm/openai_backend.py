@@ -11,10 +11,10 @@ from typing import Iterator, Sequence
 import openai
 from openai import OpenAI
 
-from core.config import redact
+from core.config import redact, setting
 from core.errors import LLMError, PartialBatchError
-from core.i18n import Clause, Msg
-from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, Completion, Message, Progress
+from core.i18n import N_, Clause, Msg
+from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, BackendType, Completion, Message, Option, Progress, check_base_url, register, same_endpoint
 from core.llm.bulk import CONCURRENCY, FAILURES_IN_A_ROW, Breaker
 
 # Hosted models have windows of 128k tokens or more; compatible servers report nothing, so assume a safe size.
@@ -272,3 +272,75 @@ class OpenAIBackend:
 
 def _response_format(schema: dict) -> dict:
     return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": False}}
+
+
+def api_cost_usd(model: str, tokens_in: int, tokens_out: int, base_url: str = "") -> float:
+    """Price of a hosted call from the maintained `genai-prices` tables; 0 for models it does not know."""
+    from genai_prices import Usage, calc_price
+
+    try:
+        if base_url:
+            price = calc_price(Usage(input_tokens=tokens_in, output_tokens=tokens_out), model, provider_api_url=base_url)
+        else:
+            price = calc_price(Usage(input_tokens=tokens_in, output_tokens=tokens_out), model, provider_id="openai")
+    except (LookupError, ValueError):
+        return 0.0
+    return float(price.total_price)
+
+
+def price(completion: Completion, spec: BackendSpec) -> float:
+    return api_cost_usd(completion.model, completion.tokens_in, completion.tokens_out, spec.base_url)
+
+
+def resolve_openai(*, model: str | None = None, base_url: str | None = None, api_key: str | None = None, timeout: float | None = None) -> BackendSpec:
+    configured_url = setting("OPENAI_BASE_URL")
+    url = (base_url or "").strip() or configured_url
+    if same_endpoint(url, configured_url):
+        key = setting("OPENAI_API_KEY", api_key)
+    else:
+        check_base_url(url)
+        # The server's own key goes only to the server it was configured for: a typed URL needs a typed key.
+        key = api_key or ""
+    return BackendSpec(
+        kind="openai",
+        model=setting("OPENAI_MODEL", model),
+        base_url=url,
+        api_key=key,
+        timeout=float(timeout if timeout is not None else setting("OPENAI_TIMEOUT")),
+        max_retries=int(setting("OPENAI_MAX_RETRIES")),
+    )
+
+
+register(
+    BackendType(
+        name="openai",
+        label=N_("OpenAI-compatible"),
+        description=N_("OpenAI or compatible"),
+        resolve=resolve_openai,
+        load=OpenAIBackend,
+        hosted=True,
+        price=price,
+        order=20,
+        options=(
+            Option(
+                "api_key",
+                N_("API key"),
+                setting="OPENAI_API_KEY",
+                secret=True,
+                placeholder="sk-...",
+                help=N_(
+                    "Kept for this browser session only; never saved. When this is empty, the server's own "
+                    "OPENAI_API_KEY is used, and only for the base URL the server was configured with."
+                ),
+            ),
+            Option(
+                "base_url",
+                N_("Base URL"),
+                setting="OPENAI_BASE_URL",
+                placeholder=OPENAI_DEFAULT_BASE_URL,
+                help=N_("Leave empty for OpenAI; for vLLM, Ollama or LM Studio give their /v1 address."),
+            ),
+            Option("model", N_("Model"), setting="OPENAI_MODEL"),
+        ),
+    )
+)

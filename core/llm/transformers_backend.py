@@ -5,10 +5,11 @@ import threading
 import time
 from typing import Iterator, Sequence
 
+from core.config import setting
 from core.errors import LLMError
-from core.i18n import Msg
-from core.llm.base import Completion, Message, Progress
-from core.models import quiet_transformers
+from core.i18n import N_, Msg
+from core.llm.base import BackendSpec, BackendType, Completion, Message, Option, Progress, register
+from core.shared import quiet_transformers
 
 
 def _device_and_dtype():
@@ -78,7 +79,9 @@ class TransformersBackend:
     def _encode(self, prompts: list[str]):
         return self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Completion:
+    structured_output = False  # a JSON schema reaches the model only in the prompt (core.llm.complete_json)
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, schema: dict | None = None) -> Completion:
         return self._generate_batch([messages], max_tokens=max_tokens, temperature=temperature)[0]
 
     def _generate_batch(self, conversations, *, max_tokens: int, temperature: float) -> list[Completion]:
@@ -164,3 +167,30 @@ class TransformersBackend:
             tokens_out=self.count_tokens(text),
             latency_s=time.perf_counter() - started,
         )
+
+
+def resolve_local(*, model: str | None = None, **_) -> BackendSpec:
+    local_model = setting("MERCURY_LOCAL_MODEL", model)
+    if not local_model:
+        raise LLMError(Msg("The local backend needs a model: give a transformers model id or a local folder."))
+    return BackendSpec(kind="local", model=local_model)
+
+
+register(
+    BackendType(
+        name="local",
+        label=N_("Local model"),
+        description=N_("Local model (transformers)"),
+        resolve=resolve_local,
+        load=lambda spec: TransformersBackend(spec.model, kind="local"),
+        order=10,
+        options=(
+            Option(
+                "model",
+                N_("Model id or local folder"),
+                setting="MERCURY_LOCAL_MODEL",
+                help=N_("Any transformers causal LM; runs on the GPU in bf16 when one is present."),
+            ),
+        ),
+    )
+)

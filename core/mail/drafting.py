@@ -240,7 +240,7 @@ def finish_draft(raw: str, mail: ParsedEmail, brand: Brand, facts: list[str], la
 
 def _model_writes(spec, language: str) -> Msg | None:
     """Why the model does not write this draft, or None when it does."""
-    if (spec or resolve_spec()).kind == "embedded" and language != "en":
+    if not (spec or resolve_spec()).writes(language):
         return Msg("the embedded model writes English only")
     return None
 

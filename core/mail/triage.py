@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from core.classifiers import get_classifier
 from core.errors import LLMError, PartialBatchError
 from core.i18n import Clause, Msg
 from core.llm import complete_json_many
 from core.mail.reading import ParsedEmail
 from core.mail.safety import delimited, safety_flags
 from core.models.intents import INTENTS, intent_classifier
-from core.models.sentiment import get_classifier
 from core.text import detect_language
 
 URGENCIES = ("high", "normal", "low")
@@ -93,7 +93,7 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
     sentiments = get_classifier("embedded").classify([t[:1000] for t in texts])
     answers: list[dict | None] = [None] * len(mails)
     failed, stopped = "", None
-    if spec is not None and spec.kind != "embedded":
+    if spec is not None and spec.classifies:
         try:
             answers = complete_json_many([_model_question(m) for m in mails], _TRIAGE_SCHEMA, spec=spec, page="email", max_tokens=160)
         except PartialBatchError as error:
@@ -110,7 +110,7 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
         if answer is not None:
             intent, urgency, needs_reply = answer["intent"], answer["urgency"], answer["needs_reply"]
             reason, source = answer["reason"][:300], Msg("model: {backend}", backend=spec.label)
-        elif spec is not None and spec.kind != "embedded":
+        elif spec is not None and spec.classifies:
             source = Msg("embeddings + rules (the model failed: {problem})", problem=Clause(failed or Msg("its answer was not valid JSON after one repair")))
         results.append(Triage(intent, urgency, scored.sentiment, mail_language(text), needs_reply, bool(flags), flags, reason, source))
     if stopped is not None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from core.errors import MercuryError
 from core.i18n import Msg
-from core.models import device, quiet_transformers, shared
+from core.shared import device, quiet_transformers, shared
 
 MAX_TOKENS = 256  # e5 reads 512; a review's first 256 tokens carry its sentiment and cost half as much
 CACHE_ROWS = 50_000  # about 75 MB of vectors

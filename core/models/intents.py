@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 
 from core.i18n import Msg
-from core.models import shared
 from core.models.encoders import encoder
+from core.shared import shared
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 EXAMPLES_PATH = ASSETS / "email_intents.tsv"

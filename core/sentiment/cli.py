@@ -8,14 +8,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from core.classifiers import get_classifier
 from core.columns import parse_map, resolve_mapping
-from core.config import BACKENDS
 from core.errors import UserError
 from core.exports import check_output_path, write_bytes, write_table
 from core.i18n import LANGUAGES, LanguageCounts, Msg, default_language
 from core.ingest import read_table
-from core.llm import resolve_spec
-from core.models.sentiment import get_classifier
+from core.llm import backend_names, resolve_spec
 from core.reports.build import build_report
 from core.reports.render import render
 from core.sentiment.calibration import apply_calibration, calibrate, undo_calibration
@@ -154,7 +153,7 @@ def register(commands) -> None:
     sentiment.add_argument("input", help="csv, tsv, xlsx or jsonl file of reviews")
     sentiment.add_argument("--text-column", help="the column holding the review text (detected when omitted)")
     sentiment.add_argument("--map", help=MAP_HELP)
-    sentiment.add_argument("--backend", choices=BACKENDS, help="embedded classifier (default) or an LLM backend")
+    sentiment.add_argument("--backend", choices=backend_names(), help="embedded classifier (default) or an LLM backend")
     sentiment.add_argument("--model", dest="model_dir", help="folder of a fine-tuned sentiment model (from `python -m core finetune`)")
     sentiment.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
     sentiment.add_argument("--out", help="write every input column plus sentiment and score to this CSV or XLSX file")
@@ -171,7 +170,7 @@ def register(commands) -> None:
     report.add_argument(
         "--period", help="START:END dates, e.g. 2026-10-01:2026-10-31 (default: the latest 30, 90 or 365 days that hold most reviews, else all)"
     )
-    report.add_argument("--backend", choices=BACKENDS, help="the model that writes the summary")
+    report.add_argument("--backend", choices=backend_names(), help="the model that writes the summary")
     report.add_argument("--model", help="model id or name for the local or openai backend")
     add_language_option(report)
     report.set_defaults(handler=cmd_report)

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import select
 
+from core.classifiers import get_classifier
 from core.columns import Mapping, resolve_mapping
 from core.db import Dataset, Review, SentimentCache, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import IngestError, PartialBatchError
@@ -20,7 +21,7 @@ from core.i18n import N_, LanguageCounts, Msg, render
 from core.ingest import Table
 from core.llm.base import Progress
 from core.llm.bulk import saved_after_stop
-from core.models.sentiment import LABELS, Scored, get_classifier
+from core.models.sentiment import LABELS, Scored
 from core.ratings import rating_value
 from core.sentiment.checks import agreement_json, agreement_warning, rating_agreement
 from core.sentiment.themes import themes_of

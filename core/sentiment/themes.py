@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from core.models import shared
 from core.models.encoders import encoder
+from core.shared import shared
 
 THEMES: dict[str, tuple[str, ...]] = {
     "price": ("The price is too high, or good value for money", "expensive, cheap, overpriced, worth the money", "hidden fees and extra charges on the bill"),
