@@ -5,7 +5,6 @@ never leave this module towards a model: `Brand.for_prompt()` is the only view p
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -99,7 +98,7 @@ def _from_row(row: BrandProfile) -> Brand:
         sign_off=row.sign_off,
         reply_from=row.reply_from,
         internal_notes=row.internal_notes,
-        **{key: json.loads(getattr(row, key)) for key in LIST_FIELDS},
+        **{key: list(getattr(row, key) or []) for key in LIST_FIELDS},
     )
 
 
@@ -111,7 +110,7 @@ def save_brand(brand: Brand) -> Brand:
         row.name, row.tone, row.sign_off, row.reply_from = brand.name, brand.tone, brand.sign_off, brand.reply_from
         row.internal_notes = brand.internal_notes
         for key in LIST_FIELDS:
-            setattr(row, key, json.dumps(getattr(brand, key), ensure_ascii=False))
+            setattr(row, key, list(getattr(brand, key)))
         row.updated_at = utcnow()
         session.add(row)
         session.commit()

@@ -1,34 +1,34 @@
-"""Storage: SQLModel tables on SQLite (default, WAL mode) or PostgreSQL (DATABASE_URL)."""
+"""Storage: SQLModel tables on SQLite (default, WAL mode) or PostgreSQL (DATABASE_URL).
+
+The schema is Alembic's (core/migrations): every engine upgrades its database to the newest revision
+when it is first opened, so a file written by any earlier Mercury opens with every row. A change to a
+table here needs a revision beside it (`alembic revision --autogenerate -m "..."`). Columns that
+hold structures are typed JSON: code reads and writes dicts and lists, never JSON text.
+"""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator, Optional
+from pathlib import Path
+from typing import Any, Iterator, Optional
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import JSON, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, create_engine
 
 from core.config import database_url
 
-SCHEMA_VERSION = 9
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SCHEMA_CREATE_TRIES = 20
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class SchemaVersion(SQLModel, table=True):
-    __tablename__ = "schema_version"
-    id: Optional[int] = Field(default=None, primary_key=True)
-    version: int
-    applied_at: datetime = Field(default_factory=utcnow)
 
 
 class LLMCall(SQLModel, table=True):
@@ -66,6 +66,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _json_text(value) -> str:
+    """JSON columns as a person reads them in the database: Polish and Chinese as themselves."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -80,72 +85,58 @@ def get_engine(url: str | None = None) -> Engine:
                 engine = create_engine(
                     resolved,
                     connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                    json_serializer=_json_text,
                 )
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
-                engine = create_engine(resolved, pool_pre_ping=True)
+                engine = create_engine(resolved, pool_pre_ping=True, json_serializer=_json_text)
             init_db(engine)
             _engines[resolved] = engine
         return engine
 
 
-# Numbered steps that bring an older database up to SCHEMA_VERSION in place. create_all makes new
-# tables but never alters one, so a column added to an existing table needs its step here.
-# Each step is (table, column, DDL for the column, DDL after it or None); it runs only where the column is missing.
-MIGRATIONS: dict[int, list[tuple[str, str, str, str | None]]] = {
-    7: [
-        ("dataset", "fingerprint", "ALTER TABLE dataset ADD COLUMN fingerprint VARCHAR",
-         "CREATE UNIQUE INDEX IF NOT EXISTS ix_dataset_fingerprint ON dataset (fingerprint)"),
-        ("email_message", "identity", "ALTER TABLE email_message ADD COLUMN identity VARCHAR",
-         "CREATE UNIQUE INDEX IF NOT EXISTS ix_email_message_identity ON email_message (identity)"),
-    ],
-    8: [
-        ("review", "language", "ALTER TABLE review ADD COLUMN language VARCHAR", "CREATE INDEX IF NOT EXISTS ix_review_language ON review (language)"),
-        ("review", "themes", "ALTER TABLE review ADD COLUMN themes VARCHAR", None),
-    ],
-    9: [("alert_rule", "min_reviews", "ALTER TABLE alert_rule ADD COLUMN min_reviews INTEGER NOT NULL DEFAULT 20", None)],
-}
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _migrate(engine: Engine) -> None:
-    for version in sorted(MIGRATIONS):
-        for table, column, add_column, after in MIGRATIONS[version]:
-            if column in {c["name"] for c in inspect(engine).get_columns(table)}:
-                continue
-            try:
-                with engine.begin() as connection:
-                    connection.execute(text(add_column))
-                    if after:
-                        connection.execute(text(after))
-            except (OperationalError, ProgrammingError):
-                # another process migrated first: fine when the column is now there
-                if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
-                    raise
+def _alembic_config(connection=None):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
 
 
 def init_db(engine: Engine) -> None:
+    """Bring the database to Alembic's newest revision (a new file gets every table)."""
+    from alembic import command
+
     for attempt in range(SCHEMA_CREATE_TRIES):
         try:
-            SQLModel.metadata.create_all(engine)
-            break
+            with engine.begin() as connection:
+                command.upgrade(_alembic_config(connection), "head")
+            return
         except (OperationalError, ProgrammingError, IntegrityError):
             # Two processes opening a new database at once both see a table missing and both create
-            # it; the slower one fails. Once the faster one is done, looking again finds every table.
+            # it; the slower one fails. Once the faster one is done, looking again finds it upgraded.
             if attempt == SCHEMA_CREATE_TRIES - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
-    _migrate(engine)
-    with Session(engine) as session:
-        current = session.exec(select(SchemaVersion).order_by(SchemaVersion.version.desc())).first()
-        if current is None or current.version < SCHEMA_VERSION:
-            session.add(SchemaVersion(version=SCHEMA_VERSION))
-            session.commit()
 
 
-def schema_version(engine: Engine | None = None) -> int:
-    with Session(engine or get_engine()) as session:
-        row = session.exec(select(SchemaVersion).order_by(SchemaVersion.version.desc())).first()
-        return row.version if row else 0
+def head_revision() -> str:
+    """The newest revision in core/migrations."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def schema_revision(engine: Engine | None = None) -> str:
+    """The revision the database is at (head_revision once get_engine has opened it)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with (engine or get_engine()).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() or ""
 
 
 @contextmanager
@@ -200,11 +191,12 @@ class Dataset(SQLModel, table=True):
     source: str = ""
     rows: int = 0
     skipped: int = 0
-    skip_reasons: str = "{}"  # JSON: reason -> count
-    mapping: str = "{}"  # JSON: role -> column
-    columns: str = "[]"  # JSON: the file's columns, in order, for faithful exports
+    skip_reasons: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # reason -> count
+    mapping: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # role -> column
+    columns: list[str] = Field(default_factory=list, sa_type=JSON)  # the file's columns, in order, for faithful exports
     classifier: str = ""
-    calibration: str = ""  # JSON {"slope", "intercept", ...} when the user calibrated on their rated rows
+    # {"slope", "intercept", ...} once the user calibrated on their rated rows; None (JSON null) before
+    calibration: Optional[dict[str, Any]] = Field(default=None, sa_type=JSON, nullable=False)
     # The file's content, column roles and classifier, hashed: the same file analysed again resumes this dataset.
     fingerprint: Optional[str] = Field(default=None, unique=True, index=True)
 
@@ -220,7 +212,7 @@ class Review(SQLModel, table=True):
     channel: str = ""
     rating: Optional[float] = None
     external_id: str = ""
-    extra: str = "{}"  # JSON of the file's other columns, so exports keep every input column
+    extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the file's other columns, so exports keep every input column
     sentiment: Optional[str] = Field(default=None, index=True)
     score: Optional[float] = None
     confidence: Optional[float] = None
@@ -260,8 +252,8 @@ class ReportDefinition(SQLModel, table=True):
     name: str
     dataset_id: int = Field(foreign_key="dataset.id", ondelete="CASCADE")
     period_days: int = 30  # re-runs cover the last N days of the dataset
-    products: str = "[]"
-    channels: str = "[]"
+    products: list[str] = Field(default_factory=list, sa_type=JSON)
+    channels: list[str] = Field(default_factory=list, sa_type=JSON)
     include_usage: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -275,7 +267,7 @@ class ReportRun(SQLModel, table=True):
     period_start: str = ""
     period_end: str = ""
     summary_source: str = ""  # "model" when the LLM's summary passed the number check, else "template"
-    files: str = "{}"  # JSON: format -> path under the data folder
+    files: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # format -> path under the data folder
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -288,10 +280,10 @@ class BrandProfile(SQLModel, table=True):
     tone: str = ""
     sign_off: str = ""
     reply_from: str = ""  # the From address on exported replies
-    phrases_use: str = "[]"  # JSON lists of strings
-    phrases_avoid: str = "[]"
-    facts: str = "[]"
-    examples: str = "[]"  # past content shown to the model as examples of the voice
+    phrases_use: list[str] = Field(default_factory=list, sa_type=JSON)
+    phrases_avoid: list[str] = Field(default_factory=list, sa_type=JSON)
+    facts: list[str] = Field(default_factory=list, sa_type=JSON)
+    examples: list[str] = Field(default_factory=list, sa_type=JSON)  # past content shown to the model as examples of the voice
     internal_notes: str = ""  # for the team only: never put in a prompt, an output or an export
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -316,13 +308,13 @@ class EmailMessage(SQLModel, table=True):
     sentiment: str = ""
     needs_reply: bool = True
     needs_review: bool = False
-    review_reasons: str = "[]"  # JSON: why the mail was flagged
+    review_reasons: list[Any] = Field(default_factory=list, sa_type=JSON)  # why the mail was flagged, as core.i18n.plain sentences
     reason: str = ""
     triage_source: str = ""
     status: str = Field(default="new", index=True)  # new, drafted, approved, rejected
     draft: str = ""
     draft_source: str = ""  # "model", or why code wrote the draft (a stored Msg: core.i18n.stored)
-    facts_used: str = "[]"
+    facts_used: list[str] = Field(default_factory=list, sa_type=JSON)
     backend: str = ""
     model: str = ""
     approved_text: str = ""
@@ -340,9 +332,9 @@ class ContentPiece(SQLModel, table=True):
     kind: str = Field(default="", index=True)  # blog, social, email, product, ad
     platform: str = ""
     topic: str = ""
-    brief: str = "{}"  # JSON of the whole brief
+    brief: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the whole brief
     text: str = ""
-    checks: str = "{}"  # JSON of the checks at save time
+    checks: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the checks at save time
     backend: str = ""
     model: str = ""
     ab_group: str = ""  # variants saved together as an A/B pair share a group
@@ -364,4 +356,4 @@ class LabRun(SQLModel, table=True):
     bleu: Optional[float] = None  # generation against reference texts
     rouge_l: Optional[float] = None
     rows_per_s: float = 0.0
-    details: str = "{}"  # JSON: per-class figures and the confusion matrix, or per-row scores
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # per-class figures and the confusion matrix, or per-row scores

@@ -1,5 +1,6 @@
 """The storage layer on SQLite and, where .ci/run or `make test` started one, on PostgreSQL."""
 import os
+import subprocess
 import threading
 
 import pytest
@@ -32,9 +33,9 @@ def database(request, monkeypatch, tmp_path):
     return request.param
 
 
-def test_tables_and_schema_version_are_created_at_start(database):
+def test_tables_are_created_at_start_at_alembics_newest_revision(database):
     engine = db.get_engine()
-    assert db.schema_version(engine) == db.SCHEMA_VERSION
+    assert db.schema_revision(engine) == db.head_revision() == "0002"
     assert engine.dialect.name == ("sqlite" if database == "sqlite" else "postgresql")
     assert db.ping().startswith("SQLite" if database == "sqlite" else "PostgreSQL")
 
@@ -87,7 +88,7 @@ def test_a_database_from_the_previous_schema_upgrades_in_place_with_its_rows(tmp
     shutil.copy(ROOT / "tests" / "data" / "mercury-schema-6.db", path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     engine = db.get_engine()
-    assert db.schema_version(engine) == db.SCHEMA_VERSION == 9
+    assert db.schema_revision(engine) == db.head_revision()
     assert "fingerprint" in {c["name"] for c in inspect(engine).get_columns("dataset")}
     assert "identity" in {c["name"] for c in inspect(engine).get_columns("email_message")}
     with db.session_scope() as session:
@@ -127,7 +128,7 @@ def test_a_database_written_by_mercury_before_the_redesign_opens_with_every_row(
     from core.sentiment.alerts import rules_for
     from core.sentiment.datasets import export_frame, list_datasets
 
-    assert db.schema_version(db.get_engine()) == db.SCHEMA_VERSION
+    assert db.schema_revision(db.get_engine()) == db.head_revision()
     (dataset_id,) = list_datasets()["id"].tolist()
     exported = export_frame(dataset_id)
     assert exported["review"].tolist() == ["Ładny i szybki", "坏了"] and exported["sentiment"].tolist() == ["positive", "negative"]
@@ -147,3 +148,100 @@ def test_a_database_written_by_mercury_before_the_redesign_opens_with_every_row(
     after = reviews_frame(dataset_id)
     assert after["language"].tolist() == ["pl", "zh"] and after["themes"].notna().all()
     assert after[["sentiment", "score", "model"]].equals(before[["sentiment", "score", "model"]])
+
+
+def _every_row(connection) -> dict[str, list[tuple]]:
+    from sqlalchemy import inspect
+
+    tables = sorted(set(inspect(connection).get_table_names()) - {"alembic_version", "schema_version"})
+    return {t: [tuple(r) for r in connection.execute(text(f"select * from {t} order by 1, 2"))] for t in tables}
+
+
+def test_a_database_written_by_main_before_alembic_upgrades_with_every_row_and_json_reads_as_structures(tmp_path, monkeypatch):
+    """tests/data/mercury-schema-9.db was written by main just before Alembic (schema_version 9): one
+    row in every table, text in Polish, Chinese and Romanian, JSON held as text."""
+    import shutil
+    import sqlite3
+
+    from core.brand import current_brand
+    from core.mail.queue import facts_of, get_email, reasons_of
+    from core.reports.store import definitions, history
+    from core.sentiment.datasets import export_frame, get_dataset
+
+    path = tmp_path / "v9.db"
+    shutil.copy(ROOT / "tests" / "data" / "mercury-schema-9.db", path)
+    with sqlite3.connect(path) as old:
+        counts = {t: old.execute(f"select count(*) from {t}").fetchone()[0] for (t,) in old.execute("select name from sqlite_master where type='table'")}
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    engine = db.get_engine()
+    assert db.schema_revision(engine) == db.head_revision()
+    with engine.connect() as connection:
+        after = _every_row(connection)
+    assert {t: len(rows) for t, rows in after.items()} == {t: n for t, n in counts.items() if t != "schema_version"}
+    dataset = get_dataset(1)
+    assert dataset.mapping == {"text": "reviews.text", "rating": "评分"} and dataset.columns == ["reviews.text", "评分", "kanał"]
+    assert dataset.skip_reasons == {"empty text": 1} and dataset.calibration == {"slope": 1.2, "intercept": -0.1}
+    assert export_frame(1)["kanał"].tolist() == ["sklep", "天猫"]
+    assert current_brand().facts == ["Livrarea durează 2-4 zile.", "配送需要2-4天。"]
+    mail = get_email(1)
+    assert facts_of(mail) == ["Livrarea durează 2-4 zile."] and [m.text for m in reasons_of(mail)] == ["holds {count} links"]
+    assert definitions()[0].channels == ["sklep", "天猫"] and history()["files"].iloc[0]["pdf"] == "reports/raport.pdf"
+    with db.session_scope() as session:
+        assert session.exec(select(db.LabRun)).one().details["confusion"] == [[5, 1], [0, 6]]
+        assert session.exec(select(db.ContentPiece)).one().brief["keywords"] == ["bateria"]
+
+
+@pytest.mark.postgres
+@requires(bool(POSTGRES_URL), "no PostgreSQL: `make test` and .ci/run start Debian's on loopback")
+@pytest.mark.parametrize("tracked", [True, False], ids=["at-the-baseline", "before-alembic"])
+def test_postgres_upgrades_text_json_in_place_with_every_row(monkeypatch, tracked):
+    """A PostgreSQL database at the baseline (0001, JSON as VARCHAR), with or without Alembic's own
+    table (as main wrote it before Alembic), reaches the newest revision with its rows, now typed."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    url = db.normalise_url(POSTGRES_URL)
+    scratch = create_engine(url, isolation_level="AUTOCOMMIT")
+    with scratch.connect() as connection:
+        connection.execute(text("drop database if exists mercury_upgrade"))
+        connection.execute(text("create database mercury_upgrade"))
+    scratch.dispose()
+    old_url = url.rsplit("/", 1)[0] + "/mercury_upgrade"
+    old = create_engine(old_url)
+    with old.begin() as connection:
+        command.upgrade(db._alembic_config(connection), "0001")
+        connection.execute(text(
+            "insert into dataset (name, created_at, source, rows, skipped, skip_reasons, mapping, columns, classifier, calibration)"
+            " values ('Opinie', now(), 'o.csv', 1, 0, '{}', '{\"text\": \"opinia\"}', '[\"opinia\", \"评分\"]', 'embedded', '')"
+        ))
+        connection.execute(text(
+            "insert into review (dataset_id, row_index, text, product, channel, external_id, extra, model)"
+            " values (1, 0, 'Świetne', '', '', '', '{\"评分\": \"5\"}', '')"
+        ))
+        if not tracked:
+            connection.execute(text("drop table alembic_version"))
+    old.dispose()
+    try:
+        monkeypatch.setenv("DATABASE_URL", old_url)
+        engine = db.get_engine()
+        assert db.schema_revision(engine) == db.head_revision()
+        with db.session_scope() as session:
+            dataset = session.exec(select(db.Dataset)).one()
+            review = session.exec(select(db.Review)).one()
+        assert dataset.mapping == {"text": "opinia"} and dataset.columns == ["opinia", "评分"] and dataset.calibration is None
+        assert review.extra == {"评分": "5"} and review.text == "Świetne"
+        with engine.connect() as connection:
+            kinds = dict(connection.execute(text("select column_name, data_type from information_schema.columns where table_name = 'review'")).all())
+        assert kinds["extra"] == "json"
+    finally:
+        db.dispose_engines()
+        scratch = create_engine(url, isolation_level="AUTOCOMMIT")
+        with scratch.connect() as connection:
+            connection.execute(text("drop database if exists mercury_upgrade"))
+        scratch.dispose()
+
+
+def test_alembic_history_lists_the_revisions():
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "alembic"), "history"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "0001 -> 0002 (head)" in done.stdout and "<base> -> 0001" in done.stdout

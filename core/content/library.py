@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from dataclasses import asdict
 
@@ -16,8 +15,8 @@ from core.db import ContentPiece, delete_row, session_scope
 def save_piece(brief: Brief, text: str, *, checks: dict, backend: str = "", model: str = "", ab_group: str = "", edited: bool = False) -> int:
     with session_scope() as session:
         row = ContentPiece(
-            kind=brief.kind, platform=brief.platform, topic=brief.topic, brief=json.dumps(asdict(brief), ensure_ascii=False), text=text,
-            checks=json.dumps(checks, ensure_ascii=False), backend=backend, model=model, ab_group=ab_group, edited=edited,
+            kind=brief.kind, platform=brief.platform, topic=brief.topic, brief=asdict(brief), text=text,
+            checks=dict(checks), backend=backend, model=model, ab_group=ab_group, edited=edited,
         )
         session.add(row)
         session.commit()

@@ -3,7 +3,6 @@ generation. Metrics are scikit-learn's (BLEU is sacrebleu's, ROUGE rouge-score's
 saved, to compare models and runs over time."""
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Sequence
@@ -104,7 +103,7 @@ def predictions(classifier, texts: Sequence[str], truth: Sequence[str]) -> list[
 def _save_run(task: str, source: str, result: dict) -> dict:
     keep = {k: result.get(k) for k in ("accuracy", "macro_f1", "bleu", "rouge_l")}
     with session_scope() as session:
-        session.add(LabRun(task=task, input=source, model=result["model"], n=result["n"], rows_per_s=result["rows_per_s"], details=json.dumps(result), **keep))
+        session.add(LabRun(task=task, input=source, model=result["model"], n=result["n"], rows_per_s=result["rows_per_s"], details=result, **keep))
         session.commit()
     return result
 

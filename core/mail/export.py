@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from datetime import datetime, timezone
@@ -57,7 +56,7 @@ def approved_frame(ids: Sequence[int] | None = None) -> pd.DataFrame:
     columns = ["id", "sender", "subject", "intent", "urgency", "language", "approved_text", "edited", "facts_used", "decided_at"]
     rows = [{c: getattr(r, c) for c in columns} for r in _approved(ids)]
     frame = pd.DataFrame(rows, columns=columns).rename(columns={"sender": "to", "approved_text": "reply"})
-    frame["facts_used"] = frame["facts_used"].map(lambda v: " | ".join(json.loads(v)) if isinstance(v, str) else "")
+    frame["facts_used"] = frame["facts_used"].map(lambda v: " | ".join(v) if isinstance(v, list) else "")
     return frame
 
 

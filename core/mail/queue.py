@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -15,7 +14,7 @@ from sqlmodel import select
 from core.brand import Brand
 from core.db import EmailMessage, delete_row, insert_ignoring_duplicates, session_scope, utcnow
 from core.errors import LLMError, PartialBatchError, UserError
-from core.i18n import N_, Clause, Joined, Msg, revive, stored
+from core.i18n import N_, Clause, Joined, Msg, plain, revive, stored
 from core.llm.base import Progress
 from core.llm.bulk import saved_after_stop
 from core.mail.drafting import Draft, draft_replies, draft_reply, template_reply
@@ -58,7 +57,7 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
                 "created_at": utcnow(), "identity": identity, "source": source, "message_id": mail.message_id, "sender": mail.sender,
                 "subject": mail.subject, "body": mail.body, "received": mail.received, "language": t.language, "intent": t.intent,
                 "urgency": t.urgency, "sentiment": t.sentiment, "needs_reply": t.needs_reply, "needs_review": t.needs_review,
-                "review_reasons": stored(Joined(t.review_reasons)), "reason": stored(t.reason), "triage_source": stored(t.source),
+                "review_reasons": plain(Joined(t.review_reasons)), "reason": stored(t.reason), "triage_source": stored(t.source),
                 "status": "new" if t.needs_reply else "no_reply",
             }
             for (identity, mail), t in zip(fresh.items(), triages)
@@ -85,7 +84,7 @@ def add_review(text: str, *, product: str = "", source: str = "review") -> int:
 
 def reasons_of(row: EmailMessage) -> list[Msg | str]:
     """Why a stored mail was flagged for review."""
-    return [revive(item) for item in json.loads(row.review_reasons or "[]")]
+    return [revive(item) for item in row.review_reasons or []]
 
 
 def draft_why(row: EmailMessage) -> Msg | None:
@@ -98,7 +97,7 @@ def draft_why(row: EmailMessage) -> Msg | None:
 
 def facts_of(row: EmailMessage) -> list[str]:
     """The brand facts its draft was written from."""
-    return json.loads(row.facts_used or "[]")
+    return list(row.facts_used or [])
 
 
 def get_email(email_id: int) -> EmailMessage:
@@ -112,7 +111,7 @@ def get_email(email_id: int) -> EmailMessage:
 def _save_draft(email_id: int, draft: Draft, spec) -> EmailMessage:
     with session_scope() as session:
         row = session.get(EmailMessage, int(email_id))
-        row.draft, row.facts_used = draft.text, json.dumps(draft.facts_used, ensure_ascii=False)
+        row.draft, row.facts_used = draft.text, list(draft.facts_used)
         row.draft_source = stored(draft.why) if draft.why is not None else draft.source  # "model", or why code wrote it
         row.backend, row.model = (spec.kind, spec.model) if spec else ("embedded", "")
         row.status = "drafted"

@@ -2,7 +2,6 @@
 whose files are kept under the data folder."""
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +21,7 @@ def save_definition(
     """Save a report to re-run later over the same number of days, ending at the dataset's latest date."""
     definition = ReportDefinition(
         name=name, dataset_id=dataset_id, period_days=((end - start).days + 1) if start and end else 30,
-        products=json.dumps(list(products)), channels=json.dumps(list(channels)), include_usage=include_usage,
+        products=list(products), channels=list(channels), include_usage=include_usage,
     )
     with session_scope() as session:
         session.add(definition)
@@ -40,7 +39,7 @@ def run_definition(definition: ReportDefinition, *, spec=None, formats=FORMATS, 
     """Build the saved report for the last `period_days` days of its dataset, in `language`, and keep its files."""
     start, end = default_period(definition.dataset_id, definition.period_days)
     report = build_report(
-        definition.dataset_id, start=start, end=end, products=json.loads(definition.products), channels=json.loads(definition.channels),
+        definition.dataset_id, start=start, end=end, products=definition.products, channels=definition.channels,
         spec=spec, include_usage=definition.include_usage, title=definition.name, language=language,
     )
     return store_run(report, definition_id=definition.id, dataset_id=definition.dataset_id, formats=formats)
@@ -61,7 +60,7 @@ def store_run(report: Report, *, dataset_id: int, definition_id: int | None = No
         period_start=str(report.period[0] or ""),
         period_end=str(report.period[1] or ""),
         summary_source=report.summary_source,
-        files=json.dumps(files),
+        files=files,
     )
     with session_scope() as session:
         session.add(run)
@@ -72,7 +71,7 @@ def store_run(report: Report, *, dataset_id: int, definition_id: int | None = No
 
 def history() -> pd.DataFrame:
     with session_scope() as session:
-        rows = [r.model_dump() | {"files": json.loads(r.files or "{}")} for r in session.exec(select(ReportRun).order_by(ReportRun.created_at.desc()))]
+        rows = [r.model_dump() for r in session.exec(select(ReportRun).order_by(ReportRun.created_at.desc()))]
     return pd.DataFrame(rows, columns=["id", "definition_id", "dataset_id", "title", "period_start", "period_end", "summary_source", "files", "created_at"])
 
 

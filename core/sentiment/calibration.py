@@ -3,8 +3,6 @@ negative, judged on held-out clearly rated rows by macro F1 (a skewed file canno
 only when it helps, and undone from the scores the classifier first gave."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 from sqlalchemy import update
@@ -65,7 +63,7 @@ def calibrate(frame: pd.DataFrame, seed: int = 0) -> dict:
     }
 
 
-def _write_scores(dataset_id: int, new_scores: dict[int, tuple[float, float]], calibration: str) -> None:
+def _write_scores(dataset_id: int, new_scores: dict[int, tuple[float, float]], calibration: dict | None) -> None:
     with session_scope() as session:
         updates = [{"id": rid, "score": s, "sentiment": label_for(s), "confidence": c} for rid, (s, c) in new_scores.items()]
         if updates:
@@ -86,13 +84,13 @@ def apply_calibration(dataset_id: int, calibration: dict) -> None:
     for rid, (score, _) in original.items():
         q = 1 / (1 + np.exp(-(calibration["slope"] * _logit(score) + calibration["intercept"])))
         mapped[rid] = (round(float(2 * q - 1), 4), round(float(max(q, 1 - q)), 4))
-    _write_scores(dataset_id, mapped, json.dumps(calibration))
+    _write_scores(dataset_id, mapped, dict(calibration))
 
 
 def undo_calibration(dataset_id: int) -> int:
     """Put back the classifier's own scores; the number of reviews restored."""
     original = original_scores(dataset_id)
-    _write_scores(dataset_id, original, "")
+    _write_scores(dataset_id, original, None)
     return len(original)
 
 

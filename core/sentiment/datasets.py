@@ -114,8 +114,8 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
             Dataset,
             [{
                 "name": name or table.source, "source": table.source, "rows": int(keep.sum()), "skipped": table.skipped,
-                "skip_reasons": json.dumps(table.skip_reasons), "mapping": json.dumps(roles),
-                "columns": json.dumps(list(map(str, frame.columns))), "fingerprint": fingerprint, "created_at": utcnow(),
+                "skip_reasons": dict(table.skip_reasons), "mapping": dict(roles),
+                "columns": list(map(str, frame.columns)), "calibration": None, "fingerprint": fingerprint, "created_at": utcnow(),
             }],
             returning=Dataset.id,
         ).scalar()
@@ -135,7 +135,7 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
                     "channel": str(row[roles["channel"]]).strip() if "channel" in roles else "",
                     "rating": rating_value(row[roles["rating"]]) if "rating" in roles else None,
                     "external_id": str(row[roles["id"]]) if "id" in roles else "",
-                    "extra": json.dumps({c: row[c] for c in other_columns}, ensure_ascii=False),
+                    "extra": {c: _cell(row[c]) for c in other_columns},
                 }
             )
             if len(records) >= 5000:
@@ -208,9 +208,16 @@ def get_dataset(dataset_id: int) -> Dataset:
     return dataset
 
 
+def _cell(value):
+    """A cell as JSON holds it: an empty cell is null (PostgreSQL's JSON has no NaN)."""
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def describe_dataset(dataset: Dataset) -> Msg:
     """Where a dataset came from, what scored it and what was skipped, in a sentence or two."""
-    reasons = json.loads(dataset.skip_reasons or "{}")
+    reasons = dataset.skip_reasons or {}
     skipped = Msg("Skipped when reading: {reasons}.", reasons=", ".join(f"{n:,} {r}" for r, n in reasons.items())) if reasons else Msg("No rows skipped.")
     return Msg(
         "Source: {source}. Classifier: {classifier}. {skipped}", source=dataset.source, classifier=dataset.classifier or Msg("not run yet"), skipped=skipped
@@ -260,9 +267,9 @@ def reviews_frame(dataset_id: int) -> pd.DataFrame:
 def export_frame(dataset_id: int) -> pd.DataFrame:
     """Every input column, in the file's order, plus sentiment, score, confidence and model."""
     dataset = get_dataset(dataset_id)
-    mapping = json.loads(dataset.mapping)
+    mapping = dataset.mapping
     reviews = reviews_frame(dataset_id)
-    extras = pd.DataFrame([json.loads(e) for e in reviews["extra"]], index=reviews.index)
+    extras = pd.DataFrame(list(reviews["extra"]), index=reviews.index)
     original = {"text": "text", "product": "product", "channel": "channel", "id": "external_id"}
     for role, column in mapping.items():
         if role in original:
@@ -271,7 +278,7 @@ def export_frame(dataset_id: int) -> pd.DataFrame:
             extras[column] = reviews["rating"]
         elif role == "date":
             extras[column] = reviews["date"].dt.strftime("%Y-%m-%d %H:%M:%S").where(reviews["date"].notna(), "")
-    ordered = [c for c in json.loads(dataset.columns) if c in extras.columns]
+    ordered = [c for c in dataset.columns if c in extras.columns]
     out = extras[ordered].copy()
     for column in ("sentiment", "score", "confidence", "model", "language", "themes"):
         out[column] = reviews[column]

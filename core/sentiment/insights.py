@@ -2,7 +2,6 @@
 with the stars, drivers and themes, all for one period and filter (the dashboard and the reports)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -187,7 +186,7 @@ def dashboard(dataset_id: int, *, start=None, end=None, every: str | None = None
         alerts=evaluate_alerts(everything, rules_for(dataset_id)),
         unscored=int((everything["sentiment"].isna() | everything["language"].isna() | everything["themes"].isna()).sum()),
         every=every,
-        warning=agreement_warning(rating, json.loads(get_dataset(dataset_id).mapping or "{}").get("text", "")),
+        warning=agreement_warning(rating, (get_dataset(dataset_id).mapping or {}).get("text", "")),
     )
 
 
