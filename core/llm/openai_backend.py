@@ -2,26 +2,26 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Iterator, Sequence
 
+import httpx2
 import openai
 from openai import OpenAI
 
 from core.config import redact, setting
-from core.errors import LLMError, PartialBatchError
-from core.i18n import N_, Clause, Msg
+from core.errors import LLMError
+from core.i18n import N_, Msg
 from core.llm.base import OPENAI_DEFAULT_BASE_URL, BackendSpec, BackendType, Completion, Message, Option, Progress, check_base_url, register, same_endpoint
-from core.llm.bulk import CONCURRENCY, FAILURES_IN_A_ROW, Breaker
+from core.llm.bulk import run_batch
 
 # Hosted models have windows of 128k tokens or more; compatible servers report nothing, so assume a safe size.
 DEFAULT_CONTEXT_WINDOW = 32_768
 
 
 def _is_insufficient_quota(response) -> bool:
+    """A 429 because the account has no credit left: waiting cannot refill it."""
     try:
         response.read()
         body = json.loads(response.text or "{}")
@@ -31,22 +31,16 @@ def _is_insufficient_quota(response) -> bool:
     return isinstance(error, dict) and "insufficient_quota" in (error.get("code"), error.get("type"))
 
 
-# Errors worth another try: the server is busy, restarting, or slow. Other errors (a bad key, a
-# missing model, a refused request) fail the same way every time.
-RETRYABLE = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError)
+class _EmptyAccountIsFinal(httpx2.HTTPTransport):
+    """The SDK retries a 429 like any rate limit unless the server marks it `x-should-retry: false`,
+    as OpenAI's servers do for requests not worth repeating. An empty account gets that mark here,
+    so it fails at once; every other retry is the SDK's own (max_retries, backoff, Retry-After)."""
 
-
-class _Stopped(LLMError):
-    """The breaker's stop: the server failed requests in a row."""
-
-
-class _QuotaAwareOpenAI(OpenAI):
-    """The official client, except that an empty account fails at once: retrying cannot refill it."""
-
-    def _should_retry(self, response) -> bool:
-        if response.status_code == 429 and _is_insufficient_quota(response):
-            return False
-        return super()._should_retry(response)
+    def handle_request(self, request):
+        response = super().handle_request(request)
+        if response.status_code == 429 and "x-should-retry" not in response.headers and _is_insufficient_quota(response):
+            response.headers["x-should-retry"] = "false"
+        return response
 
 
 @lru_cache(maxsize=16)
@@ -114,11 +108,12 @@ class OpenAIBackend:
         self.spec = spec
         self.model = spec.model
         self.context_window = DEFAULT_CONTEXT_WINDOW
-        self.client = _QuotaAwareOpenAI(
+        self.client = OpenAI(
             api_key=api_key,
             base_url=spec.base_url or None,
             timeout=spec.timeout,
             max_retries=spec.max_retries,
+            http_client=openai.DefaultHttpxClient(transport=_EmptyAccountIsFinal()),
         )
 
     schema_refused = False  # set once a server answers a JSON-schema request with 400
@@ -126,9 +121,9 @@ class OpenAIBackend:
     def count_tokens(self, text: str) -> int:
         return max(1, len(token_encoding(self.model).encode(text, disallowed_special=())))
 
-    def _request(self, messages, max_tokens: int, temperature: float, *, client=None, **extra):
+    def _request(self, messages, max_tokens: int, temperature: float, **extra):
         try:
-            return (client or self.client).chat.completions.create(
+            return self.client.chat.completions.create(
                 model=self.model,
                 messages=list(messages),
                 max_tokens=max_tokens,
@@ -142,21 +137,21 @@ class OpenAIBackend:
 
     structured_output = True  # complete() takes a JSON schema: the server constrains its answer to it
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, client=None, schema: dict | None = None) -> Completion:
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, schema: dict | None = None) -> Completion:
         """One chat completion. With a `schema`, the answer is asked for through the API's JSON-schema
         response format (OpenAI, and vLLM's guided decoding behind the same field); a server that
         refuses the field is asked again without it, and not asked with it again."""
         started = time.perf_counter()
         if schema and not self.schema_refused:
             try:
-                response = self._request(messages, max_tokens, temperature, client=client, response_format=_response_format(schema))
+                response = self._request(messages, max_tokens, temperature, response_format=_response_format(schema))
             except LLMError as error:
                 if not isinstance(error.__cause__, openai.BadRequestError):
                     raise
                 self.schema_refused = True
-                response = self._request(messages, max_tokens, temperature, client=client)
+                response = self._request(messages, max_tokens, temperature)
         else:
-            response = self._request(messages, max_tokens, temperature, client=client)
+            response = self._request(messages, max_tokens, temperature)
         choice = response.choices[0] if response.choices else None
         text = (choice.message.content or "") if choice else ""
         usage = response.usage
@@ -179,64 +174,21 @@ class OpenAIBackend:
     ) -> list[Completion]:
         """A few requests in flight (a remote server batches on its side, as vLLM does), under the
         bulk failure policy of core/llm/bulk.py. The error carries the completions that did arrive."""
-        results: list[Completion | None] = [None] * len(conversations)
-        # Bulk requests retry here, not in the client, so that a dead server stops the whole batch.
-        client = self.client.with_options(max_retries=0)
-        stop = threading.Event()
-        breaker = Breaker()
+        return run_batch(
+            len(conversations),
+            lambda index: self.complete(conversations[index], max_tokens=max_tokens, temperature=temperature),
+            trouble=self._trouble,
+            where=self.spec.address,
+            progress=progress,
+        )
 
-        def one(index: int) -> None:
-            for attempt in range(self.spec.max_retries + 1):
-                if stop.is_set():
-                    return
-                try:
-                    results[index] = self.complete(conversations[index], max_tokens=max_tokens, temperature=temperature, client=client)
-                    breaker.success()
-                    return
-                except LLMError as error:
-                    cause = error.__cause__
-                    if not isinstance(cause, RETRYABLE):
-                        raise
-                    if isinstance(cause, (openai.APIConnectionError, openai.APITimeoutError)) and breaker.failure():
-                        stop.set()
-                        why = (
-                            Msg("no answer within {seconds} s", seconds=self.spec.timeout)
-                            if isinstance(cause, openai.APITimeoutError)
-                            else Msg("could not connect")
-                        )
-                        raise _Stopped(
-                            Msg(
-                                "The API at {where} failed {count} requests in a row ({why}), so the batch stopped",
-                                where=self.spec.address,
-                                count=FAILURES_IN_A_ROW,
-                                why=why,
-                            )
-                        ) from cause
-                    if attempt == self.spec.max_retries:
-                        raise
-                    time.sleep(min(8.0, 0.5 * 2**attempt))
-
-        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-            futures = [pool.submit(one, index) for index in range(len(conversations))]
-            failure: LLMError | None = None
-            for done, future in enumerate(futures, start=1):
-                try:
-                    future.result()
-                except LLMError as error:
-                    stop.set()
-                    failure = failure or error
-                    continue
-                if progress and failure is None:
-                    progress(done, len(conversations))
-        if failure is not None:
-            finished = {i: r for i, r in enumerate(results) if r is not None}
-            raise PartialBatchError(
-                Msg("{problem} after {done} of {total} answers.", problem=Clause(failure), done=len(finished), total=len(conversations)),
-                finished,
-                len(conversations),
-                stopped=isinstance(failure, _Stopped),
-            ) from failure
-        return [r for r in results if r is not None]
+    def _trouble(self, error: LLMError) -> Msg | None:
+        """Why a failed request is the server's trouble (counted by the bulk breaker), or None."""
+        if isinstance(error.__cause__, openai.APITimeoutError):
+            return Msg("no answer within {seconds} s", seconds=self.spec.timeout)
+        if isinstance(error.__cause__, openai.APIConnectionError):
+            return Msg("could not connect")
+        return None
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
         started = time.perf_counter()
