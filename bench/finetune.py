@@ -34,7 +34,7 @@ def main() -> None:
     from core.classifiers import get_classifier
     from core.lab.evaluate import metrics, predictions
     from core.lab.finetune import finetune
-    from core.models.sentiment import LoraClassifier
+    from core.models.lora import LoraClassifier
 
     texts, labels = load_labelled(DATA)
     names = ["positive" if y else "negative" for y in labels]

@@ -8,7 +8,7 @@ from core.errors import IngestError
 from core.i18n import Msg
 from core.llm import resolve_spec
 from core.llm.classifier import LLMClassifier
-from core.models.sentiment import LAB_FILE, EmbeddedClassifier, LoraClassifier, saved_models
+from core.models.sentiment import LAB_FILE, EmbeddedClassifier, saved_models
 from core.shared import shared
 
 LLM_CHOICE = "llm"  # the sidebar's (or --backend's) language model as the classifier
@@ -18,6 +18,8 @@ def get_classifier(backend: str = "embedded", *, model_dir: str | Path | None = 
     """The classifier for a CLI or page choice: the embedded head (or a fine-tuned one), or an LLM backend."""
     if model_dir:
         if (Path(model_dir) / LAB_FILE).exists():
+            from core.models.lora import LoraClassifier  # torch loads only for a fine-tune
+
             return shared(f"lora:{Path(model_dir).resolve()}", lambda: LoraClassifier(model_dir))
         head = Path(model_dir) / "sentiment_head.json"
         if not head.exists():

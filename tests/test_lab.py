@@ -11,7 +11,7 @@ from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, me
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.mail.queue import add_emails, approve, draft_email
 from core.mail.reading import ParsedEmail
-from core.models.sentiment import LoraClassifier
+from core.models.lora import LoraClassifier
 from tests.conftest import ROOT, run_cli
 
 GOOD = [
@@ -83,6 +83,10 @@ def test_a_tiny_lora_fine_tune_changes_weights_saves_and_reloads(tmp_path):
     steps = []
     result = finetune(texts, labels, tmp_path / "model", epochs=2, max_steps=3, batch_size=8, on_step=steps.append)
     assert [s["step"] for s in steps if "loss" in s] == [1, 2, 3] and result.split == {"train": 16, "validation": 4, "test": 4}
+    rates = [s["learning_rate"] for s in steps if "loss" in s]
+    assert rates[-1] < max(rates), "a linear schedule: the learning rate falls after the warm-up"
+    evaluations = [s for s in steps if "val_macro_f1" in s]
+    assert evaluations and result.best_epoch == max(evaluations, key=lambda s: s["val_macro_f1"])["epoch"]
     import torch
 
     saved = tmp_path / "model" / "adapter"

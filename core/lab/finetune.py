@@ -1,8 +1,10 @@
-"""Fine-tuning with LoRA: the sentiment model (LoRA adapters on the encoder plus a head, see
-core/models/sentiment.py) from labelled rows, and the language model from approved replies and
-saved content. Splits are stratified train / validation / test; training stops early on the
-validation measure and keeps the best epoch.
+"""Fine-tuning with LoRA on transformers' Trainer: the sentiment model (LoRA adapters on the encoder
+plus a head, core/models/lora.py) from labelled rows, split stratified by label, and the language
+model from approved replies and saved content, split at random (seeded). Both train with a linear
+schedule after a warm-up, gradient clipping and bf16 on a GPU, evaluate after every epoch, stop
+early when the validation measure stops improving, and keep the best epoch.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,7 @@ from core.errors import IngestError, LLMError
 from core.i18n import Msg
 from core.lab.evaluate import metrics, predictions
 from core.llm import get_backend, resolve_spec
-from core.models.sentiment import LAB_FILE, LoraSentiment
+from core.models.sentiment import LAB_FILE
 
 
 def split(labels: Sequence[str], *, seed: int = 0, validation: float = 0.15, test: float = 0.15) -> tuple[list[int], list[int], list[int]]:
@@ -50,62 +52,95 @@ class FineTuneResult:
     seconds: float = 0.0
 
 
-@dataclass
-class Training:
-    state: object  # the snapshot of the best epoch
-    best_epoch: int
-    validation: object  # what validate() gave for the best epoch
-    epochs_run: int
-    history: list[dict]
-
-
-def train_with_early_stopping(
-    module,
-    optimizer,
+def train(
+    model,
+    train_rows,
+    eval_rows,
     *,
-    batches: Callable[[], Iterable],
-    step_loss: Callable[[object], object],
-    validate: Callable[[], tuple[float, dict, object]],
-    snapshot: Callable[[], object],
+    collate,
+    compute_metrics=None,
+    metric: str,
+    greater_is_better: bool,
     epochs: int,
+    batch_size: int,
+    learning_rate: float,
     patience: int,
     max_steps: int | None,
+    seed: int,
     on_step: Callable[[dict], None] | None,
-) -> Training:
-    """The loop both LoRA fine-tunes share: optimise over each epoch's batches, validate after each
-    epoch (validate returns a score where higher is better, the figures to log, and the result to
-    keep), snapshot the best epoch, stop after `patience` epochs without improvement or at max_steps."""
+) -> tuple[object, list[dict]]:
+    """The one Trainer both fine-tunes use; its checkpoints live in a scratch folder. Returns the
+    trainer (its model is the best epoch's) and the history: a row per step and per evaluation."""
+    import tempfile
+
+    import torch
+    from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
+
     history: list[dict] = []
 
-    def log(row: dict) -> None:
-        history.append(row)
-        if on_step:
-            on_step(row)
+    class Log(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            epoch = math.ceil(state.epoch or 0)
+            if "loss" in logs:
+                row = {"step": state.global_step, "epoch": epoch, "loss": round(float(logs["loss"]), 4), "learning_rate": logs.get("learning_rate")}
+            elif f"eval_{metric}" in logs:
+                figures = {"val_" + k[5:]: round(float(v), 4) for k, v in logs.items() if k.startswith("eval_") and k[5:] in METRICS}
+                row = {"step": state.global_step, "epoch": epoch, **figures}
+            else:
+                return
+            history.append(row)
+            if on_step:
+                on_step(row)
 
-    best, best_score, stale, step = None, -math.inf, 0, 0
-    for epoch in range(1, epochs + 1):
-        module.train()
-        for batch in batches():
-            loss = step_loss(batch)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-            log({"step": step, "epoch": epoch, "loss": round(float(loss.detach()), 4)})
-            if max_steps and step >= max_steps:
-                break
-        score, figures, validation = validate()
-        log({"step": step, "epoch": epoch, **figures})
-        if score > best_score:
-            best_score, stale, best = score, 0, Training(snapshot(), epoch, validation, epoch, history)
-        else:
-            stale += 1
-            if stale > patience:
-                break
-        if max_steps and step >= max_steps:
-            break
-    best.epochs_run = epoch
-    return best
+    gpu = torch.cuda.is_available()
+    with tempfile.TemporaryDirectory(prefix="mercury-train-") as scratch:
+        arguments = TrainingArguments(
+            output_dir=scratch,
+            num_train_epochs=epochs,
+            max_steps=max_steps or -1,
+            per_device_train_batch_size=batch_size,
+            per_device_eval_batch_size=max(batch_size, 16),
+            learning_rate=learning_rate,
+            weight_decay=0.01,
+            lr_scheduler_type="linear",
+            warmup_steps=0.1,
+            max_grad_norm=1.0,
+            bf16=gpu and torch.cuda.is_bf16_supported(),
+            use_cpu=not gpu,
+            eval_strategy="epoch",
+            save_strategy="epoch",
+            save_only_model=True,
+            load_best_model_at_end=True,
+            metric_for_best_model=metric,
+            greater_is_better=greater_is_better,
+            logging_strategy="steps",
+            logging_steps=1,
+            report_to="none",
+            disable_tqdm=True,
+            remove_unused_columns=False,
+            label_names=["labels"],
+            seed=seed,
+        )
+        trainer = Trainer(
+            model=model,
+            args=arguments,
+            train_dataset=train_rows,
+            eval_dataset=eval_rows,
+            data_collator=collate,
+            compute_metrics=compute_metrics,
+            callbacks=[EarlyStoppingCallback(early_stopping_patience=patience), Log()],
+        )
+        trainer.train()
+    return trainer, history
+
+
+METRICS = ("macro_f1", "accuracy", "loss")
+
+
+def _validation_score(value: float) -> float:
+    """A score early stopping can compare: a NaN (a validation split the model could not score) counts as the worst."""
+    return value if value == value else -1.0
 
 
 def finetune(
@@ -128,58 +163,59 @@ def finetune(
         raise IngestError(Msg("Fine-tuning needs at least two different labels."))
     if min(pd.Series(labels).value_counts()) < 4:
         raise IngestError(Msg("Every label needs at least four rows, so train, validation and test each see it."))
-    torch = __import__("torch")
+    import torch
+
+    from core.models.lora import LoraSentiment
+
     started = time.perf_counter()
     train_index, val_index, test_index = split(labels, seed=seed)
     classes = sorted(set(labels))
     model = LoraSentiment(classes, r=lora_r, seed=seed)
-    target = torch.tensor([classes.index(label) for label in labels])
-    parameters = [p for p in model.encoder.parameters() if p.requires_grad] + list(model.head.parameters())
-    optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
-    rng = np.random.default_rng(seed)
     texts = list(texts)
+    rows = [{"text": text, "labels": classes.index(label)} for text, label in zip(texts, labels)]
     val_texts, val_truth = [texts[i] for i in val_index], [labels[i] for i in val_index]
 
-    def batches():
-        order = rng.permutation(train_index)
-        return (order[start : start + batch_size] for start in range(0, len(order), batch_size))
+    def collate(batch: list[dict]) -> dict:
+        return {**model.features([row["text"] for row in batch]), "labels": torch.tensor([row["labels"] for row in batch])}
 
-    def validate():
-        validation = metrics(val_truth, model.predict(val_texts))
-        return validation["macro_f1"], {"val_macro_f1": validation["macro_f1"], "val_accuracy": validation["accuracy"]}, validation
+    def compute_metrics(prediction) -> dict:
+        found = metrics([classes[i] for i in prediction.label_ids], [classes[i] for i in np.asarray(prediction.predictions).argmax(axis=-1)])
+        return {"macro_f1": _validation_score(found["macro_f1"]), "accuracy": found["accuracy"]}
 
-    training = train_with_early_stopping(
-        model.encoder,
-        optimizer,
+    trainer, history = train(
+        model.network,
+        [rows[i] for i in train_index],
+        [rows[i] for i in val_index],
+        collate=collate,
+        compute_metrics=compute_metrics,
+        metric="macro_f1",
+        greater_is_better=True,
         epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
         patience=patience,
         max_steps=max_steps,
+        seed=seed,
         on_step=on_step,
-        validate=validate,
-        batches=batches,
-        step_loss=lambda batch: torch.nn.functional.cross_entropy(model.logits([texts[i] for i in batch]), target[batch].to(model.device)),
-        snapshot=lambda: (
-            {k: v.detach().clone() for k, v in model.encoder.state_dict().items() if "lora_" in k},
-            {k: v.detach().clone() for k, v in model.head.state_dict().items()},
-        ),
     )
-    best_state = training.state
-    model.encoder.load_state_dict(best_state[0], strict=False)
-    model.head.load_state_dict(best_state[1])
+    model.network = trainer.model.to(model.device)
+    evaluations = [row for row in history if "val_macro_f1" in row]
+    best = max(evaluations, key=lambda row: row["val_macro_f1"]) if evaluations else {"epoch": 0}
+    validation = metrics(val_truth, model.predict(val_texts))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out)
-    weights = b"".join(t.detach().cpu().numpy().tobytes() for t in best_state[1].values())
+    weights = b"".join(t.detach().float().cpu().numpy().tobytes() for t in model.head.state_dict().values())
     model_id = f"lora:minilm-r{lora_r}-{hashlib.sha256(weights).hexdigest()[:10]}"
     test_texts, test_truth = [texts[i] for i in test_index], [labels[i] for i in test_index]
     result = FineTuneResult(
         out_dir=str(out),
         model_id=model_id,
         split={"train": len(train_index), "validation": len(val_index), "test": len(test_index)},
-        epochs_run=training.epochs_run,
-        best_epoch=training.best_epoch,
-        history=training.history,
-        validation=training.validation,
+        epochs_run=max((row["epoch"] for row in history), default=0),
+        best_epoch=best["epoch"],
+        history=history,
+        validation=validation,
         test=metrics(test_truth, model.predict(test_texts)),
         baseline_test=metrics(test_truth, predictions(get_classifier("embedded"), test_texts, test_truth)),
     )
@@ -191,7 +227,7 @@ def finetune(
                 "labels": classes,
                 "lora_r": lora_r,
                 "learning_rate": learning_rate,
-                "best_epoch": training.best_epoch,
+                "best_epoch": result.best_epoch,
                 "split": result.split,
                 "validation": result.validation,
                 "test": result.test,
@@ -262,7 +298,7 @@ def finetune_causal(
     on_step: Callable[[dict], None] | None = None,
 ) -> dict:
     """LoRA on the embedded or local causal LM (the GPU in bf16 when there is one), split
-    80/10/10, early stopping on validation loss. The adapter folder loads as a local model:
+    80/10/10 at random, early stopping on validation loss. The adapter folder loads as a local model:
     `--backend local --model OUT/adapter`."""
     import torch
     from peft import LoraConfig, get_peft_model
@@ -285,7 +321,6 @@ def finetune_causal(
     tokenizer = backend.tokenizer
     base = AutoModelForCausalLM.from_pretrained(backend.model_path, dtype=backend.model.dtype).to(backend.device)  # a copy: the shared model keeps serving
     model = get_peft_model(base, LoraConfig(task_type="CAUSAL_LM", r=lora_r, lora_alpha=2 * lora_r, lora_dropout=0.05, target_modules=["q_proj", "v_proj"]))
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=learning_rate)
 
     def mean_loss(subset: Sequence[dict]) -> float:
         model.eval()
@@ -296,29 +331,24 @@ def finetune_causal(
             ]
         return float(np.mean(losses))
 
-    rng = np.random.default_rng(seed)
-
-    def batches():
-        shuffled = [train_pairs[i] for i in rng.permutation(len(train_pairs))]
-        return (shuffled[start : start + batch_size] for start in range(0, len(shuffled), batch_size))
-
-    def validate():
-        loss = mean_loss(val_pairs)
-        return -loss, {"val_loss": round(loss, 4)}, loss
-
-    training = train_with_early_stopping(
+    trainer, history = train(
         model,
-        optimizer,
+        train_pairs,
+        val_pairs,
+        collate=lambda batch: _pair_batch(tokenizer, batch),
+        metric="loss",
+        greater_is_better=False,
         epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
         patience=patience,
         max_steps=max_steps,
+        seed=seed,
         on_step=on_step,
-        validate=validate,
-        batches=batches,
-        step_loss=lambda batch: model(**{k: v.to(backend.device) for k, v in _pair_batch(tokenizer, batch).items()}).loss,
-        snapshot=lambda: {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k},
     )
-    model.load_state_dict(training.state, strict=False)
+    model = trainer.model
+    evaluations = [row for row in history if "val_loss" in row]
+    best = min(evaluations, key=lambda row: row["val_loss"]) if evaluations else {"epoch": 0, "val_loss": mean_loss(val_pairs)}
     adapter = Path(out_dir) / "adapter"
     model.save_pretrained(adapter)
     tokenizer.save_pretrained(adapter)
@@ -328,12 +358,12 @@ def finetune_causal(
         "adapter": str(adapter),
         "lora_r": lora_r,
         "split": {"train": len(train_pairs), "validation": len(val_pairs), "test": len(test_pairs)},
-        "best_epoch": training.best_epoch,
-        "validation_loss": round(training.validation, 4),
+        "best_epoch": best["epoch"],
+        "validation_loss": round(best["val_loss"], 4),
         "test_loss": round(test_loss, 4),
         "test_perplexity": round(math.exp(test_loss), 2),
         "seconds": round(time.perf_counter() - started, 1),
-        "history": training.history,
+        "history": history,
     }
     (Path(out_dir) / CAUSAL_FILE).write_text(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=2))
     return summary
