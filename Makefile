@@ -10,7 +10,7 @@ WATCH  ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint setup bench clean
+.PHONY: run test test-fast lint setup bench clean
 
 $(STAMP): requirements.txt requirements-models.txt
 	python3 -m venv $(VENV)
@@ -31,6 +31,10 @@ run: setup
 test: setup
 	@bash scripts/system-deps.sh
 	MERCURY_TEST_POSTGRES_URL="$${MERCURY_TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)}" $(PY) -m pytest
+
+# The inner loop: everything but the tests marked model, postgres, browser or slow (pytest.ini).
+test-fast: setup
+	$(PY) -m pytest -m "not model and not postgres and not browser and not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -30,6 +30,16 @@ def fresh_database(tmp_path, monkeypatch):
     db.dispose_engines()
 
 
+@pytest.fixture
+def scripted_backend():
+    """The scripted backend (tests/scripted.py) registered for one test, as a backend module registers itself."""
+    from tests import scripted
+
+    scripted.install()
+    yield scripted
+    scripted.uninstall()
+
+
 def run_cli(*args, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """`python -m core ARGS` as a person runs it: a real subprocess in the repository, offline."""
     return subprocess.run(

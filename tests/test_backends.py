@@ -18,13 +18,6 @@ from tests import scripted
 from tests.conftest import ROOT
 
 
-@pytest.fixture
-def scripted_backend():
-    scripted.install()
-    yield
-    scripted.uninstall()
-
-
 def _protocol_methods() -> dict[str, inspect.Signature]:
     return {name: inspect.signature(getattr(Backend, name)) for name in ("count_tokens", "complete", "stream", "complete_many")}
 

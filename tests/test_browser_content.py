@@ -1,12 +1,14 @@
 """Generate, edit and save a variant in a real browser."""
 import os
 
+import pytest
+
 from core.content.library import library_frame
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.openai_server import Reply, ScriptedOpenAIServer
 from tests.system_tools import requires
 
-pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
+pytestmark = [pytest.mark.browser, requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")]
 
 
 def test_generate_edit_and_save_a_variant(tmp_path):

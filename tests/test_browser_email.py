@@ -3,6 +3,7 @@ import io
 import os
 
 import pandas as pd
+import pytest
 
 from core.brand import current_brand
 from core.llm import BackendSpec
@@ -12,7 +13,7 @@ from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.openai_server import Reply, ScriptedOpenAIServer
 from tests.system_tools import requires
 
-pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
+pytestmark = [pytest.mark.browser, requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")]
 
 
 def test_edit_approve_and_download_a_reply(tmp_path):

@@ -2,10 +2,12 @@
 import os
 import sqlite3
 
+import pytest
+
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.system_tools import requires
 
-pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
+pytestmark = [pytest.mark.browser, requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")]
 
 
 def test_home_generates_with_the_embedded_model_and_usage_counts_it(tmp_path):

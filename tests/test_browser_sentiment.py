@@ -1,10 +1,12 @@
 """Upload a CSV in a real browser and see the dashboard's charts."""
 import os
 
+import pytest
+
 from tests.browser import CHROMIUM, chromium_page, streamlit_server
 from tests.system_tools import requires
 
-pytestmark = requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")
+pytestmark = [pytest.mark.browser, requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")]
 
 
 def test_upload_a_csv_and_see_the_charts(tmp_path):

@@ -1,6 +1,7 @@
 """The Capacity planner page under AppTest."""
 import json
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.capacity.memory import catalog
@@ -14,6 +15,7 @@ def open_page() -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_catalog_model_shows_peak_fit_speed_and_cost():
     at = open_page()
     at.selectbox(key="capacity_model").select("Llama-3.2-1B").run()
@@ -26,6 +28,7 @@ def test_catalog_model_shows_peak_fit_speed_and_cost():
     assert "Self-hosted per month" in metrics and metrics["gpt-4o-mini per month"].startswith("$")
 
 
+@pytest.mark.slow
 def test_lora_workload_and_a_pasted_config():
     at = open_page()
     at.radio(key="capacity_source").set_value("config").run()

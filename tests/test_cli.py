@@ -1,9 +1,12 @@
 """`python -m core generate` as a person runs it: a real subprocess, offline."""
 import json
 
+import pytest
+
 from tests.conftest import run_cli
 
 
+@pytest.mark.slow
 def test_generate_prints_a_completion_as_json():
     result = run_cli("generate", "--backend", "embedded", "--max-tokens", "30", "--json", "Write one friendly sentence thanking a customer.")
     assert result.returncode == 0, result.stderr
@@ -13,6 +16,7 @@ def test_generate_prints_a_completion_as_json():
     assert len(payload["text"].split()) >= 3
 
 
+@pytest.mark.slow
 def test_missing_key_exits_2_with_one_sentence():
     result = run_cli("generate", "--backend", "openai", "hello", env={"OPENAI_API_KEY": ""})
     assert result.returncode == 2
@@ -21,6 +25,7 @@ def test_missing_key_exits_2_with_one_sentence():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_unknown_backend_is_refused_by_the_parser():
     result = run_cli("generate", "--backend", "gpt5", "hello")
     assert result.returncode == 2

@@ -1,4 +1,5 @@
 """Two runs at once, and a run killed half-way then started again: no crash, no duplicate, no work paid twice."""
+
 import os
 import signal
 import subprocess
@@ -39,7 +40,9 @@ def fresh_reviews(path, n: int) -> None:
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=requires(bool(POSTGRES_URL), "no PostgreSQL: `make test` starts Debian's on loopback")),
+        pytest.param(
+            "postgres", id="postgres", marks=[pytest.mark.postgres, requires(bool(POSTGRES_URL), "no PostgreSQL: `make test` starts Debian's on loopback")]
+        ),
     ]
 )
 def database(request, monkeypatch):
@@ -50,6 +53,7 @@ def database(request, monkeypatch):
     return request.param
 
 
+@pytest.mark.slow
 def test_two_processes_scoring_the_same_new_texts_both_succeed_with_one_cache_row_each(database, tmp_path):
     path = tmp_path / "reviews.csv"
     fresh_reviews(path, 300)
@@ -63,6 +67,7 @@ def test_two_processes_scoring_the_same_new_texts_both_succeed_with_one_cache_ro
     assert count(select(func.count()).select_from(Review).where(Review.sentiment.is_(None))) == 0
 
 
+@pytest.mark.slow
 def test_a_killed_sentiment_run_resumes_without_duplicates(tmp_path):
     path = tmp_path / "reviews.csv"
     fresh_reviews(path, 3000)
@@ -85,6 +90,7 @@ def test_a_killed_sentiment_run_resumes_without_duplicates(tmp_path):
     assert f"scored {scored_before:,} of 3,000" in stderr  # it started where the killed run stopped
 
 
+@pytest.mark.slow
 def test_a_killed_reply_batch_resumes_without_duplicate_drafts_or_repeated_calls(tmp_path):
     batch = ROOT / "sample_data" / "emails.csv"
     draft = Reply(text="Hi,\n\nThanks for getting in touch. A member of our team will follow up shortly.")

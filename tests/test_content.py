@@ -118,6 +118,7 @@ def test_repeated_variants_are_rewritten():
     assert sum("rewritten: it repeated another variant" in map(str, v.notes) for v in variants) == 2
 
 
+@pytest.mark.model
 def test_embedded_x_variants_stay_within_280_and_differ():
     variants = generate(Brief(kind="social", platform="x", topic="Pulse earbuds: 30 hours of battery", variants=3), BRAND)
     assert len(variants) == 3 and all(len(v.text) <= 280 for v in variants)
@@ -191,6 +192,7 @@ def test_library_search_ab_pairs_and_exports():
     assert "'=HYPERLINK" in to_csv_bytes(library_frame()).decode("utf-8-sig")
 
 
+@pytest.mark.slow
 def test_cli_content_json_and_bad_input(tmp_path):
     with ScriptedOpenAIServer([Reply(text=LONG)]) as server:
         done = subprocess.run(
@@ -286,6 +288,7 @@ def test_a_variant_fixed_by_its_rewrite_is_the_models():
     assert variant.checks["passed"]
 
 
+@pytest.mark.slow
 def test_cli_content_json_gives_each_variant_its_source_checks_and_reasons():
     with ScriptedOpenAIServer([Reply(text="#HousingSquad by Lina x @YogaAriana")]) as server:
         result = run_cli(

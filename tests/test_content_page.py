@@ -1,10 +1,12 @@
 """The Content studio under AppTest: generate, edit, save, find it in the library."""
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.content.library import library_frame
 from tests.conftest import ROOT
 
 
+@pytest.mark.model
 def test_generate_edit_save_and_find_in_the_library():
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
     at.switch_page("app_pages/content.py").run()

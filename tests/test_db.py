@@ -18,7 +18,7 @@ DATABASES = [
     pytest.param(
         "postgres",
         id="postgres",
-        marks=requires(bool(POSTGRES_URL), "no PostgreSQL: `make test` and .ci/run start Debian's on loopback"),
+        marks=[pytest.mark.postgres, requires(bool(POSTGRES_URL), "no PostgreSQL: `make test` and .ci/run start Debian's on loopback")],
     ),
 ]
 
@@ -99,6 +99,7 @@ def test_a_database_from_the_previous_schema_upgrades_in_place_with_its_rows(tmp
     assert calls_frame()["model"].tolist() == ["SmolLM2"]
 
 
+@pytest.mark.slow
 def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
     import subprocess
     import sys

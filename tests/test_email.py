@@ -205,6 +205,7 @@ def test_a_grounded_model_draft_is_kept_with_its_facts():
         ("Hi Dana,\n\nOur premium concierge will courier a replacement diamond necklace overnight.", "says what no fact supports"),
     ],
 )
+@pytest.mark.model
 def test_an_ungrounded_model_draft_is_replaced_by_the_facts(answer, problem):
     mail = ParsedEmail(sender="Dana <dana@example.com>", subject="Refund", body="When will my refund arrive?")
     with ScriptedOpenAIServer([Reply(text=answer)]) as server:
@@ -220,6 +221,7 @@ def test_no_fact_means_a_person_follows_up_in_the_mails_language():
     assert draft.text.startswith("Hallo Lena,") and "meldet sich in Kürze" in draft.text
 
 
+@pytest.mark.model
 def test_the_embedded_models_reply_is_one_a_person_could_send():
     mail = ParsedEmail(sender="Dana <dana@example.com>", subject="Pairing", body="My Pulse earbuds won't pair with my phone. What do I do?")
     pieces = []
@@ -280,6 +282,7 @@ def _queued(answer: str) -> list[int]:
     return ids
 
 
+@pytest.mark.slow
 def test_queue_approval_edits_and_quality_figure():
     ids = _queued("Hi,\n\nThanks for getting in touch. A member of our team will follow up shortly.")
     queue = queue_frame(["drafted"])
@@ -330,6 +333,7 @@ def _cli(*args, env=None):
     return run_cli("reply", *args, env=env)
 
 
+@pytest.mark.slow
 def test_cli_reply_json_with_a_brand_file(tmp_path):
     (tmp_path / "mail.txt").write_text("Subject: Pulse earbuds won't pair\n\nHi, my Pulse earbuds won't pair with my phone. Help?\n")
     (tmp_path / "brand.json").write_text(json.dumps(BRAND.to_json()))
@@ -341,6 +345,7 @@ def test_cli_reply_json_with_a_brand_file(tmp_path):
     assert BRAND.facts[2] in result["facts_used"] and "CANARY" not in done.stdout
 
 
+@pytest.mark.slow
 def test_cli_batch_writes_every_column_plus_the_drafts(tmp_path):
     out = tmp_path / "drafts.csv"
     with ScriptedOpenAIServer([Reply(text="Hi,\n\nThanks for getting in touch. A member of our team will follow up shortly.")]) as server:
@@ -369,11 +374,13 @@ def test_cli_batch_writes_every_column_plus_the_drafts(tmp_path):
         (["sample_data/emails.csv", "--brand", "nope.json"], "error: There is no brand file at nope.json."),
     ],
 )
+@pytest.mark.slow
 def test_cli_bad_input_is_one_sentence_and_exit_2(args, sentence):
     done = _cli(*args)
     assert done.returncode == 2 and done.stderr.startswith(sentence) and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_the_intent_head_is_shipped_trained_on_the_examples_beside_it():
     import hashlib
     import json

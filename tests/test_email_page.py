@@ -1,10 +1,12 @@
 """The Email replies page under AppTest: sample mail in, a draft, an edit, approval, export."""
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.mail.queue import get_email, queue_frame
 from tests.conftest import ROOT
 
 
+@pytest.mark.model
 def test_sample_mail_draft_edit_approve_and_export():
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
     at.switch_page("app_pages/email.py").run()

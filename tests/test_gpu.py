@@ -174,6 +174,7 @@ def run_gpu(*args):
     return run_cli("gpu", *args)
 
 
+@pytest.mark.slow
 def test_cli_prints_peak_breakdown_gpus_and_cost(tmp_path):
     result = run_gpu(
         "--model",
@@ -205,6 +206,7 @@ def test_cli_prints_peak_breakdown_gpus_and_cost(tmp_path):
     assert json.loads(result.stdout)["peak_gib"] == pytest.approx(3.09, rel=0.1)
 
 
+@pytest.mark.slow
 def test_cli_bad_input_exits_2_with_one_sentence(tmp_path):
     result = run_gpu("--model", "GPT-9", "--mode", "inference", "--dtype", "bf16")
     assert result.returncode == 2 and "Unknown model 'GPT-9'" in result.stderr and "Traceback" not in result.stderr

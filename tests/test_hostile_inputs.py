@@ -77,12 +77,14 @@ def millions_of_empty_rows():
     yield b"</sheetData></worksheet>"
 
 
+@pytest.mark.slow
 def test_an_inflating_xlsx_is_refused_before_it_unpacks(tmp_path):
     path = workbook_with_sheet(tmp_path / "bomb.xlsx", inflating_cell)
     assert path.stat().st_size < 5 * 1024 * 1024
     assert_refused(["sentiment", path], "unpacks to more than 256 MB")
 
 
+@pytest.mark.slow
 def test_an_xlsx_with_millions_of_empty_rows_is_refused(tmp_path):
     path = workbook_with_sheet(tmp_path / "rows.xlsx", millions_of_empty_rows)
     for command in (["sentiment", path], ["report", path, "--format", "pdf", "--out", tmp_path / "r.pdf"],
@@ -91,12 +93,14 @@ def test_an_xlsx_with_millions_of_empty_rows_is_refused(tmp_path):
         assert_refused(command, "more than 1,000,000 rows")
 
 
+@pytest.mark.slow
 def test_a_csv_with_a_million_columns_is_refused(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n" + ",".join("x" for _ in range(1_000_000)) + "\n")
     assert_refused(["sentiment", path], "over the limit of 1,000,000")  # its lines are as wide as its columns are many
 
 
+@pytest.mark.model
 def test_deep_json_is_refused_wherever_json_is_read(tmp_path):
     deep = "[" * 100_000 + "]" * 100_000
     lines = tmp_path / "deep.jsonl"
@@ -107,6 +111,7 @@ def test_deep_json_is_refused_wherever_json_is_read(tmp_path):
     assert_refused(["gpu", "--config", tmp_path / "deep.json"], "nests JSON deeper than 64 levels")
 
 
+@pytest.mark.slow
 def test_a_folder_a_device_and_a_binary_config_get_one_sentence(tmp_path):
     assert_refused(["sentiment", tmp_path], "is a folder")
     assert_refused(["sentiment", "/dev/zero"], "is not a regular file")
@@ -120,6 +125,7 @@ def test_a_folder_a_device_and_a_binary_config_get_one_sentence(tmp_path):
     assert_refused(["gpu", "--config", tmp_path / "types.json"], "wrong type or value")
 
 
+@pytest.mark.slow
 def test_mail_that_is_not_mail_or_nests_without_end_is_refused(tmp_path):
     (tmp_path / "picture.eml").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
     depth = 3000
@@ -134,6 +140,7 @@ def test_mail_that_is_not_mail_or_nests_without_end_is_refused(tmp_path):
     assert_refused(["reply", tmp_path / "nested.eml"], "MIME parts")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["report", "sample_data/reviews.csv", "--format", "pdf"], ["sentiment", "sample_data/reviews.csv"]])
 def test_an_output_folder_that_does_not_exist_is_refused_before_any_work(tmp_path, command):
     code, stderr, _ = run_measured(*command, "--out", tmp_path / "missing" / "out.file")

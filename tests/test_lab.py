@@ -63,6 +63,7 @@ def test_labels_in_words_numbers_and_stars():
         normalise_labels(pd.Series(["maybe"]))
 
 
+@pytest.mark.slow
 def test_evaluate_is_saved_and_the_cli_prints_the_figures(tmp_path):
     frame = pd.DataFrame({"review": GOOD + BAD, "stars": [5] * 6 + [1] * 6})
     result = evaluate(Table(frame=frame, source="mini.csv"), "review", "stars", get_classifier())
@@ -78,6 +79,7 @@ def test_evaluate_is_saved_and_the_cli_prints_the_figures(tmp_path):
     assert bad.returncode == 2 and bad.stderr.startswith("error: There is no column 'nope'")
 
 
+@pytest.mark.slow
 def test_a_tiny_lora_fine_tune_changes_weights_saves_and_reloads(tmp_path):
     texts, labels = (GOOD + BAD) * 2, (["positive"] * 6 + ["negative"] * 6) * 2
     steps = []
@@ -137,6 +139,7 @@ def test_triage_evaluation_scores_intents():
         evaluate_triage(Table(frame=frame.assign(intent="gossip"), source="m.csv"), "email", "intent")
 
 
+@pytest.mark.model
 def test_generation_evaluation_against_references_and_perplexity():
     import sacrebleu
 
@@ -165,6 +168,7 @@ def lab_rouge1(candidate, reference):
     return rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True).score(reference, candidate)["rouge1"].fmeasure
 
 
+@pytest.mark.model
 def test_causal_lm_lora_on_approved_replies_and_content(tmp_path):
     from core.brand import Brand
     from core.content.brief import Brief

@@ -135,6 +135,7 @@ def test_the_set_up_compiles_the_catalogs(tmp_path):
     assert Path(folder / "mercury.mo").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_errors_from_core_reach_a_person_in_their_language(tmp_path):
     from tests.conftest import run_cli
 

@@ -45,6 +45,7 @@ def test_embedded_sentiment_reads_each_language(language):
     assert [s.sentiment for s in get_classifier("embedded").classify(list(texts))] == list(labels)
 
 
+@pytest.mark.slow
 def test_chinese_is_cut_into_words_and_polish_and_romanian_into_lemmas():
     words = tokens("降噪效果绝了，地铁上完全听不到噪音，续航也很久", "zh")
     assert {"降噪", "地铁", "噪音", "续航"} <= set(words)
@@ -76,6 +77,7 @@ def test_a_delivery_complaint_lands_in_the_delivery_theme_in_every_language():
         ("Pulse耳机连不上手机蓝牙，怎么配对？", 2),
     ],
 )
+@pytest.mark.slow
 def test_a_question_in_another_language_finds_the_english_fact(question, fact):
     assert relevant_facts(BRAND, question)[0] == BRAND.facts[fact]
 
@@ -102,6 +104,7 @@ def test_a_question_in_another_language_finds_the_english_fact(question, fact):
         ("zh", "王芳 <fang@example.cn>", "退款", "我两周前把耳机寄回去了，退款什么时候能到账？", "refund_return", "以下是我们可以告诉您的信息"),
     ],
 )
+@pytest.mark.model
 def test_an_email_in_romanian_polish_or_chinese_is_triaged_answered_and_replied_to_in_its_language(language, sender, subject, body, intent, phrase):
     mail = ParsedEmail(sender=sender, subject=subject, body=body)
     triage = triage_many([mail])[0]
@@ -124,6 +127,7 @@ def test_languages_mercury_is_not_measured_on_are_named():
     assert "węgierski (15)" in notice.render("pl")  # named in the reader's language
 
 
+@pytest.mark.slow
 def test_cli_summary_counts_reviews_per_language(tmp_path):
     path = tmp_path / "mixed.csv"
     rows = [text for rows in REVIEWS.values() for text, _ in rows]

@@ -77,6 +77,7 @@ def test_500_then_success_is_retried():
     assert len(server.requests) == 2
 
 
+@pytest.mark.slow
 def test_a_hang_past_the_timeout_becomes_a_sentence():
     with ScriptedOpenAIServer([Reply(delay_s=3)]) as server:
         with pytest.raises(LLMError) as error:
@@ -163,6 +164,7 @@ def test_a_body_that_is_not_json_is_one_sentence():
     assert str(error.value) == f"The API at {server.base_url} answered with something that is not a chat completion: check the base URL."
 
 
+@pytest.mark.slow
 def test_a_dead_server_stops_a_batch_after_three_failures_and_keeps_what_arrived():
     conversations = [[{"role": "user", "content": f"question {i}"}] for i in range(40)]
     with ScriptedOpenAIServer([Reply(text="fine")] * 5 + [Reply(delay_s=3)]) as server:

@@ -30,6 +30,7 @@ def summary_of(result) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_cli_picks_the_columns_of_a_vendor_export_and_checks_itself_against_the_stars(export_file):
     result = run_cli("sentiment", export_file, "--json")
     assert result.returncode == 0, result.stderr
@@ -42,6 +43,7 @@ def test_cli_picks_the_columns_of_a_vendor_export_and_checks_itself_against_the_
     assert summary["warnings"] == []
 
 
+@pytest.mark.slow
 def test_the_wrong_column_scored_is_said_loudly(export_file):
     result = run_cli("sentiment", export_file, "--map", "text=categories", "--json")
     assert result.returncode == 0, result.stderr
@@ -53,6 +55,7 @@ def test_the_wrong_column_scored_is_said_loudly(export_file):
     assert "warning: Sentiment agrees with the stars on only" not in result.stdout
 
 
+@pytest.mark.slow
 def test_an_ambiguous_text_column_stops_with_its_candidates(tmp_path):
     texts = amazon_export(60)["reviews.text"]
     path = tmp_path / "two.csv"
@@ -97,6 +100,7 @@ def export_dataset(export_file):
     return dataset_id
 
 
+@pytest.mark.slow
 def test_fitting_to_the_ratings_never_lowers_macro_f1_and_can_be_undone(export_dataset):
     before = reviews_frame(export_dataset)
     result = calibrate(before)
@@ -126,6 +130,7 @@ def test_a_skewed_file_cannot_fool_the_fit():
     assert result["after"]["macro_f1"] >= result["before"]["macro_f1"]
 
 
+@pytest.mark.slow
 def test_the_first_view_of_four_years_shows_most_reviews_by_month(export_dataset):
     start, end = default_period(export_dataset)
     board = dashboard(export_dataset, start=start, end=end)
@@ -142,6 +147,7 @@ def test_granularity_gives_tens_of_points():
     assert granularity_for(pd.Timestamp("2010-01-01"), pd.Timestamp("2018-12-31")) == "quarter"
 
 
+@pytest.mark.slow
 def test_alert_rules_are_named_for_what_they_watch_saved_once_and_need_enough_reviews(export_dataset):
     first = add_rule(export_dataset, kind="negative_share_above", threshold=10, period="W")
     again = add_rule(export_dataset, kind="negative_share_above", threshold=10, period="W")
@@ -156,6 +162,7 @@ def test_alert_rules_are_named_for_what_they_watch_saved_once_and_need_enough_re
     assert (fired["volume"] >= 20).all()
 
 
+@pytest.mark.slow
 def test_cli_fits_a_stored_dataset_to_its_stars_and_undoes_it(export_file):
     scored = run_cli("sentiment", export_file, "--json")
     dataset_id = summary_of(scored)["dataset_id"]

@@ -123,6 +123,7 @@ def test_a_column_of_stars_fractions_or_star_words_is_the_rating(scale):
     assert propose_roles(frame).roles["rating"].column == "Stars given"
 
 
+@pytest.mark.slow
 def test_a_douban_export_is_read_with_its_word_ratings_and_checked_against_them(tmp_path):
     path = tmp_path / "douban.csv"
     rows = [
@@ -150,6 +151,7 @@ def test_a_file_with_no_header_keeps_every_row_and_finds_the_review_text(tmp_pat
     assert "reads as data, not as column names" in str(table.header_note())
 
 
+@pytest.mark.slow
 def test_a_google_play_export_in_indonesian_is_counted_and_named_as_indonesian(tmp_path):
     path = tmp_path / "reviews.csv"
     play_export(INDONESIAN).to_csv(path, index=False)

@@ -4,6 +4,7 @@ import json
 import time
 
 import pandas as pd
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
@@ -42,6 +43,7 @@ def test_a_quote_that_closes_lines_later_does_not_swallow_rows_between():
     assert table.skip_lines["unclosed quote (the line was skipped; the lines after it were read)"] == [2, 6]
 
 
+@pytest.mark.slow
 def test_the_ragged_csv_through_sentiment_and_report(tmp_path):
     path = tmp_path / "ragged.csv"
     path.write_bytes(RAGGED)
@@ -55,6 +57,7 @@ def test_the_ragged_csv_through_sentiment_and_report(tmp_path):
     assert json.loads(report.stdout)["reviews"] == 3
 
 
+@pytest.mark.model
 def test_the_ragged_csv_on_the_sentiment_page():
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
     at.switch_page("app_pages/sentiment.py").run()
@@ -70,6 +73,7 @@ def _json_sentiment(body: dict) -> str:
     return '{"sentiment": "positive", "score": 0.8}'
 
 
+@pytest.mark.model
 def test_scores_that_arrive_before_a_batch_stops_are_saved_and_not_asked_for_again():
     reviews = pd.DataFrame({"review": [f"Review number {i}: the strap is fine, the clasp less so" for i in range(12)]})
     from core.ingest import Table
@@ -91,6 +95,7 @@ def test_scores_that_arrive_before_a_batch_stops_are_saved_and_not_asked_for_aga
     assert get_dataset(stored[0]).rows == 12
 
 
+@pytest.mark.slow
 def test_a_hung_server_stops_a_reply_batch_as_soon_as_a_sentiment_batch(tmp_path):
     mails = pd.read_csv(ROOT / "sample_data" / "emails.csv").head(5)
     batch = tmp_path / "five.csv"
@@ -111,6 +116,7 @@ def test_a_hung_server_stops_a_reply_batch_as_soon_as_a_sentiment_batch(tmp_path
     assert count(select(func.count()).select_from(EmailMessage)) == 5
 
 
+@pytest.mark.slow
 def test_a_malformed_answer_on_one_reply_is_one_sentence_and_the_draft_says_why(tmp_path):
     mail = tmp_path / "mail.txt"
     mail.write_text("Subject: Pairing\n\nMy Pulse earbuds will not pair with my phone, what do I do?\n")
@@ -124,6 +130,7 @@ def test_a_malformed_answer_on_one_reply_is_one_sentence_and_the_draft_says_why(
     assert row.draft and render(row.draft_source).startswith("the model failed (The API at ")
 
 
+@pytest.mark.slow
 def test_refusals_leave_one_line_on_stderr(tmp_path):
     latin = tmp_path / "latin1.csv"
     latin.write_bytes("id;t\n1;caf\xe9 bun\n2;tr\xe8s bien\n".encode("latin-1"))

@@ -55,6 +55,7 @@ def report(dataset_id):
         return build_report(dataset_id, start=date(2026, 2, 1), end=date(2026, 2, 28), spec=summary_backend(server))
 
 
+@pytest.mark.model
 def test_summary_with_a_wrong_number_is_replaced_without_asking_again(dataset_id):
     with ScriptedOpenAIServer([Reply(text="We had 9,999 reviews and 12% were negative.")]) as server:
         report = build_report(dataset_id, spec=summary_backend(server))
@@ -84,6 +85,7 @@ def test_a_summary_citing_the_figures_is_kept(dataset_id):
     assert "could not write the summary" in probe.notes[0]  # an unreachable backend falls back, no crash
 
 
+@pytest.mark.slow
 @requires_command("pdftotext", "pdftoppm")
 def test_pdf_reads_back_and_its_pages_are_not_blank(report, tmp_path):
     from PIL import Image, ImageStat
@@ -106,6 +108,7 @@ def test_pdf_reads_back_and_its_pages_are_not_blank(report, tmp_path):
         assert stats.stddev[0] > 10, f"{page.name} looks blank"
 
 
+@pytest.mark.slow
 def test_docx_has_real_headings_tables_and_images(report):
     document = Document(io.BytesIO(render(report, "docx")))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
@@ -114,6 +117,7 @@ def test_docx_has_real_headings_tables_and_images(report):
     assert len(document.inline_shapes) >= 3
 
 
+@pytest.mark.slow
 def test_xlsx_keeps_numbers_and_never_makes_formulas(report):
     workbook = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
     assert {"Summary", "KPIs", "By product", "Notable reviews"} <= set(workbook.sheetnames)
@@ -148,6 +152,7 @@ def test_html_is_one_self_contained_file(report):
     assert "<h2>Executive summary</h2>" in page
 
 
+@pytest.mark.slow
 def test_cli_report_from_a_file_and_bad_period(tmp_path):
     source = tmp_path / "reviews.csv"
     source.write_text("date,text\n" + "".join(f"2026-03-{d:02d},{'Great blender, love it' if d % 2 else 'Blender leaked and broke'}\n" for d in range(1, 29)))
@@ -160,6 +165,7 @@ def test_cli_report_from_a_file_and_bad_period(tmp_path):
     assert bad.returncode == 2 and "--period must be START:END" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.model
 def test_email_activity_joins_the_report_once_there_is_mail(dataset_id):
     from core.mail.queue import add_emails, approve, draft_email
     from core.mail.reading import ParsedEmail
@@ -185,6 +191,7 @@ def email_brand():
     return Brand(name="Kettles Ltd", facts=["Refunds arrive within 5 working days of the return reaching us."])
 
 
+@pytest.mark.model
 @requires_command("pdftoppm")
 def test_a_year_of_a_vendor_export_makes_a_short_report_an_executive_reads(tmp_path):
     from tests.exports import amazon_export
@@ -206,6 +213,7 @@ def test_a_year_of_a_vendor_export_makes_a_short_report_an_executive_reads(tmp_p
     assert document.paragraphs[0].text == "Customer sentiment: Devices" and len(document.inline_shapes) >= 3
 
 
+@pytest.mark.model
 def test_a_rated_file_reports_its_agreement_with_the_stars():
     from tests.exports import amazon_export
 

@@ -28,6 +28,7 @@ def chinese_reviews(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 @requires_command("pdftotext", "pdffonts")
 def test_a_chinese_report_prints_chinese_headings_and_excerpts_with_a_cjk_font_embedded(chinese_reviews, tmp_path):
     out = tmp_path / "r.pdf"
@@ -48,6 +49,7 @@ def test_a_chinese_report_prints_chinese_headings_and_excerpts_with_a_cjk_font_e
     assert all("the" not in note.split() for note in printed["notes"])
 
 
+@pytest.mark.model
 def test_the_same_chinese_report_in_docx_html_and_excel(chinese_reviews):
     from docx import Document
 
@@ -70,6 +72,7 @@ def test_the_same_chinese_report_in_docx_html_and_excel(chinese_reviews):
     "language, heading, month",
     [("pl", "Podsumowanie dla zarządu", "kwi"), ("ro", "Rezumat executiv", "apr."), ("en", "Executive summary", "Apr")],
 )
+@pytest.mark.model
 def test_polish_and_romanian_reports_use_their_words_numbers_and_dates(language, heading, month):
     rows = [
         {"date": f"2026-{1 + i % 6:02d}-{1 + i % 27:02d}", "review": text, "stars": stars}

@@ -1,5 +1,6 @@
 """The Reports page under AppTest: build, download, save a definition, re-run it."""
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.ingest import Table
@@ -8,6 +9,7 @@ from core.sentiment.datasets import analyse_table
 from tests.conftest import ROOT
 
 
+@pytest.mark.model
 def test_build_save_and_rerun_a_report():
     frame = pd.DataFrame(
         {

@@ -158,6 +158,7 @@ def run_sentiment(*args):
     return run_cli("sentiment", *args)
 
 
+@pytest.mark.slow
 def test_cli_writes_every_column_plus_sentiment_and_score(tmp_path):
     source = tmp_path / "reviews.csv"
     source.write_text("id;comment;stars\n1;Brilliant, works perfectly;5\n2;Stopped working after two days;1\n3;;3\n", encoding="cp1252")
@@ -184,6 +185,7 @@ def test_cli_writes_every_column_plus_sentiment_and_score(tmp_path):
         (b"a,b\n1,2\n3,4\n", "has no column of review text"),
     ],
 )
+@pytest.mark.slow
 def test_cli_refuses_unusable_files_with_exit_2(tmp_path, content, message):
     path = tmp_path / "input.csv"
     path.write_bytes(content)
@@ -194,6 +196,7 @@ def test_cli_refuses_unusable_files_with_exit_2(tmp_path, content, message):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.model
 def test_an_llm_backend_classifies_with_json_and_records_its_model():
     from core.llm import BackendSpec
     from tests.openai_server import Reply, ScriptedOpenAIServer

@@ -1,5 +1,6 @@
 """The Sentiment page under AppTest, with a dataset seeded in the database."""
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.ingest import Table, read_table
@@ -14,6 +15,7 @@ def open_page() -> AppTest:
     return at
 
 
+@pytest.mark.model
 def test_empty_state_offers_the_sample_and_analyses_it():
     at = open_page()
     assert "No reviews yet" in at.info[0].value
@@ -26,6 +28,7 @@ def test_empty_state_offers_the_sample_and_analyses_it():
     assert at.metric[0].label == "Reviews"
 
 
+@pytest.mark.model
 def test_seeded_dataset_shows_kpis_alerts_and_ratings():
     dataset_id, _ = analyse_table(read_table(ROOT / "sample_data" / "reviews.csv"), name="Phone accessories")
     at = open_page()
