@@ -152,7 +152,7 @@ def finetune(
     lora_r: int = 8,
     learning_rate: float = 1e-3,
     batch_size: int = 16,
-    patience: int = 1,
+    patience: int = 2,  # evaluations without improvement before training stops (EarlyStoppingCallback)
     max_steps: int | None = None,
     seed: int = 0,
     on_step: Callable[[dict], None] | None = None,
@@ -292,7 +292,7 @@ def finetune_causal(
     lora_r: int = 8,
     learning_rate: float = 2e-4,
     batch_size: int = 4,
-    patience: int = 1,
+    patience: int = 2,  # evaluations without improvement before training stops (EarlyStoppingCallback)
     max_steps: int | None = None,
     seed: int = 0,
     on_step: Callable[[dict], None] | None = None,
