@@ -6,9 +6,8 @@ from core.content.library import library_frame
 from tests.conftest import ROOT
 
 
-@pytest.mark.model
-def test_generate_edit_save_and_find_in_the_library():
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
+def generate_edit_and_save(at: AppTest) -> None:
+    """Two X posts about the earbuds, the first edited and saved: what a marketer does on the page."""
     at.switch_page("app_pages/content.py").run()
     assert not at.exception
     at.selectbox(key="content_kind").set_value("social").run()
@@ -25,6 +24,13 @@ def test_generate_edit_save_and_find_in_the_library():
     assert not at.exception
     saved = library_frame()
     assert list(saved["text"]) == ["Thirty hours of battery, one tiny case. Meet Pulse."] and bool(saved["edited"].iloc[0])
+
+
+@pytest.mark.model
+def test_generate_edit_save_and_find_in_the_library():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
+    generate_edit_and_save(at)
+    saved = library_frame()
     assert at.text_input(key="content_query").set_value("tiny case").run().dataframe[0].value["id"].tolist() == [saved["id"].iloc[0]]
 
 

@@ -113,18 +113,7 @@ def _finish(completion: Completion, spec: BackendSpec, page: str, notes: list[st
     kind = backend_type(spec.kind)
     if kind.price is not None:
         completion.cost_usd = kind.price(completion, spec)
-    _tell(
-        Call(
-            page=page,
-            backend=spec.kind,
-            model=completion.model,
-            tokens_in=completion.tokens_in,
-            tokens_out=completion.tokens_out,
-            latency_s=completion.latency_s,
-            cost_usd=completion.cost_usd,
-            hosted=kind.hosted,
-        )
-    )
+    _tell(Call(page, spec.kind, completion.model, completion.tokens_in, completion.tokens_out, completion.latency_s, completion.cost_usd, kind.hosted))
     return completion
 
 
@@ -135,19 +124,8 @@ def _failures_recorded(spec: BackendSpec, page: str) -> Iterator[None]:
     try:
         yield
     except LLMError as error:
-        _tell(
-            Call(
-                page=page,
-                backend=spec.kind,
-                model=spec.model,
-                tokens_in=0,
-                tokens_out=0,
-                latency_s=time.perf_counter() - started,
-                hosted=backend_type(spec.kind).hosted,
-                ok=False,
-                error=redact(str(error), spec.api_key),
-            )
-        )
+        elapsed, hosted = time.perf_counter() - started, backend_type(spec.kind).hosted
+        _tell(Call(page, spec.kind, spec.model, latency_s=elapsed, hosted=hosted, ok=False, error=redact(str(error), spec.api_key)))
         raise
 
 

@@ -95,9 +95,9 @@ class Call:
     page: str
     backend: str
     model: str
-    tokens_in: int
-    tokens_out: int
-    latency_s: float
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
     cost_usd: float = 0.0
     hosted: bool = False  # API money rather than our own compute time
     ok: bool = True
