@@ -1,5 +1,6 @@
 """Model lab: metrics on worked examples, labels in every common shape, a real tiny LoRA fine-tune."""
 import json
+import math
 
 import pandas as pd
 import pytest
@@ -141,8 +142,6 @@ def test_triage_evaluation_scores_intents():
 
 @pytest.mark.model
 def test_generation_evaluation_against_references_and_perplexity():
-    import sacrebleu
-
     from core.llm import BackendSpec, LLMError
     from tests.openai_server import Reply, ScriptedOpenAIServer
 
@@ -154,8 +153,10 @@ def test_generation_evaluation_against_references_and_perplexity():
         result = evaluate_generation(Table(frame=frame, source="gen.csv"), "prompt", "reference", spec=spec)
         with pytest.raises(LLMError, match="Perplexity needs a model Mercury runs itself"):
             perplexity("Some text.", spec=spec)
+    # Corpus BLEU by hand: of 10, 8, 6 and 4 n-grams, 6, 4, 3 and 2 are in the references (the first
+    # answer is its reference; the second shares only "the"), 10 words against 11: exp(1 - 11/10).
+    assert result["bleu"] == round(100 * math.exp(1 - 11 / 10) * (6 / 10 * 4 / 8 * 3 / 6 * 2 / 4) ** 0.25, 2)
     outputs = ["the earbuds last thirty hours"] * 2
-    assert result["bleu"] == round(sacrebleu.corpus_bleu(outputs, [list(frame["reference"])]).score, 2)
     assert result["rouge1"] == round((1.0 + lab_rouge1(outputs[1], frame["reference"][1])) / 2, 4)
     fluent = perplexity("Thank you for your order. It will arrive on Monday.")
     scrambled = perplexity("order Monday you arrive. Thank will on your It for")
