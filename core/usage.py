@@ -11,6 +11,7 @@ from sqlmodel import select
 from core.config import redact
 from core.db import LLMCall, session_scope
 from core.llm import Call, on_call
+from core.llm.base import is_hosted
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ def record_call(
         tokens_out=tokens_out,
         latency_s=latency_s,
         cost_usd=cost_usd,
-        # hosted calls cost dollars; ours cost compute seconds (an unsaid backend counts as hosted when it is OpenAI's)
-        compute_s=0.0 if (backend == "openai" if hosted is None else hosted) else latency_s,
+        # hosted calls cost dollars; ours cost compute seconds (unsaid: as the backend registered under that name says)
+        compute_s=0.0 if (is_hosted(backend) if hosted is None else hosted) else latency_s,
         ok=ok,
         error=redact(error)[:500],
     )

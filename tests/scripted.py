@@ -22,7 +22,6 @@ def echo_last(messages: list[Message]) -> str:
 class ScriptedBackend:
     kind = NAME
     context_window = 8192
-    structured_output = False
 
     def __init__(self, spec: BackendSpec):
         self.model = spec.model or "script"

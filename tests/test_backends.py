@@ -28,7 +28,6 @@ def test_every_backend_takes_what_core_llm_passes(cls):
         have = inspect.signature(getattr(cls, name)).parameters
         missing = [p for p in wanted.parameters if p != "self" and p not in have]
         assert not missing, f"{cls.__name__}.{name} lacks {missing}"
-    assert isinstance(getattr(cls, "structured_output", None), bool), f"{cls.__name__} does not say whether it takes a JSON schema"
 
 
 def test_a_loaded_backend_is_a_backend(scripted_backend):

@@ -3,7 +3,7 @@
 `complete`, `stream` and `complete_many` take chat messages and a BackendSpec; they fit the
 input into the model's context window (with a visible note), tell the listeners the app installed
 (`on_call`: core.usage stores a row) about every call, and raise LLMError with one plain sentence
-on failure. Backends are the ones registered in core.llm.registry, loaded once per process.
+on failure. Backends are the ones registered in core.llm.base, loaded once per process.
 """
 from __future__ import annotations
 
@@ -19,7 +19,20 @@ from core.config import redact
 from core.errors import LLMError, PartialBatchError
 from core.i18n import Msg
 from core.llm import embedded, openai_backend, transformers_backend  # noqa: F401 - each registers its backend
-from core.llm.base import Backend, BackendSpec, BackendType, Call, Completion, Message, Progress, backend_names, backend_type, backend_types, resolve_spec
+from core.llm.base import (
+    Backend,
+    BackendSpec,
+    BackendType,
+    Call,
+    Completion,
+    Message,
+    Progress,
+    backend_names,
+    backend_type,
+    backend_types,
+    is_hosted,
+    resolve_spec,
+)
 from core.llm.guarded import guard, guard_many
 from core.shared import shared
 
@@ -124,8 +137,8 @@ def _failures_recorded(spec: BackendSpec, page: str) -> Iterator[None]:
     try:
         yield
     except LLMError as error:
-        elapsed, hosted = time.perf_counter() - started, backend_type(spec.kind).hosted
-        _tell(Call(page, spec.kind, spec.model, latency_s=elapsed, hosted=hosted, ok=False, error=redact(str(error), spec.api_key)))
+        elapsed = time.perf_counter() - started
+        _tell(Call(page, spec.kind, spec.model, latency_s=elapsed, hosted=is_hosted(spec.kind), ok=False, error=redact(str(error), spec.api_key)))
         raise
 
 

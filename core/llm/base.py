@@ -132,12 +132,13 @@ class Completion:
 
 @runtime_checkable
 class Backend(Protocol):
-    """What `core.llm` asks of a loaded backend (tests/test_architecture.py checks each one has it)."""
+    """What `core.llm` asks of a loaded backend (tests/test_backends.py checks each one has it). A
+    backend that can constrain its answer to the JSON `schema` does; the others ignore it, and
+    core.llm.complete_json puts the schema in the prompt and checks the answer either way."""
 
     kind: str
     model: str
     context_window: int
-    structured_output: bool  # whether `complete` can constrain its answer to a JSON schema
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -206,6 +207,11 @@ def backend_type(name: str) -> BackendType:
         return _TYPES[name]
     except KeyError:
         raise LLMError(Msg("Unknown backend '{kind}': choose one of {choices}.", kind=name, choices=", ".join(_TYPES))) from None
+
+
+def is_hosted(kind: str) -> bool:
+    """Whether a call to this backend costs API money (False for one no longer registered)."""
+    return kind in _TYPES and _TYPES[kind].hosted
 
 
 def label_of(kind: str) -> str:

@@ -135,8 +135,6 @@ class OpenAIBackend:
         except ValueError as error:  # a body that is not the JSON the protocol promises
             raise LLMError(not_a_completion(self.spec)) from error
 
-    structured_output = True  # complete() takes a JSON schema: the server constrains its answer to it
-
     def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, schema: dict | None = None) -> Completion:
         """One chat completion. With a `schema`, the answer is asked for through the API's JSON-schema
         response format (OpenAI, and vLLM's guided decoding behind the same field); a server that

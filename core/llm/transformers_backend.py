@@ -79,8 +79,6 @@ class TransformersBackend:
     def _encode(self, prompts: list[str]):
         return self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
 
-    structured_output = False  # a JSON schema reaches the model only in the prompt (core.llm.complete_json)
-
     def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float, schema: dict | None = None) -> Completion:
         return self._generate_batch([messages], max_tokens=max_tokens, temperature=temperature)[0]
 

@@ -115,7 +115,9 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
             [{
                 "name": name or table.source, "source": table.source, "rows": int(keep.sum()), "skipped": table.skipped,
                 "skip_reasons": dict(table.skip_reasons), "mapping": dict(roles),
-                "columns": list(map(str, frame.columns)), "calibration": None, "fingerprint": fingerprint, "created_at": utcnow(),
+                "columns": list(map(str, frame.columns)),
+                "calibration": None,  # said, not left out: a core insert applies no model default, and the column is NOT NULL (JSON null)
+                "fingerprint": fingerprint, "created_at": utcnow(),
             }],
             returning=Dataset.id,
         ).scalar()
