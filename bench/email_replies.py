@@ -1,12 +1,8 @@
-"""Email figures: triage accuracy per intent, triage speed for 500 emails, drafting speed, and the
-precision and recall of the facts drafts are built from.
+"""Email figures: drafting speed and the precision and recall of the facts drafts are built from
+(triage has its own: bench/triage.py).
 
-Run: .venv/bin/python bench/email_replies.py [--backend openai --model gpt-4o-mini]
-Triage is scored on bench/data/emails.tsv: 80 hand-written emails, 10 per intent, some in German,
-French and Spanish, written apart from the classifier's training examples
-(core/assets/email_intents.tsv) and never used to tune it; and on bench/data/emails_informal.tsv:
-120 one-line messages in the register of real support chat (short, informal, misspelt, in English,
-Romanian, Polish, Chinese and German; 15 per intent), held out the same way. Drafting is timed on the embedded
+Run: .venv/bin/python bench/email_replies.py
+Drafting is timed on the embedded
 model, streamed as the page streams it. Fact retrieval is scored on bench/data/fact_pairs.tsv: 34
 emails to the sample brand (English, informal English, Romanian, Polish, Chinese, German, French,
 Spanish) with the facts that answer them, written for this benchmark; FACT_STRONG was chosen on
@@ -27,8 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from core.llm import backend_names  # noqa: E402
-
 DRAFT_MAILS = [
     ("Dana <dana@example.com>", "Pairing", "Hi, my new Pulse earbuds won't pair with my phone. What should I do?"),
     ("Tom <tom@example.com>", "Refund", "I returned my headset last week. When will I get my money back?"),
@@ -36,44 +30,6 @@ DRAFT_MAILS = [
     ("Aisha <aisha@example.com>", "Delivery", "How long does standard delivery take, and is it free?"),
     ("Jo <jo@example.com>", "Demo", "Can I book a demo of the Aria headset in your store on Saturday?"),
 ]
-
-
-def scored(mails, truth, spec) -> dict:
-    from sklearn.metrics import accuracy_score, classification_report, f1_score
-
-    from core.mail.triage import triage_many
-    from core.models.intents import INTENTS
-
-    started = time.perf_counter()
-    predicted = [t.intent for t in triage_many(mails, spec)]
-    seconds = time.perf_counter() - started
-    report = classification_report(truth, predicted, labels=list(INTENTS), output_dict=True, zero_division=0)
-    return {
-        "emails": len(mails),
-        "accuracy": round(accuracy_score(truth, predicted), 3),
-        "macro_f1": round(f1_score(truth, predicted, labels=list(INTENTS), average="macro"), 3),
-        "per_intent_f1": {intent: round(report[intent]["f1-score"], 3) for intent in INTENTS},
-        "triage_s": round(seconds, 2),
-        "errors": [f"{t} -> {p}: {m.subject or m.body}" for m, t, p in zip(mails, truth, predicted) if t != p],
-    }
-
-
-def triage_figures(spec) -> dict:
-    from core.mail.reading import ParsedEmail
-    from core.mail.triage import triage_many
-
-    rows = list(csv.DictReader((ROOT / "bench" / "data" / "emails.tsv").open(encoding="utf-8"), delimiter="\t"))
-    mails = [ParsedEmail(subject=r["subject"], body=r["body"]) for r in rows]
-    triage_many(mails[:2], spec)  # load the encoder and classifier outside the timing
-    figures = scored(mails, [r["intent"] for r in rows], spec)
-    many = (mails * 7)[:500]
-    started = time.perf_counter()
-    triage_many(many, spec)
-    figures["triage_500_s"] = round(time.perf_counter() - started, 1)
-    with open(ROOT / "bench" / "data" / "emails_informal.tsv", encoding="utf-8") as handle:
-        informal = [line.rstrip("\n").split("\t", 1) for line in handle if line.strip() and not line.startswith("#")]
-    figures["informal"] = scored([ParsedEmail(body=text) for _, text in informal], [intent for intent, _ in informal], spec)
-    return figures
 
 
 def drafting_figures() -> dict:
@@ -135,17 +91,12 @@ def fact_figures() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--backend", choices=backend_names(), default="embedded", help="the backend that triages")
-    parser.add_argument("--model", help="model for the local or openai backend")
     parser.add_argument("--skip-drafting", action="store_true")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     import torch
 
-    from core.llm import resolve_spec
-
-    spec = resolve_spec(args.backend, model=args.model)
-    figures = {"torch_threads": torch.get_num_threads(), "triage_backend": spec.label, "triage": triage_figures(spec), "fact_retrieval": fact_figures()}
+    figures = {"torch_threads": torch.get_num_threads(), "fact_retrieval": fact_figures()}
     if not args.skip_drafting:
         figures["drafting_embedded"] = drafting_figures()
     print(json.dumps(figures, indent=2, ensure_ascii=False))

@@ -143,7 +143,8 @@ def relevant_facts(brand: Brand, text: str, *, top: int = 3) -> list[str]:
     if not brand.facts or not text.strip():
         return []
     best = (encoder().encode(brand.facts, passage=True) @ encoder().encode(_sentences(text)).T).max(axis=1)
-    intents = [intent for intent, _ in intent_classifier().predict([text[:600], *brand.facts])]
+    guesses = intent_classifier().predict([text[:600], *brand.facts])
+    intents = [guesses[0].intent] + [g.runner_up if g.intent == "spam_other" else g.intent for g in guesses[1:]]  # a brand fact is never spam
     same_intent = np.array([intent == intents[0] for intent in intents[1:]])
     keep = (best >= FACT_STRONG) | ((best >= FACT_RELATED) & same_intent)
     if intents[0] == "complaint":  # a complaint gets an apology and the next step, never a price or an offer

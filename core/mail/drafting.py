@@ -170,7 +170,7 @@ def draft_messages(mail: ParsedEmail, brand: Brand, facts: list[str], language: 
 def template_draft(mail: ParsedEmail, brand: Brand, facts: list[str], language: str) -> str:
     """The reply code writes when the model's draft fails its check: greeting, thanks (an apology
     for a complaint), the facts that answer the mail, and the next step."""
-    complaint = intent_classifier().predict([mail_text(mail)[:600]])[0][0] == "complaint"
+    complaint = intent_classifier().predict([mail_text(mail)[:600]])[0].intent == "complaint"
     parts = [_greeting(mail, language), _phrase("sorry" if complaint else "thanks_plain", language)]  # the subject is never quoted back
     if facts:
         parts.append(_phrase("facts", language) + "\n" + "\n".join(f"- {f}" for f in facts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import pandas as pd
@@ -35,17 +35,20 @@ def mail_identity(mail: ParsedEmail, source: str) -> str:
     return "sha:" + hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()[:40]
 
 
-def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[int]:
+def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None, subjects: Sequence[str] | None = None) -> list[int]:
     """Store and triage mail (triage is fast: embeddings and rules unless a model is chosen).
+    `subjects`, when given, are stored instead of the mails' own: Mercury's words, which triage does not read.
 
     A mail already in the queue (a rerun after a crash, the same file twice, two people at once)
     keeps its row, triage and draft: its id comes back and nothing is triaged or paid for again.
     """
-    identities = [mail_identity(m, source) for m in mails]
+    shown = list(subjects) if subjects is not None else [m.subject for m in mails]
+    identities = [mail_identity(replace(m, subject=subject), source) for m, subject in zip(mails, shown)]
     queued = select(EmailMessage.identity, EmailMessage.id).where(EmailMessage.identity.in_(list(set(identities))))
     with session_scope() as session:
         known = dict(session.exec(queued).all())
     fresh = {identity: mail for identity, mail in zip(identities, mails) if identity not in known}
+    stored_subject = dict(zip(identities, shown))
     stopped = None
     try:
         triages = triage_many(list(fresh.values()), spec) if fresh else []
@@ -55,7 +58,7 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
         insert_ignoring_duplicates(session, EmailMessage, [
             {
                 "created_at": utcnow(), "identity": identity, "source": source, "message_id": mail.message_id, "sender": mail.sender,
-                "subject": mail.subject, "body": mail.body, "received": mail.received, "language": t.language, "intent": t.intent,
+                "subject": stored_subject[identity], "body": mail.body, "received": mail.received, "language": t.language, "intent": t.intent,
                 "urgency": t.urgency, "sentiment": t.sentiment, "needs_reply": t.needs_reply, "needs_review": t.needs_review,
                 "review_reasons": plain(Joined(t.review_reasons)), "reason": stored(t.reason), "triage_source": stored(t.source),
                 "status": "new" if t.needs_reply else "no_reply",
@@ -79,7 +82,7 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None) -> list[
 def add_review(text: str, *, product: str = "", source: str = "review") -> int:
     """Queue a review for a reply, as the Sentiment page's "draft a reply" hands it over."""
     subject = f"Your review of {product}" if product else "Your review"
-    return add_emails([ParsedEmail(subject=subject, body=text[:MAX_BODY_CHARS])], source)[0]
+    return add_emails([ParsedEmail(body=text[:MAX_BODY_CHARS])], source, subjects=[subject])[0]
 
 
 def reasons_of(row: EmailMessage) -> list[Msg | str]:

@@ -16,6 +16,7 @@ from core.models.intents import INTENTS, intent_classifier
 from core.text import detect_language
 
 URGENCIES = ("high", "normal", "low")
+TRIAGE_CHARS = 600  # what the intent and sentiment heads read of a mail (the intent head was trained on as much)
 _URGENT = re.compile(
     r"\b(?:urgent\w*|asap|immediately|right away|today|tonight|emergency|lawyer|legal action|solicitor|court|chargeback|trading standards"
     r"|third time|still (?:not|no|haven'?t|waiting)|locked out|before the weekend|by (?:tomorrow|friday|saturday)|dringend|sofort|urgente|inmediato)\b",
@@ -37,6 +38,7 @@ class Triage:
     review_reasons: list[Msg]
     reason: Msg | str  # a model's own reason is its text
     source: Msg
+    close_to: str = ""  # the runner-up intent when the classifier's call was close
 
 
 def mail_text(mail: ParsedEmail) -> str:
@@ -89,8 +91,9 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
     if not mails:
         return []
     texts = [mail_text(m)[:2000] for m in mails]
-    intents = intent_classifier().predict([t[:600] for t in texts])
-    sentiments = get_classifier("embedded").classify([t[:1000] for t in texts])
+    read = [t[:TRIAGE_CHARS] for t in texts]  # one slice for both heads: each mail is embedded once
+    guesses = intent_classifier().predict(read)
+    sentiments = get_classifier("embedded").classify(read)
     answers: list[dict | None] = [None] * len(mails)
     failed, stopped = "", None
     if spec is not None and spec.classifies:
@@ -102,17 +105,26 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
         except LLMError as error:
             failed = error
     results = []
-    for mail, text, (intent, reason), scored, answer in zip(mails, texts, intents, sentiments, answers):
-        flags = safety_flags(mail)
+    for mail, text, guess, scored, answer in zip(mails, texts, guesses, sentiments, answers):
+        intent, reason, flags = guess.intent, guess.reason, safety_flags(mail)
         urgency = _urgency(intent, text, scored.sentiment)
         needs_reply = intent != "spam_other" and not _NO_REPLY.search(text)
-        source = Msg("embeddings + rules")
+        source, close_to = Msg("embeddings + rules"), ""
         if answer is not None:
             intent, urgency, needs_reply = answer["intent"], answer["urgency"], answer["needs_reply"]
             reason, source = answer["reason"][:300], Msg("model: {backend}", backend=spec.label)
+        elif guess.close_call:
+            close_to = guess.runner_up
+            flags.append(
+                Msg(
+                    "a close call between {first} and {second}: choose the intent",
+                    first=Msg(intent.replace("_", " ")),
+                    second=Msg(guess.runner_up.replace("_", " ")),
+                )
+            )
         elif spec is not None and spec.classifies:
             source = Msg("embeddings + rules (the model failed: {problem})", problem=Clause(failed or Msg("its answer was not valid JSON after one repair")))
-        results.append(Triage(intent, urgency, scored.sentiment, mail_language(text), needs_reply, bool(flags), flags, reason, source))
+        results.append(Triage(intent, urgency, scored.sentiment, mail_language(text), needs_reply, bool(flags), flags, reason, source, close_to))
     if stopped is not None:
         raise PartialBatchError(stopped.msg, dict(enumerate(results)), len(results), stopped=True)
     return results

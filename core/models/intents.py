@@ -1,12 +1,14 @@
 """The email intent classifier: a logistic-regression head over the encoder's embeddings, shipped
-trained (core/assets/intent_head.json, made by scripts/train_intent_head.py from the labelled
-examples in core/assets/email_intents.tsv), plus word rules that nudge it toward an intent a mail
-names outright.
+trained (core/assets/intent_head.json, made by scripts/train_intent_head.py from the training splits
+of our own examples, real-register requests and real spam; bench/triage.py scores the held-out
+splits), plus word rules that nudge it toward an intent a mail names outright. A close call between
+two intents is said, so the mail goes to a person rather than to a confident wrong queue.
 """
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -17,8 +19,9 @@ from core.models.encoders import encoder
 from core.shared import shared
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-EXAMPLES_PATH = ASSETS / "email_intents.tsv"
 HEAD_PATH = ASSETS / "intent_head.json"
+# Below this lead of the first intent over the second (scores after the word rules), triage asks a person.
+CLOSE_CALL = 0.15
 INTENTS = ("pricing", "order_status", "refund_return", "complaint", "technical_support", "appointment", "partnership", "spam_other")
 KEYWORD_WEIGHT = 0.25  # probability added per matching word family, at most two
 
@@ -69,11 +72,16 @@ _INTENT_WORDS = {
 _INTENT_RE = {intent: re.compile(rf"\b(?:{words})", re.IGNORECASE) for intent, words in _INTENT_WORDS.items()}
 
 
-def read_examples(path: Path = EXAMPLES_PATH) -> tuple[list[str], list[str]]:
-    """(texts, intents) of a file of intent<TAB>text lines."""
-    rows = [line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    labels, texts = zip(*rows)
-    return list(texts), list(labels)
+@dataclass
+class IntentGuess:
+    intent: str
+    reason: Msg
+    runner_up: str  # the second most likely intent
+    lead: float  # how far the first is ahead of the second, 0 to 1
+
+    @property
+    def close_call(self) -> bool:
+        return self.lead < CLOSE_CALL
 
 
 class IntentClassifier:
@@ -91,8 +99,7 @@ class IntentClassifier:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def predict(self, texts: Sequence[str]) -> list[tuple[str, str]]:
-        """(intent, reason) for each text."""
+    def predict(self, texts: Sequence[str]) -> list[IntentGuess]:
         results = []
         for text, p in zip(texts, self.probabilities(texts)):
             scores = np.array(p)
@@ -102,13 +109,15 @@ class IntentClassifier:
                 if found:
                     hits[intent] = sorted(found)[:3]
                     scores[i] += KEYWORD_WEIGHT * min(len(found), 2)
-            best = self.classes[int(np.argmax(scores))]
+            first, second = np.argsort(-scores)[:2]
+            best = self.classes[int(first)]
             values = {"intent": Msg(best.replace("_", " ")), "share": round(100 * p[self.classes.index(best)])}
             if best in hits:
                 reason = Msg("close to {intent} examples ({share}%); mentions {words}", words=", ".join(f"'{w}'" for w in hits[best]), **values)
             else:
                 reason = Msg("close to {intent} examples ({share}%)", **values)
-            results.append((best, reason))
+            lead = min(1.0, float(scores[first] - scores[second]))
+            results.append(IntentGuess(best, reason, self.classes[int(second)], round(lead, 3)))
         return results
 
 
