@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from sqlalchemy import JSON, event, text
+from sqlalchemy import JSON, UniqueConstraint, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
@@ -218,7 +218,35 @@ class Review(SQLModel, table=True):
     confidence: Optional[float] = None
     model: str = ""
     language: Optional[str] = Field(default=None, index=True)  # ISO 639-1, "und" when it cannot be told
-    themes: Optional[str] = None  # comma-separated theme names, "" for none; None until analysed
+    themes: Optional[str] = None  # the name of its theme (core.sentiment.themes), "" for none; None until analysed
+
+
+class ThemeScope(SQLModel, table=True):
+    """How one scope's review vectors were centred before its themes were found (per language and per
+    sentiment label, each group's mean moved to the overall mean), so later reviews are centred alike."""
+
+    __tablename__ = "theme_scope"
+    scope: str = Field(primary_key=True)
+    offsets: dict[str, list[float]] = Field(default_factory=dict, sa_type=JSON)  # "language:pl" -> vector added
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewTheme(SQLModel, table=True):
+    """A theme found in the reviews of one scope (a dataset's name): a newer export of the same file
+    meets the same themes. Two processes finding a scope's themes at once: the second one's keys clash
+    and it meets the first one's themes instead."""
+
+    __tablename__ = "review_theme"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_review_theme_scope_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    scope: str = Field(index=True)
+    key: str
+    name: str  # the fixed theme's key when it matches one, else its distinctive words
+    fixed: str = ""
+    words: list[str] = Field(default_factory=list, sa_type=JSON)
+    centroid: list[float] = Field(default_factory=list, sa_type=JSON)
+    reviews: int = 0  # reviews it held when found
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class SentimentCache(SQLModel, table=True):

@@ -49,7 +49,7 @@ def database(request, monkeypatch):
     if request.param == "postgres":
         monkeypatch.setenv("DATABASE_URL", POSTGRES_URL)
         with db.get_engine().begin() as connection:
-            connection.execute(text("truncate dataset, review, sentiment_cache, email_message restart identity cascade"))
+            connection.execute(text("truncate dataset, review, review_theme, theme_scope, sentiment_cache, email_message restart identity cascade"))
     return request.param
 
 

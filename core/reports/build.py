@@ -273,7 +273,7 @@ def top_issues(board: Dashboard, count: int = 3) -> list[dict]:
     for row in board.themes[board.themes["volume"] >= 5].sort_values("negative_share", ascending=False).head(count).itertuples():
         if row.negative_share < 10:
             break
-        negative = reviews[(reviews["sentiment"] == "negative") & reviews["themes"].str.contains(row.theme, regex=False)]
+        negative = reviews[(reviews["sentiment"] == "negative") & (reviews["themes"] == row.theme)]
         example = negative.assign(length=negative["text"].str.len()).query("length >= 30").nsmallest(1, "score") if len(negative) else negative
         issues.append(
             {

@@ -111,6 +111,7 @@ def describe(report: Report) -> list[Block]:
     ]
     if b.warning:
         blocks.append(Block("warning", sentence(b.warning, report.language)))
+    blocks += [Block("small", note) for note in report.notes]  # what to keep in mind before reading the figures
     basis = say("Changes: {basis}.", basis=sentence(b.kpis.basis, report.language)) if b.kpis.basis else say("No earlier period to compare with.")
     blocks += [Block("kpis", items=_kpis(report)), Block("small", basis), Block("heading", say("Executive summary")), Block("paragraph", report.summary)]
     all_charts = charts(report)
@@ -127,7 +128,6 @@ def describe(report: Report) -> list[Block]:
     ]
     blocks += [Block("heading", say("Top issues")), Block("issues", items=issues or [(say("No theme is often negative in this period."), "")])]
     blocks += [Block("heading", say("Recommendations")), Block("bullets", items=report.recommendations)]
-    blocks += [Block("small", note) for note in report.notes]
     blocks += [Block("pagebreak"), Block("heading", say("Appendix"), level=1), Block("charts", charts=[c for c in others if c not in pair])]
     for name, shown, total in report.appendix():
         title = (
@@ -161,7 +161,7 @@ def chart_png(chart: Chart, report: Report, text: str) -> bytes:
 
     wide = not chart.horizontal
     with plt.rc_context({"font.family": chart_font(text)}):
-        figure, axis = plt.subplots(figsize=(8, 3.0) if wide else (5.2, 3.4), dpi=120)
+        figure, axis = plt.subplots(figsize=(8, 2.6) if wide else (5.2, 3.4), dpi=120)
         labels = chart.table[chart.x].astype(str).tolist()
         positions = list(range(len(labels)))
         if chart.themes:
@@ -398,7 +398,7 @@ def render_pdf(report: Report) -> bytes:
         elif block.kind == "charts" and block.charts:
             images = [chart_png(chart, report, text) for chart in block.charts]
             if block.level == 1 and len(images) == 1:
-                story.append(Image(io.BytesIO(images[0]), width=17.2 * cm, height=6.45 * cm))
+                story.append(Image(io.BytesIO(images[0]), width=17.2 * cm, height=5.6 * cm))  # with two notes above it, page one still holds the summary
             else:
                 story.append(
                     Table(

@@ -24,7 +24,7 @@ from core.llm.bulk import saved_after_stop
 from core.models.sentiment import LABELS, Scored
 from core.ratings import rating_value
 from core.sentiment.checks import agreement_json, agreement_warning, rating_agreement
-from core.sentiment.themes import themes_of
+from core.sentiment.themes import themes_for
 from core.text import READS_WELL, UNKNOWN, detect_languages
 
 CHUNK_ROWS = 512
@@ -151,8 +151,25 @@ def create_dataset(table: Table, mapping: dict[str, str | None], name: str | Non
 
 def pending(dataset_id: int):
     """The condition of a review not yet fully analysed: no sentiment, or (stored before Mercury read
-    languages and themes) no language or themes."""
-    return (Review.dataset_id == dataset_id) & (Review.sentiment.is_(None) | Review.language.is_(None) | Review.themes.is_(None))
+    languages) no language; its theme comes once every review of the dataset has these."""
+    return (Review.dataset_id == dataset_id) & (Review.sentiment.is_(None) | Review.language.is_(None))
+
+
+def theme_dataset(dataset_id: int) -> int:
+    """Give every review of the dataset without one its theme (core.sentiment.themes): the themes
+    found before in the same scope (the dataset's name), or new ones found in these reviews."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Review.id, Review.text, Review.language, Review.sentiment).where(Review.dataset_id == dataset_id, Review.themes.is_(None))
+        ).all()
+        scope = session.get(Dataset, dataset_id).name
+    if not rows:
+        return 0
+    names = themes_for(scope, [r.text for r in rows], [r.language or UNKNOWN for r in rows], [r.sentiment for r in rows])
+    with session_scope() as session:
+        session.execute(update(Review), [{"id": r.id, "themes": name} for r, name in zip(rows, names)])
+        session.commit()
+    return len(rows)
 
 
 def score_dataset(dataset_id: int, classifier, progress: Progress | None = None) -> dict:
@@ -179,11 +196,11 @@ def score_dataset(dataset_id: int, classifier, progress: Progress | None = None)
         texts = [text for _, text, _ in batch]
         unscored = [i for i, (_, _, sentiment) in enumerate(batch) if sentiment is None]
         results = dict(zip(unscored, classify_cached([texts[i] for i in unscored], classifier)))
-        rows = [{"id": rid, "language": code, "themes": ",".join(found)} for (rid, _, _), code, found in zip(batch, detect_languages(texts), themes_of(texts))]
+        rows = [{"id": rid, "language": code} for (rid, _, _), code in zip(batch, detect_languages(texts))]
         for i, r in results.items():
             rows[i].update(sentiment=r.sentiment, score=r.score, confidence=r.confidence, model=classifier.model_id)
         with session_scope() as session:
-            # One bulk UPDATE per shape of row: newly scored ones, and older ones gaining language and themes.
+            # One bulk UPDATE per shape of row: newly scored ones, and older ones gaining a language.
             for same in ([rows[i] for i in results], [row for i, row in enumerate(rows) if i not in results]):
                 if same:
                     session.execute(update(Review), same)
@@ -192,6 +209,7 @@ def score_dataset(dataset_id: int, classifier, progress: Progress | None = None)
         scored_now += len(batch)
         if progress:
             progress(done, total)
+    theme_dataset(dataset_id)
     return {"rows": total, "scored_now": scored_now, "seconds": time.perf_counter() - started}
 
 

@@ -15,7 +15,6 @@ from core.models.sentiment import LABELS
 from core.sentiment.alerts import evaluate_alerts, rules_for
 from core.sentiment.checks import agreement_warning, rating_agreement
 from core.sentiment.datasets import get_dataset, language_notice, reviews_frame
-from core.sentiment.themes import THEMES
 from core.text import LANGUAGE_NAMES, READS_WELL, UNKNOWN, keywords_by_group
 
 FREQUENCIES = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
@@ -115,24 +114,21 @@ def drivers(frame: pd.DataFrame, top: int = 15) -> dict[str, pd.DataFrame]:
 
 
 def theme_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per theme: volume, mean score and negative share, from the themes stored with each review."""
-    scored = frame[frame["sentiment"].notna()]
-    tagged = scored["themes"].fillna("").str.split(",")
-    rows = []
-    for theme in THEMES:
-        subset = scored[tagged.map(lambda found, theme=theme: theme in found)]
-        if len(subset):
-            rows.append(
-                {
-                    "theme": theme,
-                    "volume": len(subset),
-                    "mean_score": float(subset["score"].mean()),
-                    "negative_share": 100 * float((subset["sentiment"] == "negative").mean()),
-                    "positive_share": 100 * float((subset["sentiment"] == "positive").mean()),
-                }
-            )
-    table = pd.DataFrame(rows, columns=["theme", "volume", "mean_score", "negative_share", "positive_share"])
-    return table.sort_values("volume", ascending=False).reset_index(drop=True)
+    """Per theme (found in the dataset's own reviews): volume, mean score and negative share, largest first."""
+    scored = frame[frame["sentiment"].notna() & (frame["themes"].fillna("") != "")]
+    columns = ["theme", "volume", "mean_score", "negative_share", "positive_share"]
+    if scored.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = scored.groupby("themes")
+    table = pd.DataFrame(
+        {
+            "volume": grouped.size(),
+            "mean_score": grouped["score"].mean(),
+            "negative_share": 100 * grouped["sentiment"].apply(lambda s: (s == "negative").mean()),
+            "positive_share": 100 * grouped["sentiment"].apply(lambda s: (s == "positive").mean()),
+        }
+    )
+    return table.rename_axis("theme").reset_index()[columns].sort_values("volume", ascending=False).reset_index(drop=True)
 
 
 def by_language(frame: pd.DataFrame) -> pd.DataFrame:
@@ -173,7 +169,7 @@ def dashboard(dataset_id: int, *, start=None, end=None, every: str | None = None
     languages_table = by_language(current)
     rating = rating_agreement(current)
     return Dashboard(
-        reviews=current.assign(themes=current["themes"].fillna("").str.replace(",", ", ")),
+        reviews=current.assign(themes=current["themes"].fillna("")),
         kpis=kpis(everything, start, end, every),
         over_time=over_time(current, every),
         by_product=by_column(current, "product"),
@@ -202,7 +198,7 @@ def reviews_behind(reviews: pd.DataFrame, dimension: str, value, *, label: str |
     elif dimension == "language_name":
         reviews = reviews[reviews["language"].fillna(UNKNOWN).map(lambda code: LANGUAGE_NAMES.get(code, code)) == value]
     elif dimension == "theme":
-        reviews = reviews[reviews["themes"].str.contains(str(value), regex=False)]
+        reviews = reviews[reviews["themes"] == str(value)]
     elif dimension == "term":
         reviews = reviews[reviews["text"].str.contains(str(value).split()[0], case=False, regex=False)]
     return reviews[reviews["sentiment"] == label] if label else reviews
