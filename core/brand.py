@@ -6,6 +6,7 @@ never leave this module towards a model: `Brand.for_prompt()` is the only view p
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,9 +17,10 @@ from core.db import BrandProfile, session_scope, utcnow
 from core.errors import UserError
 from core.i18n import Msg
 from core.ingest import IngestError, read_json_file
+from core.mail.phrases import PHRASES
 from core.models.encoders import encoder
 from core.models.intents import intent_classifier
-from core.text import UNKNOWN, detect_languages
+from core.text import UNKNOWN, market_languages
 
 LIST_FIELDS = ("phrases_use", "phrases_avoid", "facts", "examples")
 # Cosine similarity (e5, question as query, fact as passage). e5 cosines sit high and close together:
@@ -136,24 +138,56 @@ def _sentences(text: str, limit: int = 24) -> list[str]:
     return parts[:limit] or [text[:500]]
 
 
+TRANSLATION = 0.80  # the least cosine between a fact and its translation (they score 0.85-0.92 on the sample brand)
+NUMBER = re.compile(r"\d+")
+
+
+def _fact_space(brand: Brand) -> tuple[np.ndarray, list[str], list[set[int]]]:
+    """The brand facts' vectors (as passages), languages and translations: for each fact, the facts
+    in other languages that say the same. Cosine alone cannot tell (two different English facts of the
+    sample brand score 0.90, a fact and its Chinese translation 0.85), so a translation is a fact in
+    another language with the same numbers, each the other's closest in its language."""
+    vectors, languages = encoder().encode(brand.facts, passage=True), market_languages(brand.facts)
+    # A lone fact read in a language Mercury does not reply in is misread (a price list of names read as Swedish): the brand's main language.
+    counts = Counter(languages)
+    languages = [language if language in PHRASES["greeting"] or counts[language] > 1 else counts.most_common(1)[0][0] for language in languages]
+    similar = vectors @ vectors.T
+    numbers = [sorted(NUMBER.findall(fact)) for fact in brand.facts]
+
+    def closest(i: int, language: str) -> int:
+        return max((j for j in range(len(languages)) if languages[j] == language), key=lambda j: similar[i, j])
+
+    translations: list[set[int]] = [set() for _ in brand.facts]
+    for i in range(len(languages)):
+        for j in range(i + 1, len(languages)):
+            if languages[i] != languages[j] and numbers[i] == numbers[j] and similar[i, j] >= TRANSLATION:
+                if closest(i, languages[j]) == j and closest(j, languages[i]) == i:
+                    translations[i].add(j)
+                    translations[j].add(i)
+    return vectors, languages, translations
+
+
 def relevant_facts(brand: Brand, text: str, *, top: int = 3) -> list[str]:
     """The brand facts that bear on `text`, best first: encoder cosine between each fact and the
     closest sentence of the text (across languages: the encoder is multilingual), strong enough on
-    its own or related and of the mail's intent, and within FACT_MARGIN of the best."""
+    its own or related and of the mail's intent, and within FACT_MARGIN of the best. A fact the brand
+    gives in several languages is scored as it gives it first, so a Polish mail is not drawn to
+    whatever the brand says in Polish (facts_in_language then quotes the Polish one)."""
     if not brand.facts or not text.strip():
         return []
-    best = (encoder().encode(brand.facts, passage=True) @ encoder().encode(_sentences(text)).T).max(axis=1)
-    guesses = intent_classifier().predict([text[:600], *brand.facts])
+    vectors, _, translations = _fact_space(brand)
+    firsts = [i for i in range(len(brand.facts)) if all(i < j for j in translations[i])]
+    facts = [brand.facts[i] for i in firsts]
+    best = (vectors[firsts] @ encoder().encode(_sentences(text)).T).max(axis=1)
+    guesses = intent_classifier().predict([text[:600], *facts])
     intents = [guesses[0].intent] + [g.runner_up if g.intent == "spam_other" else g.intent for g in guesses[1:]]  # a brand fact is never spam
     same_intent = np.array([intent == intents[0] for intent in intents[1:]])
     keep = (best >= FACT_STRONG) | ((best >= FACT_RELATED) & same_intent)
-    if intents[0] == "complaint":  # a complaint gets an apology and the next step, never a price or an offer
-        keep &= np.array([intent != "pricing" for intent in intents[1:]])
+    # A complaint gets an apology and the next step, never a price or an offer; a return, never troubleshooting.
+    deflecting = {"complaint": "pricing", "refund_return": "technical_support"}.get(intents[0])
+    keep &= np.array([intent != deflecting for intent in intents[1:]])
     order = np.argsort(-best)
-    return [brand.facts[i] for i in order[:top] if keep[i] and best[i] >= best[order[0]] - FACT_MARGIN]
-
-
-TRANSLATION = 0.90  # two facts this close in meaning, in different languages, say the same thing
+    return [facts[i] for i in order[:top] if keep[i] and best[i] >= best[order[0]] - FACT_MARGIN]
 
 
 def facts_in_language(brand: Brand, facts: list[str], language: str) -> tuple[list[str], list[str]]:
@@ -162,17 +196,15 @@ def facts_in_language(brand: Brand, facts: list[str], language: str) -> tuple[li
     language than a foreign one, which the reply has to quote as they are."""
     if not facts or language in ("", UNKNOWN):
         return facts, []
-    languages = dict(zip(brand.facts, detect_languages(brand.facts)))
-    native = [f for f in brand.facts if languages[f] == language]
-    vectors = dict(zip(brand.facts, encoder().encode(brand.facts, passage=True)))
+    _, languages, translations = _fact_space(brand)
     chosen, foreign = [], []
     for fact in facts:
-        if languages[fact] != language and native:
-            closest = max(native, key=lambda other: float(vectors[fact] @ vectors[other]))
-            if float(vectors[fact] @ vectors[closest]) >= TRANSLATION:
-                fact = closest
-        if fact not in chosen:
-            chosen.append(fact)
-            if languages[fact] != language:
-                foreign.append(fact)
+        i = brand.facts.index(fact)
+        native = [j for j in translations[i] if languages[j] == language]
+        if languages[i] != language and native:
+            i = native[0]
+        if brand.facts[i] not in chosen:
+            chosen.append(brand.facts[i])
+            if languages[i] != language:
+                foreign.append(brand.facts[i])
     return chosen, foreign

@@ -102,6 +102,21 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@lru_cache(maxsize=4096)
+def _unaccented_letter(letter: str) -> str:
+    if letter in "łŁ":  # a letter of its own in Unicode, not l with a mark
+        return "l" if letter == "ł" else "L"
+    parts = unicodedata.normalize("NFD", letter)
+    return parts[0] if len(parts) > 1 and all(unicodedata.combining(mark) for mark in parts[1:]) else letter
+
+
+def unaccented(text: str) -> str:
+    """The text with the marks taken off its letters (ă→a, ș→s, ó→o, ł→l), one character for each, so
+    that a match in it is a match at the same place in the text. Customers type Romanian and Polish
+    without diacritics as often as with them."""
+    return "".join(_unaccented_letter(letter) for letter in text)
+
+
 @lru_cache(maxsize=32)
 def stop_words(language: str = "en") -> frozenset[str]:
     if language == "en":
@@ -218,6 +233,13 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
         language = wide or near
         found.append(language.iso_code_639_1.name.lower() if language else UNKNOWN)
     return found
+
+
+def market_languages(texts: Sequence[str]) -> list[str]:
+    """The language of each text among the markets' 18 only, for text known to be in one of them (a
+    brand's own facts), where the world's 75 would take a short English price list for Norwegian."""
+    found = shared("lingua-markets", _market_detector).detect_languages_in_parallel_of([normalise(t)[:1000] for t in texts])
+    return [language.iso_code_639_1.name.lower() if language else UNKNOWN for language in found]
 
 
 def detect_language(texts: Sequence[str], default: str = "en") -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from core.brand import Brand, UserError, brand_from_dict, read_brand_file, relevant_facts
-from core.i18n import rendered
+from core.i18n import Msg, rendered
 from core.ingest import IngestError
 from core.llm import BackendSpec
 from core.mail.drafting import draft_problems, draft_reply, first_name, template_draft
@@ -20,7 +20,8 @@ from core.mail.export import approved_frame, export_eml_zip
 from core.mail.queue import add_emails, add_review, approve, draft_email, draft_pending, get_email, queue_figures, queue_frame, reject, reply_to
 from core.mail.reading import ParsedEmail, parse_eml, parse_text, read_emails
 from core.mail.safety import safety_flags
-from core.mail.triage import triage_many
+from core.mail.triage import mail_language, triage_many
+from core.models.intents import intent_classifier
 from tests.conftest import ROOT, run_cli
 from tests.openai_server import Reply, ScriptedOpenAIServer
 
@@ -455,3 +456,72 @@ def test_a_complaint_gets_an_apology_and_the_next_step_never_a_promotion():
 def test_a_mail_with_no_sender_name_is_greeted_without_a_stray_comma(language, greeting):
     mail = ParsedEmail(subject="Livrare", body="Cât durează livrarea?")
     assert template_draft(mail, BRAND, [], language).splitlines()[0] == greeting
+
+
+# --- replies that answer the mail ------------------------------------------------------------------
+
+SAMPLE_BRAND = read_brand_file(ROOT / "sample_data" / "brand.json")
+
+
+def _code_reply(sender: str, body: str, language: str):
+    from core.mail.drafting import template_reply
+
+    return template_reply(ParsedEmail(sender=sender, subject="", body=body), SAMPLE_BRAND, language, Msg("written by code")).text
+
+
+def test_a_romanian_customer_two_weeks_late_gets_the_order_number_an_apology_and_the_next_step_in_romanian():
+    text = _code_reply("Ana Popescu <ana@example.ro>", "unde este comanda mea 48213? Au trecut două săptămâni și încă nu a ajuns.", "ro")
+    assert text.count("48213") == 2  # restated in the apology and in the next step
+    assert "Ne pare rău" in text and "Un coleg va verifica" in text
+    assert "Comenzile pleacă din depozitul nostru" in text  # the brand's Romanian fact, not the English one
+    assert "Orders ship" not in text and "£79" not in text
+    assert mail_language(text) == "ro"
+
+
+def test_earbuds_that_will_not_pair_get_the_pairing_steps_and_what_to_do_next_never_the_price_list():
+    text = _code_reply("Tom Hale <tom@example.com>", "hi, my pulse earbuds wont pair with my phone, tried everything. what do i do", "en")
+    assert "trouble with your Pulse earbuds" in text
+    assert "hold the button on the case for 5 seconds" in text
+    assert "£79" not in text and "Students" not in text
+    assert "If these steps don't solve it, reply to this email" in text
+
+
+def test_a_return_request_without_an_order_number_is_asked_for_one_and_never_sent_troubleshooting():
+    text = _code_reply("王伟 <wang@example.cn>", "我的耳机坏了，我要退货退款", "zh")
+    assert "请回复您的订单号" in text and "aria-audio.example/returns" in text
+    assert "固件重置" not in text  # a return is not answered with a firmware reset
+
+
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("unde este comanda mea 48213? Au trecut două săptămâni", "48213"),
+        ("zamowienie nr 77120 nie doszlo, minely 10 dni", "77120"),
+        ("我的耳机坏了，订单号 55302，我要退货", "55302"),
+        ("订单48213什么时候到", "48213"),
+        ("I ordered 2 weeks ago, order number: A-99812", "A-99812"),
+        ("Comanda nr. 5521 nu a sosit", "5521"),
+        ("please call me on 0800 123 4567", ""),
+        ("I paid £1,250.00 for the order", ""),
+    ],
+)
+def test_the_order_number_the_customer_gave_is_found_in_every_language(text, number):
+    from core.mail.drafting import order_number
+
+    assert order_number(text) == number
+
+
+def test_polish_typed_without_diacritics_is_read_like_polish_with_them():
+    guess = intent_classifier().predict(["zamowienie nr 77120 nie doszlo, minely 10 dni. co sie dzieje??"])[0]
+    assert guess.intent == "order_status" and "zamowienie" in str(guess.reason)
+
+
+def test_a_fact_given_in_several_languages_is_offered_once_and_quoted_in_the_mails_language():
+    from core.brand import facts_in_language
+
+    facts = relevant_facts(SAMPLE_BRAND, "Czy mogę zwrócić słuchawki? Kiedy dostanę pieniądze z powrotem?")
+    assert len(facts) == len(set(facts)) and all(f in SAMPLE_BRAND.facts for f in facts)
+    chosen, foreign = facts_in_language(SAMPLE_BRAND, facts, "pl")
+    assert foreign == [] and any("zwrócić w ciągu 30 dni" in f for f in chosen)
+    prices = [f for f in SAMPLE_BRAND.facts if f.startswith("Pulse earbuds cost")]
+    assert facts_in_language(SAMPLE_BRAND, prices, "en") == (prices, [])  # a price list of names is English, not Swedish

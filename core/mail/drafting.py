@@ -14,108 +14,18 @@ from core.i18n import Joined, LanguageName, Msg
 from core.llm import complete_many, resolve_spec, stream
 from core.llm.base import Progress
 from core.llm.guarded import guard
+from core.mail.phrases import PHRASES, phrase
 from core.mail.reading import ParsedEmail
 from core.mail.safety import INJECTION, delimited
 from core.mail.triage import mail_language, mail_text
 from core.models.intents import intent_classifier
 from core.text import LANGUAGE_NAMES
 
-_PHRASES = {
-    "greeting": {
-        "en": "Hi {name},",
-        "ro": "Bună ziua, {name},",
-        "pl": "Dzień dobry, {name},",
-        "zh": "{name}，您好：",
-        "de": "Hallo {name},",
-        "fr": "Bonjour {name},",
-        "es": "Hola {name}:",
-        "it": "Ciao {name},",
-        "nl": "Hallo {name},",
-        "pt": "Olá {name},",
-    },
-    "someone": {"en": "there", "ro": "", "pl": "", "zh": "", "de": "", "fr": "", "es": "", "it": "", "nl": "", "pt": ""},
-    "thanks_plain": {
-        "en": "Thanks for getting in touch.",
-        "ro": "Vă mulțumim pentru mesaj.",
-        "pl": "Dziękujemy za wiadomość.",
-        "zh": "感谢您联系我们。",
-        "de": "Vielen Dank für Ihre Nachricht.",
-        "fr": "Merci pour votre message.",
-        "es": "Gracias por escribirnos.",
-        "it": "Grazie per averci scritto.",
-        "nl": "Bedankt voor uw bericht.",
-        "pt": "Obrigado pela sua mensagem.",
-    },
-    "facts": {
-        "en": "Here is what we can tell you:",
-        "ro": "Iată ce vă putem spune:",
-        "pl": "Oto, co możemy Państwu przekazać:",
-        "zh": "以下是我们可以告诉您的信息：",
-        "de": "Folgendes können wir Ihnen sagen:",
-        "fr": "Voici ce que nous pouvons vous dire :",
-        "es": "Esto es lo que podemos decirle:",
-        "it": "Ecco cosa possiamo dirle:",
-        "nl": "Dit kunnen we u vertellen:",
-        "pt": "Eis o que lhe podemos dizer:",
-    },
-    "follow_up": {
-        "en": "A member of our team will look into this personally and follow up with you shortly.",
-        "ro": "Un coleg din echipa noastră se va ocupa personal de acest lucru și vă va răspunde în curând.",
-        "pl": "Osoba z naszego zespołu zajmie się tym osobiście i wkrótce się z Państwem skontaktuje.",
-        "zh": "我们的同事会亲自跟进此事，并尽快回复您。",
-        "de": "Eine Kollegin oder ein Kollege kümmert sich persönlich darum und meldet sich in Kürze bei Ihnen.",
-        "fr": "Un membre de notre équipe va examiner votre demande et reviendra vers vous très prochainement.",
-        "es": "Una persona de nuestro equipo revisará su caso y le responderá en breve.",
-        "it": "Una persona del nostro team esaminerà la sua richiesta e le risponderà a breve.",
-        "nl": "Een collega bekijkt dit persoonlijk en neemt binnenkort contact met u op.",
-        "pt": "Um membro da nossa equipa vai analisar o seu pedido e responder-lhe em breve.",
-    },
-    "closing": {
-        "en": "Best regards,",
-        "ro": "Cu stimă,",
-        "pl": "Z poważaniem,",
-        "zh": "此致",
-        "de": "Mit freundlichen Grüßen",
-        "fr": "Cordialement,",
-        "es": "Saludos cordiales,",
-        "it": "Cordiali saluti,",
-        "nl": "Met vriendelijke groet,",
-        "pt": "Com os melhores cumprimentos,",
-    },
-    "sorry": {
-        "en": "We're sorry about the trouble this has caused.",
-        "ro": "Ne pare rău pentru neplăcerile create.",
-        "pl": "Przepraszamy za kłopot.",
-        "zh": "对于给您带来的麻烦，我们深表歉意。",
-        "de": "Es tut uns leid, dass Sie Ärger damit hatten.",
-        "fr": "Nous sommes désolés pour ce désagrément.",
-        "es": "Sentimos mucho las molestias.",
-        "it": "Ci dispiace per il disagio.",
-        "nl": "Het spijt ons dat u hier last van heeft.",
-        "pt": "Lamentamos o incómodo.",
-    },
-    "more": {
-        "en": "If anything is still unclear, just reply to this email.",
-        "ro": "Dacă ceva nu este clar, răspundeți pur și simplu la acest e-mail.",
-        "pl": "Jeśli coś jest niejasne, wystarczy odpowiedzieć na tę wiadomość.",
-        "zh": "如有任何疑问，请直接回复此邮件。",
-        "de": "Wenn noch etwas unklar ist, antworten Sie einfach auf diese E-Mail.",
-        "fr": "Si quelque chose n'est pas clair, répondez simplement à cet e-mail.",
-        "es": "Si algo no queda claro, responda a este correo.",
-        "it": "Se qualcosa non è chiaro, risponda pure a questa email.",
-        "nl": "Is er nog iets onduidelijk, antwoord dan gewoon op deze e-mail.",
-        "pt": "Se algo não estiver claro, basta responder a este email.",
-    },
-}
 _FOLLOW_UP_WORDS = re.compile(r"follow(?:ing)? up|get back to you|be in touch|contact you|reach out to you|look into", re.IGNORECASE)
-_CLOSINGS = {closing.rstrip(",") for closing in _PHRASES["closing"].values()}
+_CLOSINGS = {closing.rstrip(",") for closing in PHRASES["closing"].values()}
 _PLACEHOLDER = re.compile(r"\[(?:your|company|name|customer|insert)[^\]]*\]", re.IGNORECASE)
 _SIGN_OFF_LINE = re.compile(r"^\s*(?:best|kind|warm)?\s*(?:regards|wishes|sincerely|cheers|thanks|thank you|yours)\b[^\n]{0,30},?\s*$", re.IGNORECASE)
 DRAFT_TOKENS = 220
-
-
-def _phrase(key: str, language: str) -> str:
-    return _PHRASES[key].get(language, _PHRASES[key]["en"])
 
 
 def first_name(sender: str) -> str:
@@ -130,14 +40,14 @@ def first_name(sender: str) -> str:
 def sign_off(brand: Brand, language: str) -> str:
     """The brand's sign-off for English mail; in another language the closing of that language and
     the brand's name, so that the whole reply is in the customer's language."""
-    if language == "en" or language not in _PHRASES["closing"]:
+    if language == "en" or language not in PHRASES["closing"]:
         return brand.sign_off
-    return f"{_phrase('closing', language)}\n{brand.name}".strip()
+    return f"{phrase('closing', language)}\n{brand.name}".strip()
 
 
 def _greeting(mail: ParsedEmail, language: str) -> str:
-    name = first_name(mail.sender) or _phrase("someone", language)
-    template = _phrase("greeting", language)
+    name = first_name(mail.sender) or phrase("someone", language)
+    template = phrase("greeting", language)
     if not name:  # nobody to name: drop the placeholder with the comma that sets it apart
         template = re.sub(r",? ?\{name\}，?", "", template)
     return template.format(name=name)
@@ -167,14 +77,61 @@ def draft_messages(mail: ParsedEmail, brand: Brand, facts: list[str], language: 
     return messages
 
 
+# An order number: 4 to 12 digits after a word for "order" or "number" (or "#") in any language Mercury reads.
+ORDER_NUMBER = re.compile(
+    r"(?:order|comand|zam[oó]wieni|bestell|commande|pedido|ordine|encomenda|\bnr|\bno\b|number|num[eă]r|订单|单号|#)[^\d\n]{0,12}?(?<![\d.,])((?-i:[A-Z]{1,3}-?)?\d{4,12})(?![\d.,]?\d)",
+    re.IGNORECASE,
+)
+# A customer saying the wait is long: an order that is late, not a question about delivery times.
+LATE = re.compile(
+    r"\b(?:still|late|weeks?\b|\d+ days|not (?:yet )?(?:arrived|come|here)|hasn'?t (?:arrived|come)|never (?:arrived|came)|[îi]nc[ăa]|nu a (?:ajuns|sosit)|"
+    r"n-a (?:ajuns|sosit)|s[ăa]pt[ăa]m[âa]n|\d+ zile|nadal|wci[ąa][żz]|nie (?:dosz|dotar|przysz)|tygodni|\d+ dni|min[ęe][łl])"
+    r"|还没|没收到|没到|天了|周了|星期了",
+    re.IGNORECASE,
+)
+# A product the brand's facts name mid-sentence ("...pair Pulse earbuds..."): a capitalised word and its noun.
+PRODUCT = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+ [a-z]{4,}")
+
+
+def order_number(text: str) -> str:
+    """The order number the customer gives, or "" when they give none."""
+    found = ORDER_NUMBER.search(text)
+    return found.group(1) if found else ""
+
+
+def product_named(text: str, brand: Brand) -> str:
+    """The product the mail is about, as the brand's facts name it ("Pulse earbuds"), or ""."""
+    lowered = " ".join(re.findall(r"\w+", text.lower()))
+    for fact in brand.facts:
+        for name in PRODUCT.findall(fact):
+            if f" {name.lower()} " in f" {lowered} ":
+                return name
+    return ""
+
+
 def template_draft(mail: ParsedEmail, brand: Brand, facts: list[str], language: str) -> str:
-    """The reply code writes when the model's draft fails its check: greeting, thanks (an apology
-    for a complaint), the facts that answer the mail, and the next step."""
-    complaint = intent_classifier().predict([mail_text(mail)[:600]])[0].intent == "complaint"
-    parts = [_greeting(mail, language), _phrase("sorry" if complaint else "thanks_plain", language)]  # the subject is never quoted back
+    """The reply code writes when the model does not: greeting; what the customer asked, restated
+    with the order number or product they gave and an apology where something went wrong; the facts
+    that answer it; and the next step for that kind of request. Never the subject quoted back."""
+    text = mail_text(mail)
+    intent = intent_classifier().predict([text[:600]])[0].intent
+    number = order_number(text)
+    order = ("" if language == "zh" else " ") + number if number else ""
+    product = product_named(text, brand)
+    thing = phrase("product", language).format(product=product) if product else phrase("device", language)
+    ack, step = {
+        "order_status": ("ack_late" if LATE.search(text) else "ack_order", "next_order"),
+        "refund_return": ("ack_return", "next_return"),
+        "technical_support": ("ack_fault", "next_fault" if facts else "follow_up"),
+        "complaint": ("sorry", "follow_up"),
+    }.get(intent, ("thanks_plain", "more" if facts else "follow_up"))
+    next_step = phrase(step, language).format(order=order)
+    if intent in ("order_status", "refund_return") and not number:
+        next_step += ("" if language == "zh" else " ") + phrase("ask_order", language)
+    parts = [_greeting(mail, language), phrase(ack, language).format(order=order, thing=thing)]
     if facts:
-        parts.append(_phrase("facts", language) + "\n" + "\n".join(f"- {f}" for f in facts))
-    parts.append(_phrase("follow_up" if complaint or not facts else "more", language))
+        parts.append(phrase("facts", language) + "\n" + "\n".join(f"- {f}" for f in facts))
+    parts.append(next_step)
     return "\n\n".join(parts)
 
 
@@ -184,7 +141,8 @@ def draft_problems(body: str, mail: ParsedEmail, brand: Brand, facts: list[str],
     if len(body.strip()) < 20:
         problems.append(Msg("is empty"))
     grounded = " ".join(facts) + " " + mail.subject + " " + mail.body
-    problems += invented_claims(body, f"{grounded} {mail.sender} {brand.name} {' '.join(brand.phrases_use)}", link_sources=" ".join(facts))
+    claims = invented_claims(body, f"{grounded} {mail.sender} {brand.name} {' '.join(brand.phrases_use)}", link_sources=" ".join(facts))
+    problems += [Msg("makes up {claim}", claim=claim) for claim in claims]
     if brand.internal_notes and shingles(body) & shingles(brand.internal_notes):
         problems.append(Msg("repeats the internal notes"))
     banned = [p for p in brand.phrases_avoid if p.lower() in body.lower()]
@@ -192,7 +150,8 @@ def draft_problems(body: str, mail: ParsedEmail, brand: Brand, facts: list[str],
         problems.append(Msg("uses banned phrases: {phrases}", phrases=", ".join(banned)))
     if facts and not any(covers(body, fact, language) for fact in facts):
         problems.append(Msg("uses none of the facts it was given"))
-    unsupported = unsupported_sentences(body, f"{grounded} {brand.name} {' '.join(brand.phrases_use)}", language)
+    own = " ".join(phrase(key, language) for key in PHRASES)  # the sentences a reply written by code is made of are supported
+    unsupported = unsupported_sentences(body, f"{grounded} {brand.name} {' '.join(brand.phrases_use)} {own}", language)
     if unsupported:
         problems.append(Msg("says what no fact supports: “{sentence}”", sentence=unsupported[0][:80]))
     if language != "en" and len(body) > 60 and mail_language(body) != language:
@@ -231,17 +190,25 @@ def finish_draft(raw: str, mail: ParsedEmail, brand: Brand, facts: list[str], la
     )
     body = result.value
     if result.source == "model" and not facts and not _FOLLOW_UP_WORDS.search(body):
-        body += "\n\n" + _phrase("follow_up", language)
+        body += "\n\n" + phrase("follow_up", language)
     text = f"{body}\n\n{sign_off(brand, language)}".strip()
     if result.source == "model":
         return Draft(text, "model", facts)
-    return Draft(text, "template", facts, Msg("the model's draft {problems}", problems=Joined(result.problems)))
+    return Draft(
+        text,
+        "template",
+        facts,
+        Msg("the model's draft was not used because it {problems}; read this reply through before approving it", problems=Joined(result.problems)),
+    )
 
 
 def _model_writes(spec, language: str) -> Msg | None:
     """Why the model does not write this draft, or None when it does."""
     if not (spec or resolve_spec()).writes(language):
-        return Msg("the embedded model writes English only")
+        return Msg(
+            "the embedded model writes English only: choose a local or hosted model in the sidebar to have {language} replies written by a model",
+            language=LanguageName(language),
+        )
     return None
 
 

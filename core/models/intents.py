@@ -17,6 +17,7 @@ import numpy as np
 from core.i18n import Msg
 from core.models.encoders import encoder
 from core.shared import shared
+from core.text import unaccented
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 HEAD_PATH = ASSETS / "intent_head.json"
@@ -69,7 +70,8 @@ _INTENT_WORDS = {
         r"delivery status notification|no need to reply|click here|investors?|returns of \d+"
     ),
 }
-_INTENT_RE = {intent: re.compile(rf"\b(?:{words})", re.IGNORECASE) for intent, words in _INTENT_WORDS.items()}
+# Matched on the text without diacritics, so "zamowienie" is read as "zamówienie".
+_INTENT_RE = {intent: re.compile(rf"\b(?:{unaccented(words)})", re.IGNORECASE) for intent, words in _INTENT_WORDS.items()}
 
 
 @dataclass
@@ -103,9 +105,10 @@ class IntentClassifier:
         results = []
         for text, p in zip(texts, self.probabilities(texts)):
             scores = np.array(p)
+            plain = unaccented(text)
             hits = {}
             for i, intent in enumerate(self.classes):
-                found = {m.group(0).lower() for m in _INTENT_RE[intent].finditer(text)}
+                found = {text[m.start() : m.end()].lower() for m in _INTENT_RE[intent].finditer(plain)}
                 if found:
                     hits[intent] = sorted(found)[:3]
                     scores[i] += KEYWORD_WEIGHT * min(len(found), 2)
