@@ -111,8 +111,9 @@ with create:
             t(
                 "The embedded model is a 135M-parameter model that runs anywhere without a key: good for rough first drafts, not for copy "
                 "to publish. It often invents names, handles and numbers, and cuts sentences short; Mercury checks every variant and "
-                "replaces one that still invents after a rewrite with copy built from your brief. For copy to publish, choose "
-                "Local model or OpenAI in the sidebar."
+                "replaces one that still invents after a rewrite with copy built from your brief. It writes X posts and search ads only: "
+                "blog posts, emails, product descriptions and longer social posts are built from your brief at once. For copy to publish, "
+                "choose Local model or OpenAI in the sidebar."
             ),
             icon=":material/info:",
         )
@@ -156,7 +157,8 @@ with create:
                 checks = checks_for(text, shown_brief, brand) if text != variant.text else variant.checks
                 show_checks(checks)
                 if variant.notes:
-                    st.caption(t("Repairs: {notes}", notes="; ".join(say(n) for n in variant.notes)))
+                    notes = "; ".join(say(n) for n in variant.notes)
+                    st.caption(t("Repairs: {notes}", notes=notes) if variant.source == "model" else notes)
                 if st.button(t("Save to library"), key=f"{KEY}save_{number}"):
                     piece = save_piece(shown_brief, text, checks=checks, backend=variant.backend, model=variant.model, edited=text != variant.text)
                     st.success(t("Saved as #{id}.", id=str(piece)))

@@ -108,13 +108,35 @@ def run(backend_name: str, briefs: list, brand) -> list[dict]:
                     }
                 )
 
+    def three(spec) -> None:  # the Content studio's default: three variants of a social post at once
+        for topic, keywords, language, goal in briefs[:3]:
+            for platform in ("x", "linkedin"):
+                started = time.perf_counter()
+                variants = generate(
+                    Brief(kind="social", platform=platform, topic=topic, keywords=keywords.split(","), language=language, goal=goal), brand, spec=spec
+                )
+                seconds = time.perf_counter() - started
+                rows.append(
+                    {
+                        "backend": backend_name,
+                        "kind": f"three {platform} variants",
+                        "passed": all(v.checks["passed"] for v in variants),
+                        "code": all(v.source == "code" for v in variants),
+                        "rewritten": False,
+                        "seconds": seconds,
+                    }
+                )
+
     if backend_name == "good":
         from tests.openai_server import Reply, ScriptedOpenAIServer
 
         with ScriptedOpenAIServer([Reply(respond=good_copy)]) as server:
-            one(BackendSpec(kind="openai", model="scripted-good-model", base_url=server.base_url, api_key="k", timeout=30, max_retries=0))
+            spec = BackendSpec(kind="openai", model="scripted-good-model", base_url=server.base_url, api_key="k", timeout=30, max_retries=0)
+            one(spec)
+            three(spec)
     else:
         one(BackendSpec(kind="embedded"))
+        three(BackendSpec(kind="embedded"))
     return rows
 
 

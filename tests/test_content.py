@@ -273,7 +273,7 @@ def test_a_variant_that_invents_twice_is_replaced_by_copy_code_builds_from_the_b
     assert variant.source == "code" and len(variant.reasons) == 2
     first, second = map(str, variant.reasons)
     assert "@YogaAriana" in first and "Ocathics" in second and "199" in second
-    assert variant.text.startswith(ARIA) and "#headset #comfort #mic" in variant.text
+    assert variant.text.startswith("Launch of the Aria headset\nStudio sound, all-day comfort") and "#headset #comfort #mic" in variant.text
     assert variant.checks["passed"] and len(variant.text) <= 280
 
 
@@ -320,3 +320,12 @@ def test_a_blog_outline_keeps_only_headings_of_the_topic():
 
     assert heading_problem("Here are four sections headings (previously numbered) to serve as part of your branding:")
     assert heading_problem("Studio sound for every call") is None
+
+
+def test_a_linkedin_post_on_the_embedded_model_is_built_from_the_brief_at_once_and_says_so():
+    brief = Brief(kind="social", platform="linkedin", topic="Launch of the Aria headset: studio sound and all-day comfort. Price £149", variants=3)
+    variants = generate(brief, BRAND)
+    assert [v.source for v in variants] == ["code"] * 3 and len({v.text for v in variants}) == 3
+    assert all("built from your brief at once" in str(v.notes[0]) and v.checks["passed"] for v in variants)
+    assert all(v.text.count("Find out more") == 1 for v in variants)  # the call to action once, never twice
+    assert variants[0].text.startswith("Launch of the Aria headset\nStudio sound and all-day comfort.\n\nPrice £149.")

@@ -43,8 +43,11 @@ def assemble(brief: Brief, brand: Brand, variant: int = 0) -> str:
     action = call_to_action(brief)
     if brief.kind == "ad":
         return fit_ad("", brief, brand)
-    if brief.kind == "social":
-        post = f"{body} {action}."
+    if brief.kind == "social":  # a post: the brief's headline on its own line, then what it says, then the call to action, once
+        lines = [part[:1].upper() + part[1:] for sentence in sentences for part in sentence.split(": ", 1)]
+        lines[0] = [lines[0], f"{brand.name}: {lines[0]}" if brand.name else lines[0], f"{action}: {lines[0]}"][variant % 3]
+        lines = lines if variant % 3 == 2 else [*lines, f"{action}."]
+        post = "\n".join(lines[:2]) + "".join(f"\n\n{line}" for line in lines[2:])  # the headline right above what it heads
         tags = hashtags(brief)
         with_tags = f"{post}\n\n{tags}" if tags else post
         return with_tags if len(with_tags) <= brief.limit else trim_to(post, brief.limit)

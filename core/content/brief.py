@@ -61,6 +61,11 @@ class Brief:
         return PLATFORM_LIMITS[self.platform] if self.kind == "social" else None
 
     @property
+    def piece(self) -> str:
+        """What is written: the platform of a social post ("x", "linkedin"), else the kind."""
+        return self.platform if self.kind == "social" else self.kind
+
+    @property
     def target_words(self) -> int:
         return self.words or DEFAULT_WORDS[self.kind]
 

@@ -52,6 +52,14 @@ def generate(
     enforced (a text still over its limit is trimmed on a word boundary)."""
     spec = spec or resolve_spec()
     angles = [ANGLES[i % len(ANGLES)] for i in range(brief.variants)]
+    if not spec.writes_piece(brief.piece):  # say so and build the copy at once rather than wait minutes for drafts code replaces
+        why = Msg(
+            "{backend} does not write this kind of content well, so this copy was built from your brief at once. Choose a local or hosted model "
+            "in the sidebar for copy a model writes.",
+            backend=spec.label,
+        )
+        built = [assemble(brief, brand, i) for i in range(len(angles))]
+        return [Variant(text, checks_for(text, brief, brand, library=library), a, spec.kind, spec.model, [why], "code") for text, a in zip(built, angles)]
     if brief.kind == "blog":
         texts = [
             write_blog(brief, brand, angle, spec=spec, on_token=(lambda piece, i=i: on_token(i, piece)) if on_token else None) for i, angle in enumerate(angles)

@@ -46,6 +46,10 @@ class BackendSpec:
         languages = backend_type(self.kind).writes_languages
         return languages is None or language in languages
 
+    def writes_piece(self, piece: str) -> bool:
+        pieces = backend_type(self.kind).writes_content
+        return pieces is None or piece in pieces
+
     @property
     def label(self) -> Msg:
         """"Embedded · SmolLM2-135M-Instruct", in the reader's language."""
@@ -180,6 +184,7 @@ class BackendType:
     # those then stay with the embedded classifiers, and the model only writes.
     classifies: bool = True
     writes_languages: tuple[str, ...] | None = None  # the languages it writes well; None: any
+    writes_content: tuple[str, ...] | None = None  # the pieces of content it writes well ("x", "ad", "blog"...); None: any
 
 
 _TYPES: dict[str, BackendType] = {}
