@@ -88,44 +88,31 @@ def run(backend_name: str, briefs: list, brand) -> list[dict]:
 
     rows = []
 
+    def timed(spec, kind: str, brief: Brief) -> None:
+        started = time.perf_counter()
+        variants = generate(brief, brand, spec=spec)
+        rows.append(
+            {
+                "backend": backend_name,
+                "kind": kind,
+                "passed": all(v.checks["passed"] for v in variants),
+                "code": all(v.source == "code" for v in variants),
+                "rewritten": any(v.reasons and v.source == "model" for v in variants),
+                "seconds": time.perf_counter() - started,
+            }
+        )
+
     def one(spec) -> None:
         for topic, keywords, language, goal in briefs:
             for kind, platform, words in KINDS:
-                started = time.perf_counter()
-                (variant,) = generate(
-                    Brief(kind=kind, platform=platform, topic=topic, keywords=keywords.split(","), language=language, goal=goal, words=words, variants=1),
-                    brand,
-                    spec=spec,
-                )
-                rows.append(
-                    {
-                        "backend": backend_name,
-                        "kind": kind,
-                        "passed": variant.checks["passed"],
-                        "code": variant.source == "code",
-                        "rewritten": bool(variant.reasons) and variant.source == "model",
-                        "seconds": time.perf_counter() - started,
-                    }
-                )
+                brief = Brief(kind=kind, platform=platform, topic=topic, keywords=keywords.split(","), language=language, goal=goal, words=words, variants=1)
+                timed(spec, kind, brief)
 
     def three(spec) -> None:  # the Content studio's default: three variants of a social post at once
         for topic, keywords, language, goal in briefs[:3]:
             for platform in ("x", "linkedin"):
-                started = time.perf_counter()
-                variants = generate(
-                    Brief(kind="social", platform=platform, topic=topic, keywords=keywords.split(","), language=language, goal=goal), brand, spec=spec
-                )
-                seconds = time.perf_counter() - started
-                rows.append(
-                    {
-                        "backend": backend_name,
-                        "kind": f"three {platform} variants",
-                        "passed": all(v.checks["passed"] for v in variants),
-                        "code": all(v.source == "code" for v in variants),
-                        "rewritten": False,
-                        "seconds": seconds,
-                    }
-                )
+                brief = Brief(kind="social", platform=platform, topic=topic, keywords=keywords.split(","), language=language, goal=goal)
+                timed(spec, f"three {platform} variants", brief)
 
     if backend_name == "good":
         from tests.openai_server import Reply, ScriptedOpenAIServer

@@ -76,10 +76,10 @@ FACT_KEYS = "ship delivery returns refund prices student warranty pair reset pho
 
 def fact_figures() -> dict:
     """Precision and recall of relevant_facts against the labelled email-to-fact pairs."""
-    from core.brand import _fact_space, read_brand_file, relevant_facts
+    from core.brand import fact_space, read_brand_file, relevant_facts
 
     brand = read_brand_file(ROOT / "sample_data" / "brand.json")
-    translations = _fact_space(brand)[2]  # the brand's Romanian, Polish and Chinese facts count as the English fact they translate
+    translations = fact_space(brand)[2]  # the brand's Romanian, Polish and Chinese facts count as the English fact they translate
     key = [FACT_KEYS[i] if i < len(FACT_KEYS) else FACT_KEYS[min(translations[i])] for i in range(len(brand.facts))]
     with open(ROOT / "bench" / "data" / "fact_pairs.tsv", encoding="utf-8") as handle:
         rows = [r for r in csv.reader((line for line in handle if not line.startswith("#")), delimiter="\t")][1:]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from core.db import BrandProfile, session_scope, utcnow
 from core.errors import UserError
 from core.i18n import Msg
 from core.ingest import IngestError, read_json_file
-from core.mail.phrases import PHRASES
+from core.mail.phrases import REPLY_LANGUAGES
 from core.models.encoders import encoder
 from core.models.intents import intent_classifier
 from core.text import UNKNOWN, market_languages
@@ -142,29 +143,35 @@ TRANSLATION = 0.80  # the least cosine between a fact and its translation (they 
 NUMBER = re.compile(r"\d+")
 
 
-def _fact_space(brand: Brand) -> tuple[np.ndarray, list[str], list[set[int]]]:
+def fact_space(brand: Brand) -> tuple[np.ndarray, tuple[str, ...], tuple[frozenset[int], ...]]:
     """The brand facts' vectors (as passages), languages and translations: for each fact, the facts
     in other languages that say the same. Cosine alone cannot tell (two different English facts of the
     sample brand score 0.90, a fact and its Chinese translation 0.85), so a translation is a fact in
-    another language with the same numbers, each the other's closest in its language."""
-    vectors, languages = encoder().encode(brand.facts, passage=True), market_languages(brand.facts)
+    another language with the same numbers, each the other's closest in its language. Worked out once
+    per set of facts: every draft asks twice (retrieval, then the reply's language)."""
+    return _fact_space(tuple(brand.facts))
+
+
+@lru_cache(maxsize=8)
+def _fact_space(facts: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...], tuple[frozenset[int], ...]]:
+    vectors, languages = encoder().encode(list(facts), passage=True), market_languages(facts)
     # A lone fact read in a language Mercury does not reply in is misread (a price list of names read as Swedish): the brand's main language.
     counts = Counter(languages)
-    languages = [language if language in PHRASES["greeting"] or counts[language] > 1 else counts.most_common(1)[0][0] for language in languages]
+    languages = [language if language in REPLY_LANGUAGES or counts[language] > 1 else counts.most_common(1)[0][0] for language in languages]
     similar = vectors @ vectors.T
-    numbers = [sorted(NUMBER.findall(fact)) for fact in brand.facts]
+    numbers = [sorted(NUMBER.findall(fact)) for fact in facts]
 
     def closest(i: int, language: str) -> int:
         return max((j for j in range(len(languages)) if languages[j] == language), key=lambda j: similar[i, j])
 
-    translations: list[set[int]] = [set() for _ in brand.facts]
+    translations: list[set[int]] = [set() for _ in facts]
     for i in range(len(languages)):
         for j in range(i + 1, len(languages)):
             if languages[i] != languages[j] and numbers[i] == numbers[j] and similar[i, j] >= TRANSLATION:
                 if closest(i, languages[j]) == j and closest(j, languages[i]) == i:
                     translations[i].add(j)
                     translations[j].add(i)
-    return vectors, languages, translations
+    return vectors, tuple(languages), tuple(frozenset(t) for t in translations)
 
 
 def relevant_facts(brand: Brand, text: str, *, top: int = 3) -> list[str]:
@@ -175,7 +182,7 @@ def relevant_facts(brand: Brand, text: str, *, top: int = 3) -> list[str]:
     whatever the brand says in Polish (facts_in_language then quotes the Polish one)."""
     if not brand.facts or not text.strip():
         return []
-    vectors, _, translations = _fact_space(brand)
+    vectors, _, translations = fact_space(brand)
     firsts = [i for i in range(len(brand.facts)) if all(i < j for j in translations[i])]
     facts = [brand.facts[i] for i in firsts]
     best = (vectors[firsts] @ encoder().encode(_sentences(text)).T).max(axis=1)
@@ -196,7 +203,7 @@ def facts_in_language(brand: Brand, facts: list[str], language: str) -> tuple[li
     language than a foreign one, which the reply has to quote as they are."""
     if not facts or language in ("", UNKNOWN):
         return facts, []
-    _, languages, translations = _fact_space(brand)
+    _, languages, translations = fact_space(brand)
     chosen, foreign = [], []
     for fact in facts:
         i = brand.facts.index(fact)

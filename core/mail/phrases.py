@@ -223,6 +223,8 @@ PHRASES = {
     },
 }
 
+REPLY_LANGUAGES = tuple(PHRASES["greeting"])  # the languages a reply written by code can be in
+
 
 def phrase(key: str, language: str) -> str:
     """The sentence `key` in `language`, in English where Mercury has none in that language."""
