@@ -14,6 +14,7 @@ from core.mail.queue import (
     draft_why,
     facts_of,
     get_email,
+    no_reply_why,
     queue_figures,
     queue_frame,
     reasons_of,
@@ -24,6 +25,7 @@ from ui.backend import require_spec
 from ui.brand import brand_form
 from ui.download import csv_download
 from ui.i18n import num, pct, say, t
+from ui.mailbox import mailbox_tab, may_show_mail
 
 KEY = "email_"
 SAMPLE = SAMPLE_BRAND.parent / "emails.csv"
@@ -40,11 +42,13 @@ st.title(t("Email replies"))
 st.caption(
     t(
         "Triage incoming mail, draft replies from the Brand profile's facts only, and decide: approve, edit, regenerate or "
-        "reject. Nothing is ever sent: approved replies are exported for your mail client."
+        "reject. Nothing is ever sent: approved replies are exported for your mail client, or put in its Drafts folder from the Mailbox tab."
     )
 )
 if notice := st.session_state.pop(NOTICE, None):
     st.error(notice)
+if not may_show_mail():
+    st.stop()
 
 figures = queue_figures()
 cols = st.columns(4)
@@ -66,7 +70,7 @@ def add(mails: list, source: str) -> None:
     st.success(t("Added {count} email(s) to the queue. Draft their replies below or in Review.", count=len(ids)))
 
 
-inbox, review, brand_tab, approved = st.tabs([t("Inbox"), t("Review"), t("Brand profile"), t("Approved & export")])
+inbox, review, brand_tab, approved, mailbox_view = st.tabs([t("Inbox"), t("Review"), t("Brand profile"), t("Approved & export"), t("Mailbox")])
 
 with inbox:
     with st.form(KEY + "paste_form", clear_on_submit=True):
@@ -153,6 +157,8 @@ with review:
             )
         )
         st.caption(t("Why: {reason} (triage by {source})", reason=say(row.reason), source=say(row.triage_source)))
+        if (why_not := no_reply_why(row)) is not None:
+            st.info(t("No reply needed: {reason}.", reason=say(why_not)))
         if row.needs_review:
             st.warning(t("Needs review: {reasons}. Its instructions are not followed; read it before approving.", reasons=say(Joined(reasons_of(row)))))
         left, right = st.columns(2)
@@ -238,3 +244,6 @@ with approved:
             t("Copy one reply"), frame["id"].tolist(), format_func=lambda i: f"#{i} · {frame.set_index('id').loc[i, 'subject']}", key=KEY + "copy"
         )
         st.code(frame.set_index("id").loc[copy_id, "reply"], language=None, wrap_lines=True)
+
+with mailbox_view:
+    mailbox_tab()

@@ -23,7 +23,7 @@ from core.models.encoders import encoder
 from core.models.intents import intent_classifier
 from core.text import UNKNOWN, market_languages
 
-LIST_FIELDS = ("phrases_use", "phrases_avoid", "facts", "examples")
+LIST_FIELDS = ("phrases_use", "phrases_avoid", "facts", "examples", "reply_examples")
 # Cosine similarity (e5, question as query, fact as passage). e5 cosines sit high and close together:
 # on the test brand, answering facts score 0.77-0.86 against questions in English, Romanian, Polish and
 # Chinese, and unrelated ones up to 0.78 (tests/test_multilingual.py, tests/test_email.py). So a fact
@@ -36,6 +36,9 @@ FACT_MARGIN = 0.03  # a fact far behind the best match is noise, even above the 
 SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
 
 
+_REPLY_TAG = re.compile(r"^\[(\w+), (\w+)\] (.+)$", re.DOTALL)
+
+
 @dataclass
 class Brand:
     name: str
@@ -46,6 +49,7 @@ class Brand:
     phrases_avoid: list[str] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
+    reply_examples: list[str] = field(default_factory=list)  # "[intent, language] text": replies the team sent (core/mail/mailbox.learn_voice)
     internal_notes: str = ""
     id: int | None = None
 
@@ -58,6 +62,11 @@ class Brand:
         if self.phrases_avoid:
             lines.append("Never use these phrases: " + "; ".join(self.phrases_avoid))
         return "\n".join(lines)
+
+    def replies_like(self, language: str, limit: int = 2) -> list[str]:
+        """The team's own replies (from Sent) in `language`, for a prompt's voice."""
+        tagged = (_REPLY_TAG.match(example) for example in self.reply_examples)
+        return [m.group(3) for m in tagged if m and m.group(2) == language][:limit]
 
     def to_json(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k != "id"}

@@ -27,9 +27,10 @@ from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, la
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.llm import backend_names, complete, resolve_spec
 from core.llm.embedded import prepare_embedded_model
+from core.mail import cli as mailbox_commands
 from core.mail.export import batch_frame
 from core.mail.queue import add_emails, draft_pending, reply_to
-from core.mail.reading import parse_table, read_emails
+from core.mail.reading import read_emails, read_mail_path
 from core.sentiment import cli as review_commands
 
 EXIT_USER_ERROR = 2
@@ -113,7 +114,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
         if not args.out:
             raise UserError(Msg("--batch needs --out DRAFTS.csv for the drafts."))
         check_output_path(args.out)
-        mails, frame = parse_table(read_input(args.batch), Path(args.batch).name)
+        mails, frame = read_mail_path(args.batch)
         # A rerun after a crash finds its mails by identity: nothing is queued, triaged or drafted twice.
         ids = add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
 
@@ -132,6 +133,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
                 {
                     "emails": len(ids),
                     "drafted": int((out["draft"] != "").sum()),
+                    "needs_reply": int(out["needs_reply"].sum()),
                     "needs_review": int(out["needs_review"].sum()),
                     "out": args.out,
                     "intents": out["intent"].value_counts().to_dict(),
@@ -140,7 +142,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
         )
         return 0
     if not args.email_file:
-        raise UserError(Msg("Give an email file (.eml or .txt), or --batch EMAILS.csv --out DRAFTS.csv."))
+        raise UserError(Msg("Give an email file (.eml or .txt), or --batch MAIL --out DRAFTS.csv."))
     mails = read_emails(read_input(args.email_file), Path(args.email_file).name)
     if len(mails) > 1:
         raise UserError(Msg("{file} holds {count} emails: use --batch for more than one.", file=args.email_file, count=len(mails)))
@@ -164,6 +166,8 @@ def cmd_reply(args: argparse.Namespace) -> int:
         print("\n" + result["draft"])
         for fact in result["facts_used"]:
             say("Fact used: {fact}", fact=fact)
+    elif result["no_reply_reason"] is not None:
+        say("No reply needed: {reason}.", reason=result["no_reply_reason"])
     else:
         say("No reply needed.")
     saved = N_("Saved as email {id}, waiting for approval on the Email page.") if result["needs_reply"] else N_("Saved as email {id}.")
@@ -303,11 +307,16 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_generate)
 
     review_commands.register(commands)
+    mailbox_commands.register(commands)
 
     reply = commands.add_parser("reply", help="triage an email and draft a reply in the brand's voice (never sent)")
     reply.add_argument("email_file", nargs="?", help="an .eml file, or a .txt file: a Subject: line, a blank line, the body")
     reply.add_argument("--brand", help="a BRAND.json (name, tone, sign_off, facts, internal_notes); default: the stored Brand profile")
-    reply.add_argument("--batch", metavar="EMAILS.csv", help="a CSV of emails (from, subject, body, date) to triage and draft")
+    reply.add_argument(
+        "--batch",
+        metavar="MAIL",
+        help="mail to triage and draft: .eml files in a folder, an .eml, an mbox, a .txt, or a CSV of emails (from, subject, body, date)",
+    )
     reply.add_argument("--out", metavar="DRAFTS.csv", help="with --batch: the input columns plus intent, urgency, needs_review and draft")
     add_backend_options(reply)
     reply.add_argument(

@@ -22,9 +22,15 @@ DEFAULTS: dict[str, str] = {
     "OPENAI_MAX_RETRIES": "2",
     # Base URLs a visitor may type in the sidebar, comma-separated prefixes; empty: any http(s) URL.
     "MERCURY_ALLOWED_BASE_URLS": "",
+    # The team's mailbox (core/mail/mailbox.py): imap://user@host:port/INBOX or imaps://...; its password apart.
+    "MERCURY_IMAP_URL": "",
+    "MERCURY_IMAP_PASSWORD": "",
+    "MERCURY_IMAP_TIMEOUT": "30",
+    # "1" declares that a login proxy stands in front of an app serving the network (the mailbox is shown)
+    "MERCURY_TRUSTED_PROXY_LOGIN": "",
 }
 # Settings that are secrets: their values are scrubbed from any text Mercury stores, shows or exports.
-SECRET_SETTINGS = ("OPENAI_API_KEY",)
+SECRET_SETTINGS = ("OPENAI_API_KEY", "MERCURY_IMAP_PASSWORD")
 _KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}|(?i:\bbearer\s+)[A-Za-z0-9._~+/\-]{8,}=*")
 REDACTED = "[redacted]"
 
@@ -48,6 +54,12 @@ def _secrets() -> dict:
     except OSError:
         return {}
     return _read_secrets(str(path), mtime)
+
+
+def secrets_section(name: str) -> dict:
+    """A [section] of the secrets file (e.g. Streamlit's [auth]), {} when there is none."""
+    section = _secrets().get(name)
+    return section if isinstance(section, dict) else {}
 
 
 def setting(name: str, explicit: str | None = None, default: str | None = None) -> str:

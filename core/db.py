@@ -312,6 +312,7 @@ class BrandProfile(SQLModel, table=True):
     phrases_avoid: list[str] = Field(default_factory=list, sa_type=JSON)
     facts: list[str] = Field(default_factory=list, sa_type=JSON)
     examples: list[str] = Field(default_factory=list, sa_type=JSON)  # past content shown to the model as examples of the voice
+    reply_examples: list[str] = Field(default_factory=list, sa_type=JSON)  # "[intent, language] text": the team's own replies, from Sent
     internal_notes: str = ""  # for the team only: never put in a prompt, an output or an export
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -326,6 +327,7 @@ class EmailMessage(SQLModel, table=True):
     message_id: str = ""
     # Message-ID, or a hash of source, sender, subject, body and date: a mail read twice is queued once.
     identity: Optional[str] = Field(default=None, unique=True, index=True)
+    thread_references: str = ""  # the original's References header: a reply's References are these and its Message-ID
     sender: str = ""
     subject: str = ""
     body: str = ""
@@ -335,6 +337,7 @@ class EmailMessage(SQLModel, table=True):
     urgency: str = ""
     sentiment: str = ""
     needs_reply: bool = True
+    no_reply_reason: str = ""  # why a mail needs no reply (automatic, bulk, spam, says so): a stored Msg
     needs_review: bool = False
     review_reasons: list[Any] = Field(default_factory=list, sa_type=JSON)  # why the mail was flagged, as core.i18n.plain sentences
     reason: str = ""
@@ -349,6 +352,20 @@ class EmailMessage(SQLModel, table=True):
     edited: bool = False
     edit_diff: str = ""
     decided_at: Optional[datetime] = None
+    # The copy of the reply in the mailbox's Drafts folder (core/mail/mailbox.py): which, and what it held.
+    pushed_uid: Optional[int] = None
+    pushed_uidvalidity: Optional[int] = None
+    pushed_digest: str = ""
+
+
+class MailboxState(SQLModel, table=True):
+    """What `mailbox pull` has read of one folder: UIDs up to last_uid of this UIDVALIDITY."""
+
+    __tablename__ = "mailbox_state"
+    account: str = Field(primary_key=True)  # user@host/folder, never the password
+    uidvalidity: int = 0
+    last_uid: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class ContentPiece(SQLModel, table=True):

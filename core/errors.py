@@ -40,3 +40,7 @@ class PartialBatchError(LLMError):
     def __init__(self, message: str, finished: dict, total: int, *, stopped: bool = False):
         super().__init__(message)
         self.finished, self.total, self.stopped = finished, total, stopped
+
+
+class MailboxError(MercuryError, RuntimeError):
+    """A mail server that failed: unreachable, refusing the login, timing out, or closing the connection."""

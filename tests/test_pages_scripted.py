@@ -30,3 +30,25 @@ def test_content_studio_generates_edits_saves_and_finds_a_post(scripted_backend,
     at = app(monkeypatch)
     generate_edit_and_save(at)
     assert set(calls_frame()["page"]) == {"content"}
+
+
+def test_email_actions_that_fail_show_their_sentence_after_the_rerun(scripted_backend, monkeypatch):
+    """*Draft a reply* and *Regenerate* rerun the page after they act: their error must outlive it."""
+    from core.errors import LLMError
+
+    def refuse(messages):
+        raise LLMError("The server refused the request: quota exceeded.")
+
+    from core.mail.queue import add_emails
+    from core.mail.reading import parse_text
+
+    add_emails([parse_text("Subject: Pairing\n\nMy Pulse earbuds will not pair with my phone.")], "pasted")
+    scripted_backend.script("script", refuse)
+    at = app(monkeypatch).switch_page("app_pages/email.py").run()
+    at.button(key="email_draft_one").click().run()
+    assert not at.exception
+    fell_back = "The server refused the request: quota exceeded; email 1 got a reply written from the Brand profile's facts instead."
+    assert [e.value for e in at.error] == [fell_back]
+    at.text_input(key="email_instruction").set_value("shorter").run()
+    at.button(key="email_regenerate").click().run()
+    assert [e.value for e in at.error] == ["The server refused the request: quota exceeded."]

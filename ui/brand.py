@@ -64,6 +64,12 @@ def brand_form(key: str) -> Brand:
             ),
         )
         examples = st.text_area(t("Examples of past content (one per line)"), value=_lines(brand.examples), key=version + "examples")
+        reply_examples = st.text_area(
+            t("The team's own replies, from the mailbox's Sent folder (one per line: delete a line to drop it)"),
+            value=_lines(brand.reply_examples),
+            key=version + "reply_examples",
+            help=t("Drafts written by a model follow the voice of those in the mail's language. The Mailbox tab's Learn our voice fills this in."),
+        )
         notes = st.text_area(t("Internal notes (for the team only: never given to the model)"), value=brand.internal_notes, key=version + "notes")
         saved = st.form_submit_button(t("Save brand profile"), type="primary")
     if saved:
@@ -78,6 +84,7 @@ def brand_form(key: str) -> Brand:
                     "phrases_avoid": phrases_avoid,
                     "facts": facts,
                     "examples": examples,
+                    "reply_examples": reply_examples,
                     "internal_notes": notes,
                 }
             )

@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from core.brand import Brand
 from core.db import EmailMessage, session_scope
-from core.i18n import Msg
-from core.mail.queue import draft_why
+from core.i18n import Msg, render
+from core.mail.queue import draft_why, no_reply_why
 
 
 def _approved(ids: Sequence[int] | None = None) -> list[EmailMessage]:
@@ -26,8 +26,9 @@ def _approved(ids: Sequence[int] | None = None) -> list[EmailMessage]:
         return list(session.exec(query.order_by(EmailMessage.id)))
 
 
-def reply_message(row: EmailMessage, brand: Brand) -> MimeMessage:
-    """The approved reply as an email ready to send from the user's own mail client."""
+def reply_message(row: EmailMessage, brand: Brand, *, text: str | None = None) -> MimeMessage:
+    """The approved reply (or `text`) as an email ready to send from the user's own mail client,
+    threaded under the mail it answers."""
     reply = MimeMessage()
     reply["From"] = f"{brand.name} <{brand.reply_from}>" if brand.reply_from else brand.name
     if row.sender:
@@ -38,8 +39,8 @@ def reply_message(row: EmailMessage, brand: Brand) -> MimeMessage:
     reply["Message-ID"] = make_msgid(domain=(brand.reply_from.split("@")[-1] if "@" in brand.reply_from else None))
     if row.message_id:
         reply["In-Reply-To"] = row.message_id
-        reply["References"] = row.message_id
-    reply.set_content(row.approved_text)
+        reply["References"] = " ".join([*row.thread_references.split(), row.message_id][-20:])  # RFC 5322: theirs, then its own
+    reply.set_content(row.approved_text if text is None else text)
     return reply
 
 
@@ -71,6 +72,7 @@ def batch_frame(frame: pd.DataFrame, ids: Sequence[int], language: str = "en") -
     for column in ("intent", "urgency", "needs_review", "needs_reply", "language", "sentiment", "draft"):
         out[column] = [getattr(by_id[i], column) for i in ids]
     out["draft_source"] = [_draft_source(by_id[i], language) for i in ids]
+    out["no_reply_reason"] = [render(no_reply_why(by_id[i]) or "", language) for i in ids]
     return out
 
 

@@ -23,7 +23,9 @@ from core.mail.triage import triage_many
 
 
 def _as_parsed(row: EmailMessage) -> ParsedEmail:
-    return ParsedEmail(sender=row.sender, subject=row.subject, body=row.body, received=row.received, message_id=row.message_id)
+    return ParsedEmail(
+        sender=row.sender, subject=row.subject, body=row.body, received=row.received, message_id=row.message_id, references=row.thread_references
+    )
 
 
 def mail_identity(mail: ParsedEmail, source: str) -> str:
@@ -58,6 +60,7 @@ def add_emails(mails: Sequence[ParsedEmail], source: str, *, spec=None, subjects
         insert_ignoring_duplicates(session, EmailMessage, [
             {
                 "created_at": utcnow(), "identity": identity, "source": source, "message_id": mail.message_id, "sender": mail.sender,
+                "thread_references": mail.references, "no_reply_reason": stored(t.no_reply_reason) if t.no_reply_reason else "",
                 "subject": stored_subject[identity], "body": mail.body, "received": mail.received, "language": t.language, "intent": t.intent,
                 "urgency": t.urgency, "sentiment": t.sentiment, "needs_reply": t.needs_reply, "needs_review": t.needs_review,
                 "review_reasons": plain(Joined(t.review_reasons)), "reason": stored(t.reason), "triage_source": stored(t.source),
@@ -96,6 +99,11 @@ def draft_why(row: EmailMessage) -> Msg | None:
         return None
     why = revive(row.draft_source)
     return why.removeprefix("template: ") if isinstance(why, str) else why  # rows from before sentences were stored as Msg
+
+
+def no_reply_why(row: EmailMessage) -> Msg | str | None:
+    """Why a stored mail needs no reply (None when it needs one)."""
+    return None if row.needs_reply else revive(row.no_reply_reason) if row.no_reply_reason else None
 
 
 def facts_of(row: EmailMessage) -> list[str]:
@@ -176,6 +184,7 @@ def reply_to(mail: ParsedEmail, brand: Brand, *, spec=None) -> dict:
         "sentiment": row.sentiment,
         "language": row.language,
         "needs_reply": row.needs_reply,
+        "no_reply_reason": no_reply_why(row),
         "needs_review": row.needs_review,
         "review_reasons": reasons_of(row),
         "reason": revive(row.reason),

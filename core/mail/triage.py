@@ -8,9 +8,9 @@ from typing import Sequence
 
 from core.classifiers import get_classifier
 from core.errors import LLMError, PartialBatchError
-from core.i18n import Clause, Msg
+from core.i18n import N_, Clause, Msg
 from core.llm import complete_json_many
-from core.mail.reading import ParsedEmail
+from core.mail.reading import ParsedEmail, without_quote
 from core.mail.safety import delimited, safety_flags
 from core.models.intents import INTENTS, intent_classifier
 from core.text import detect_language
@@ -39,10 +39,32 @@ class Triage:
     reason: Msg | str  # a model's own reason is its text
     source: Msg
     close_to: str = ""  # the runner-up intent when the classifier's call was close
+    no_reply_reason: Msg | None = None  # why it needs no reply
+
+
+# Why a mail needs no reply, by what its headers say (reading.AUTOMATIC_KINDS) or what it says.
+NO_REPLY_REASONS = {
+    "auto-submitted": N_("it is an automatic message (its headers say so), not a person writing"),
+    "bulk": N_("it is bulk mail (its Precedence header says so)"),
+    "list": N_("it comes from a mailing list or a newsletter (it has List- headers)"),
+    "no-reply sender": N_("its sender is an address that takes no replies (no-reply, mailer-daemon, notifications)"),
+    "delivery report": N_("it is a delivery report about a message sent earlier"),
+    "spam": N_("it reads as spam or as mail that is not for the team"),
+    "says so": N_("it says no reply is needed"),
+    "model": N_("the model read it as needing no reply"),
+}
+
+
+def no_reply_reason(intent: str, text: str) -> str:
+    """The key of NO_REPLY_REASONS that applies to a mail a person wrote, or "" when it needs a reply."""
+    if intent == "spam_other":
+        return "spam"
+    return "says so" if _NO_REPLY.search(text) else ""
 
 
 def mail_text(mail: ParsedEmail) -> str:
-    return f"{mail.subject}\n{mail.body}".strip()
+    """What triage reads of a mail: its subject and what the sender wrote now (not the earlier mail they quote)."""
+    return f"{mail.subject}\n{without_quote(mail.body)}".strip()
 
 
 def mail_language(text: str) -> str:
@@ -91,27 +113,36 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
     if not mails:
         return []
     texts = [mail_text(m)[:2000] for m in mails]
-    read = [t[:TRIAGE_CHARS] for t in texts]  # one slice for both heads: each mail is embedded once
-    guesses = intent_classifier().predict(read)
-    sentiments = get_classifier("embedded").classify(read)
-    answers: list[dict | None] = [None] * len(mails)
+    # Automatic and bulk mail is told by its headers: neither encoded nor put to a model.
+    people = [i for i, m in enumerate(mails) if not m.automatic]
+    read = [texts[i][:TRIAGE_CHARS] for i in people]  # one slice for both heads: each mail is embedded once
+    guesses = dict(zip(people, intent_classifier().predict(read))) if people else {}
+    sentiments = dict(zip(people, get_classifier("embedded").classify(read))) if people else {}
+    answers: dict[int, dict | None] = {}
     failed, stopped = "", None
-    if spec is not None and spec.classifies:
+    if spec is not None and spec.classifies and people:
         try:
-            answers = complete_json_many([_model_question(m) for m in mails], _TRIAGE_SCHEMA, spec=spec, page="email", max_tokens=160)
+            asked = complete_json_many([_model_question(mails[i]) for i in people], _TRIAGE_SCHEMA, spec=spec, page="email", max_tokens=160)
+            answers = dict(zip(people, asked))
         except PartialBatchError as error:
-            answers = [error.finished.get(i) for i in range(len(mails))]
+            answers = {i: error.finished.get(n) for n, i in enumerate(people)}
             failed, stopped = error, error if error.stopped else None
         except LLMError as error:
             failed = error
     results = []
-    for mail, text, guess, scored, answer in zip(mails, texts, guesses, sentiments, answers):
+    for i, (mail, text) in enumerate(zip(mails, texts)):
+        if mail.automatic:
+            why = Msg(NO_REPLY_REASONS[mail.automatic])
+            results.append(Triage("spam_other", "low", "neutral", mail_language(text), False, False, [], why, Msg("headers"), no_reply_reason=why))
+            continue
+        guess, scored, answer = guesses[i], sentiments[i], answers.get(i)
         intent, reason, flags = guess.intent, guess.reason, safety_flags(mail)
         urgency = _urgency(intent, text, scored.sentiment)
-        needs_reply = intent != "spam_other" and not _NO_REPLY.search(text)
+        why_not = no_reply_reason(intent, text)
         source, close_to = Msg("embeddings + rules"), ""
         if answer is not None:
-            intent, urgency, needs_reply = answer["intent"], answer["urgency"], answer["needs_reply"]
+            intent, urgency = answer["intent"], answer["urgency"]
+            why_not = "" if answer["needs_reply"] else "model"
             reason, source = answer["reason"][:300], Msg("model: {backend}", backend=spec.label)
         elif guess.close_call:
             close_to = guess.runner_up
@@ -124,7 +155,12 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
             )
         elif spec is not None and spec.classifies:
             source = Msg("embeddings + rules (the model failed: {problem})", problem=Clause(failed or Msg("its answer was not valid JSON after one repair")))
-        results.append(Triage(intent, urgency, scored.sentiment, mail_language(text), needs_reply, bool(flags), flags, reason, source, close_to))
+        results.append(
+            Triage(
+                intent, urgency, scored.sentiment, mail_language(text), not why_not, bool(flags), flags, reason, source, close_to,
+                Msg(NO_REPLY_REASONS[why_not]) if why_not else None,
+            )
+        )
     if stopped is not None:
         raise PartialBatchError(stopped.msg, dict(enumerate(results)), len(results), stopped=True)
     return results
