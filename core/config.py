@@ -26,11 +26,15 @@ DEFAULTS: dict[str, str] = {
     "MERCURY_IMAP_URL": "",
     "MERCURY_IMAP_PASSWORD": "",
     "MERCURY_IMAP_TIMEOUT": "30",
+    # multilingual-e5-small from an OpenAI-compatible /v1/embeddings server (core/models/remote.py); empty: in process
+    "MERCURY_EMBEDDINGS_URL": "",
+    "MERCURY_EMBEDDINGS_MODEL": "intfloat/multilingual-e5-small",
+    "MERCURY_EMBEDDINGS_KEY": "",
     # "1" declares that a login proxy stands in front of an app serving the network (the mailbox is shown)
     "MERCURY_TRUSTED_PROXY_LOGIN": "",
 }
 # Settings that are secrets: their values are scrubbed from any text Mercury stores, shows or exports.
-SECRET_SETTINGS = ("OPENAI_API_KEY", "MERCURY_IMAP_PASSWORD")
+SECRET_SETTINGS = ("OPENAI_API_KEY", "MERCURY_IMAP_PASSWORD", "MERCURY_EMBEDDINGS_KEY")
 _KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}|(?i:\bbearer\s+)[A-Za-z0-9._~+/\-]{8,}=*")
 REDACTED = "[redacted]"
 

@@ -17,8 +17,6 @@ from collections import Counter
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from nltk.tokenize import TweetTokenizer
-
 from core.shared import shared
 
 URL = re.compile(r"https?://\S+|www\.\S+")
@@ -93,7 +91,10 @@ LANG_CODES = {
     "ko": "korean",
 }
 
-_tokenizer = TweetTokenizer(preserve_case=False, reduce_len=True, strip_handles=True)
+def _tweet_tokenizer():
+    from nltk.tokenize import TweetTokenizer  # nltk imports scipy: a second at start-up, paid when words are first needed
+
+    return TweetTokenizer(preserve_case=False, reduce_len=True, strip_handles=True)
 
 
 def normalise(text: str) -> str:
@@ -173,7 +174,7 @@ def _words(text: str, language: str) -> list[str]:
         jieba.setLogLevel(60)  # it logs its dictionary loading on every first call
         # One character is rarely a word a marketer reads as a keyword (的, 了, 很): keep words of two or more.
         return [w.lower() for w in jieba.lcut(text) if len(w.strip()) >= 2]
-    return _tokenizer.tokenize(text)
+    return shared("tweet-tokenizer", _tweet_tokenizer).tokenize(text)
 
 
 @lru_cache(maxsize=300_000)

@@ -12,8 +12,6 @@ content similarity, themes), and the MiniLM encoder the model lab fine-tunes.
 from __future__ import annotations
 
 import importlib.util
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
@@ -21,52 +19,38 @@ import numpy as np
 
 from core.errors import MercuryError
 from core.i18n import Msg
+from core.models.cached import CachedEncoder
 from core.shared import device, quiet_transformers, shared
 
 MAX_TOKENS = 256  # e5 reads 512; a review's first 256 tokens carry its sentiment and cost half as much
-CACHE_ROWS = 50_000  # about 75 MB of vectors
 MINILM_MAX_TOKENS = 128
 
 
-class E5Encoder:
-    """L2-normalised multilingual-e5-small "query" embeddings (384 numbers per text)."""
+class E5Encoder(CachedEncoder):
+    """multilingual-e5-small in this process (core.models.e5)."""
 
     def __init__(self, threads: int | None = None, dtype=None):
         from core.models.e5 import E5
 
+        super().__init__()
         self.model = E5(device=device(), threads=threads, dtype=dtype)
         self.name = f"multilingual-e5-small (torch, {str(self.model.dtype).removeprefix('torch.')})"
         self.dim = self.model.dim
-        self.cut = 0  # texts cut to MAX_TOKENS so far
-        self._cache: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], *, passage: bool = False) -> np.ndarray:
-        """One vector per text: e5 "query" embeddings, or with `passage` the "passage" side of e5's
-        asymmetric retrieval (what is searched: brand facts)."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        with self._lock:
-            todo: dict[str, list[int]] = {}
-            for i, text in enumerate(texts):
-                vector = self._cache.get((passage, text))
-                if vector is None:
-                    todo.setdefault(text, []).append(i)
-                else:
-                    self._cache.move_to_end((passage, text))
-                    out[i] = vector
-            fresh = list(todo)
-            if fresh:
-                vectors, cut = self.model.embed([t.strip() or "." for t in fresh], passage=passage, max_tokens=MAX_TOKENS)
-                self.cut += cut
-                for text, vector in zip(fresh, vectors):
-                    out[todo[text]] = vector
-                    self._cache[(passage, text)] = vector
-            while len(self._cache) > CACHE_ROWS:
-                self._cache.popitem(last=False)
-        return out
+    def _embed(self, texts: list[str], passage: bool) -> tuple[np.ndarray, int]:
+        return self.model.embed(texts, passage=passage, max_tokens=MAX_TOKENS)
 
 
-def encoder() -> E5Encoder:
+def encoder() -> CachedEncoder:
+    """The encoder every feature uses: an embeddings server when MERCURY_EMBEDDINGS_URL names one
+    (core.models.remote), else multilingual-e5-small in this process."""
+    from core.config import setting
+
+    url = setting("MERCURY_EMBEDDINGS_URL")
+    if url:
+        from core.models.remote import RemoteEncoder
+
+        return shared(("e5-remote", url), lambda: RemoteEncoder(url))
     return shared("e5", E5Encoder)
 
 
