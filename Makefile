@@ -24,7 +24,9 @@ $(STAMP): requirements.txt requirements-models.txt
 setup: $(STAMP)
 	$(PY) -m core setup
 
+# A worker runs the long jobs beside the app (core/jobs) and stops with it.
 run: setup
+	$(PY) -m core worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) $(if $(ADDRESS),--server.address $(ADDRESS)) \
 		$(if $(WATCH),--server.fileWatcherType auto --server.runOnSave true)
 

@@ -21,6 +21,7 @@ pages = [
     st.Page("app_pages/reports.py", title=t("Reports"), icon=":material/summarize:"),
     st.Page("app_pages/lab.py", title=t("Model lab"), icon=":material/science:"),
     st.Page("app_pages/capacity.py", title=t("Capacity planner"), icon=":material/memory:"),
+    st.Page("app_pages/jobs.py", title=t("Jobs"), icon=":material/pending_actions:"),
     st.Page("app_pages/usage.py", title=t("Usage"), icon=":material/monitoring:"),
 ]
 navigation = st.navigation(pages)

@@ -11,14 +11,16 @@ from core.errors import MercuryError
 from core.exports import to_csv_bytes, to_xlsx_bytes
 from core.i18n import N_
 from core.ingest import combine, read_table
+from core.jobs.store import active_job
 from core.mail.queue import add_review
 from core.sentiment.alerts import ALERT_KINDS, MIN_REVIEWS, PERIOD_NAMES, add_rule, delete_rule, describe_rule, rules_for
 from core.sentiment.calibration import apply_calibration, calibrate, undo_calibration
-from core.sentiment.datasets import create_dataset, delete_dataset, describe_dataset, export_frame, list_datasets, rename_dataset, score_dataset
+from core.sentiment.datasets import create_dataset, delete_dataset, describe_dataset, export_frame, list_datasets, rename_dataset
 from core.sentiment.insights import FREQUENCIES, dashboard, granularity_for, reviews_behind
 from ui.backend import current_spec
 from ui.i18n import current_language, labels, num, say, signed, t
 from ui.pickers import pick_classifier, pick_dataset, pick_period
+from ui.scoring import start_scoring, watch
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
 KEY = "sentiment_"
@@ -29,18 +31,6 @@ ROLE_LABELS = {"text": N_("Text"), "date": N_("Date"), "product": N_("Product"),
 
 st.title(t("Sentiment"))
 st.caption(t("Upload reviews, score every one, and see what changed and why. Scores are saved as they are computed."))
-
-
-def run_scoring(dataset_id: int, classifier) -> None:
-    bar = st.progress(0.0, text=t("Scoring reviews..."))
-    try:
-        score_dataset(
-            dataset_id, classifier, lambda done, total: bar.progress(done / max(total, 1), text=t("Scored {done} of {total} reviews", done=done, total=total))
-        )
-    except MercuryError as error:  # an LLM backend failing mid-way: what was scored is already saved
-        st.error(t("Scoring stopped: {problem} What was scored so far is saved; press Resume to go on.", problem=say(error)))
-        st.stop()
-    bar.empty()
 
 
 # --- bring in data -----------------------------------------------------------------------------
@@ -117,8 +107,15 @@ with st.expander(t("Add reviews"), expanded=datasets.empty):
             dataset_id = create_dataset(table, mapping, name, scored_by=classifier.model_id)
             st.session_state[KEY + "dataset"] = dataset_id
             st.session_state[KEY + "use_sample"] = False
-            run_scoring(dataset_id, classifier)
+            start_scoring(dataset_id, classifier_choice)
             st.rerun()
+
+# A scoring job under way, this visitor's or anyone's (after a reload, too).
+if error := st.session_state.pop(KEY + "job_error", None):
+    st.error(error)
+running = st.session_state.get(KEY + "job") or getattr(active_job("score"), "id", None)
+if running:
+    watch(running)
 
 # --- the chosen dataset ------------------------------------------------------------------------
 
@@ -167,8 +164,8 @@ if chosen_products or chosen_channels or chosen_languages:
 
 if board.unscored:
     st.warning(t("{count} reviews are not fully analysed yet (an interrupted run, or stored before Mercury read languages and themes).", count=board.unscored))
-    if st.button(t("Resume scoring"), key=KEY + "resume"):
-        run_scoring(dataset_id, classifier_for(choice_for(dataset.classifier), current_spec()))
+    if not running and st.button(t("Resume scoring"), key=KEY + "resume"):
+        start_scoring(dataset_id, choice_for(dataset.classifier))
         st.rerun()
 
 if board.warning:

@@ -23,6 +23,7 @@ from core.errors import MercuryError, UserError
 from core.exports import check_output_path, write_table
 from core.i18n import LANGUAGES, N_, Joined, LanguageName, Msg, compile_catalogs, default_language, language_code, render, rendered
 from core.ingest import read_input, read_table
+from core.jobs import cli as job_commands
 from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, labelled_rows
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.llm import backend_names, complete, resolve_spec
@@ -308,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     review_commands.register(commands)
     mailbox_commands.register(commands)
+    job_commands.register(commands)
 
     reply = commands.add_parser("reply", help="triage an email and draft a reply in the brand's voice (never sent)")
     reply.add_argument("email_file", nargs="?", help="an .eml file, or a .txt file: a Subject: line, a blank line, the body")

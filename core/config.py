@@ -30,6 +30,9 @@ DEFAULTS: dict[str, str] = {
     "MERCURY_EMBEDDINGS_URL": "",
     "MERCURY_EMBEDDINGS_MODEL": "intfloat/multilingual-e5-small",
     "MERCURY_EMBEDDINGS_KEY": "",
+    # Jobs (core/jobs): the queue (empty: SQLite in the data folder; redis://host:6379/0 for workers on several machines)
+    "MERCURY_QUEUE_URL": "",
+    "MERCURY_JOB_STALE_S": "60",  # seconds a running job's heartbeat may be silent before its worker counts as dead
     # "1" declares that a login proxy stands in front of an app serving the network (the mailbox is shown)
     "MERCURY_TRUSTED_PROXY_LOGIN": "",
 }

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from sqlalchemy import JSON, UniqueConstraint, event, text
+from sqlalchemy import JSON, LargeBinary, UniqueConstraint, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
@@ -356,6 +356,38 @@ class EmailMessage(SQLModel, table=True):
     pushed_uid: Optional[int] = None
     pushed_uidvalidity: Optional[int] = None
     pushed_digest: str = ""
+
+
+class Job(SQLModel, table=True):
+    """A long action run by a worker (core/jobs): what was asked, by whom, how far it got, what it made."""
+
+    __tablename__ = "job"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)  # core.jobs.kinds: sentiment, mailbox_pull, mailbox_push
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    payload: Optional[bytes] = Field(default=None, sa_type=LargeBinary)  # an uploaded file, so a worker on any machine reads it
+    requested_by: str = ""  # the browser session's name, or "cli"
+    state: str = Field(default="queued", index=True)  # queued, running, done, failed, cancelled
+    done: int = 0
+    total: int = 0
+    progress: str = ""  # a stored Msg: "scored 12,480 of 40,000"
+    result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    error: str = ""  # a stored Msg
+    attempts: int = 0
+    cancel_requested: bool = False
+    worker: str = ""  # host:pid of the worker running it
+    heartbeat_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+
+
+class WorkerSeen(SQLModel, table=True):
+    """When each worker last said it was alive: pages submit jobs only while one is."""
+
+    __tablename__ = "worker_seen"
+    name: str = Field(primary_key=True)  # host:pid
+    seen_at: datetime = Field(default_factory=utcnow)
 
 
 class MailboxState(SQLModel, table=True):

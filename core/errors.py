@@ -44,3 +44,7 @@ class PartialBatchError(LLMError):
 
 class MailboxError(MercuryError, RuntimeError):
     """A mail server that failed: unreachable, refusing the login, timing out, or closing the connection."""
+
+
+class JobCancelled(MercuryError):
+    """Raised inside a job at the chunk after a person cancelled it (core/jobs): what is done is kept."""

@@ -17,6 +17,7 @@ PAGES = {
     "app_pages/reports.py": "Reports",
     "app_pages/lab.py": "Model lab",
     "app_pages/capacity.py": "Capacity planner",
+    "app_pages/jobs.py": "Jobs",
     "app_pages/usage.py": "Usage",
 }
 

@@ -9,6 +9,8 @@ import sys
 
 from core.brand import current_brand, read_brand_file
 from core.i18n import LANGUAGES, Msg, default_language, rendered
+from core.jobs.cli import add_queue_option, submitted
+from core.jobs.queue import submit
 from core.llm import backend_names, resolve_spec
 from core.mail import mailbox
 
@@ -27,6 +29,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
+    if args.queue:
+        return submitted(submit("mailbox_pull", {}), args)
     spec = resolve_spec(args.backend, model=args.model) if args.backend else None
 
     def progress(done: int, total: int) -> None:
@@ -55,6 +59,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    if args.queue:
+        return submitted(submit("mailbox_push", {"all_drafts": args.all_drafts}), args)
     result = mailbox.push(_brand(args), all_drafts=args.all_drafts)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
@@ -101,6 +107,7 @@ def register(commands) -> None:
     pull.add_argument("--no-drafts", action="store_true", help="triage only; draft later on the Email page")
     pull.add_argument("--json", action="store_true", help="print mailbox, read, new, needs_reply, drafted, unreadable and ids as JSON")
     pull.add_argument("--language", **language)
+    add_queue_option(pull)
     pull.set_defaults(handler=cmd_pull)
 
     push = actions.add_parser("push", help="append approved replies to the Drafts folder, threaded under the mail they answer; nothing is sent")
@@ -108,6 +115,7 @@ def register(commands) -> None:
     push.add_argument("--all-drafts", action="store_true", help="also drafts still waiting for approval (marked so in a header)")
     push.add_argument("--json", action="store_true", help="print mailbox, folder, pushed, replaced, unchanged and removed as JSON")
     push.add_argument("--language", **language)
+    add_queue_option(push)
     push.set_defaults(handler=cmd_push)
 
     voice = actions.add_parser("voice", help="keep a few of the team's replies from Sent (read only) as the Brand profile's examples")

@@ -13,7 +13,9 @@ from core.columns import parse_map, resolve_mapping
 from core.errors import UserError
 from core.exports import check_output_path, write_bytes, write_table
 from core.i18n import LANGUAGES, LanguageCounts, Msg, default_language
-from core.ingest import read_table
+from core.ingest import read_input, read_table
+from core.jobs.cli import add_queue_option, submitted
+from core.jobs.queue import submit
 from core.llm import backend_names, resolve_spec
 from core.reports.build import build_report
 from core.reports.render import render
@@ -28,6 +30,14 @@ def _spec(args: argparse.Namespace):
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
+    if args.queue:
+        given = parse_map(args.map) if args.map else {}
+        if args.text_column:
+            given["text"] = args.text_column
+        if args.out or args.model:
+            raise UserError(Msg("--queue stores the result as a dataset: export it from the Sentiment page; it takes no --out or --llm-model."))
+        inputs = {"name": Path(args.input).name, "map": given, "backend": args.backend, "model_dir": args.model_dir, "language": args.language}
+        return submitted(submit("sentiment", inputs, payload=read_input(args.input)), args)
     if args.out:
         check_output_path(args.out)
     table = read_table(args.input)
@@ -158,6 +168,7 @@ def register(commands) -> None:
     sentiment.add_argument("--llm-model", dest="model", help="model name or id for the local or openai backend")
     sentiment.add_argument("--out", help="write every input column plus sentiment and score to this CSV or XLSX file")
     sentiment.add_argument("--json", action="store_true", help="print only the JSON summary (no human-readable line on stderr)")
+    add_queue_option(sentiment)
     add_language_option(sentiment)
     sentiment.set_defaults(handler=cmd_sentiment)
 

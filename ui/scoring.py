@@ -1,0 +1,56 @@
+"""The Sentiment page's scoring: on a worker as a job when one runs (it goes on whatever the person
+does next, and the page follows it), else in the page."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.classifiers import LLM_CHOICE, classifier_for
+from core.errors import MercuryError
+from core.jobs.queue import submit
+from core.jobs.store import JobView, cancel, get_job, worker_alive
+from core.sentiment.datasets import score_dataset
+from ui.backend import current_spec
+from ui.i18n import say, t
+from ui.session import session_name
+
+KEY = "sentiment_"
+
+
+def run_scoring(dataset_id: int, classifier) -> None:
+    bar = st.progress(0.0, text=t("Scoring reviews..."))
+    try:
+        score_dataset(
+            dataset_id, classifier, lambda done, total: bar.progress(done / max(total, 1), text=t("Scored {done} of {total} reviews", done=done, total=total))
+        )
+    except MercuryError as error:  # an LLM backend failing mid-way: what was scored is already saved
+        st.error(t("Scoring stopped: {problem} What was scored so far is saved; press Resume to go on.", problem=say(error)))
+        st.stop()
+    bar.empty()
+
+
+def start_scoring(dataset_id: int, choice: str) -> None:
+    """On a worker when one runs, so the scoring goes on whatever the person does next (an LLM
+    classifier, whose key may live in this browser session only, scores here); else here."""
+    if choice != LLM_CHOICE and worker_alive():
+        st.session_state[KEY + "job"] = submit("score", {"dataset_id": dataset_id, "choice": choice}, requested_by=session_name())
+        return
+    run_scoring(dataset_id, classifier_for(choice, current_spec()))
+
+
+@st.fragment(run_every=1)
+def watch(job_id: int) -> None:
+    """The scoring job's progress, updating itself; when it ends, the page opens on its dataset."""
+    view = JobView.of(get_job(job_id))
+    if view.state in ("queued", "running"):
+        left, right = st.columns([5, 1])
+        said = t("Analysing on the worker: {said}. You may leave this page.", said=say(view.progress))
+        left.progress(view.done / view.total if view.total else 0.0, text=said)
+        if right.button(t("Cancel"), key=KEY + "cancel_job", width="stretch"):
+            cancel(job_id)
+        return
+    st.session_state.pop(KEY + "job", None)
+    if view.state == "done":
+        st.session_state[KEY + "dataset"] = view.result["dataset_id"]
+    else:
+        st.session_state[KEY + "job_error"] = say(view.error)
+    st.rerun()
