@@ -63,3 +63,18 @@ def test_rename_and_delete():
     at.button(key="sentiment_delete").click().run()
     assert list_datasets().empty
     assert not at.exception
+
+
+@pytest.mark.model
+def test_a_second_file_analysed_opens_the_dashboard_on_its_own_dataset(tmp_path):
+    """The page once kept showing the first dataset's figures under its name after a second file was analysed."""
+    first, _ = analyse_table(read_table(ROOT / "tests" / "data" / "app_reviews.csv"), name="App reviews")
+    at = open_page()
+    assert at.selectbox(key="sentiment_pick").value == first
+    at.button(key="sentiment_sample").click().run()
+    at.button(key="sentiment_analyse").click().run()
+    assert not at.exception
+    second = int(list_datasets()["id"].max())
+    assert second != first and at.selectbox(key="sentiment_pick").value == second
+    at.selectbox(key="sentiment_pick").set_value(first).run()  # the person may still look at the first
+    assert at.selectbox(key="sentiment_pick").value == first

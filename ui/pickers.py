@@ -11,12 +11,15 @@ from ui.i18n import labels, t
 
 
 def pick_dataset(key: str, *, default: int | None = None) -> Dataset | None:
-    """A select box over stored datasets, newest first; None when there is none."""
+    """A select box over stored datasets, newest first, on `default` when that is new (a dataset the
+    page just analysed); None when there is none."""
     datasets = list_datasets()
     if datasets.empty:
         return None
     labels = {row.id: t("{name} · {count} reviews · #{id}", name=row.name, count=row.rows, id=str(row.id)) for row in datasets.itertuples()}
     ids = list(labels)
+    if default in ids and st.session_state.get(key + "pick_default") != default:  # a dataset just produced is shown, once, over an older pick
+        st.session_state[key + "pick"] = st.session_state[key + "pick_default"] = default
     chosen = st.selectbox(t("Dataset"), ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=key + "pick")
     return get_dataset(chosen)
 
