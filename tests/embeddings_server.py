@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.openai_server import LoopbackServer
 
 
-class EmbeddingsServer:
+class EmbeddingsServer(LoopbackServer):
     def __init__(self, model: str = "e5"):
         self.model, self.requests, self.in_flight, self.most_in_flight = model, [], 0, 0
         self._lock = threading.Lock()
@@ -38,9 +40,7 @@ class EmbeddingsServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._serve(Handler)
 
     def embed(self, texts: list[str]):
         if self.model == "minilm":
@@ -60,15 +60,3 @@ class EmbeddingsServer:
                 for i, vector in zip(index, model.embed([plain[i] for i in index], passage=side, max_tokens=256)[0]):
                     out[i] = vector
         return out
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()

@@ -307,14 +307,12 @@ def push(brand: Brand, *, all_drafts: bool = False, config: MailboxConfig | None
         query = select(EmailMessage).where(EmailMessage.source == config.source, EmailMessage.status.in_(statuses))
         rows = list(session.exec(query.order_by(EmailMessage.id)))
     with mailbox_lock(config), connect(config) as client:
-        kept = Msg("The {count} drafts put in the mailbox before it are recorded: run it again to push the rest.", count=result.pushed)
-        with mail_errors(config, kept=kept):
+        with mail_errors(config, kept=_pushed_so_far(result)):
             result.folder = drafts_folder(client)
             uidvalidity = int(client.select_folder(result.folder)[b"UIDVALIDITY"])
         for row in rows:
             old = row.pushed_uid if row.pushed_uidvalidity == uidvalidity else None
-            kept = Msg("The {count} drafts put in the mailbox before it are recorded: run it again to push the rest.", count=result.pushed)
-            with mail_errors(config, kept=kept):
+            with mail_errors(config, kept=_pushed_so_far(result)):
                 if row.status == "rejected" or (row.status == "drafted" and not row.draft.strip()):
                     if old is not None and _remove(client, old):
                         result.removed += 1
@@ -339,6 +337,10 @@ def push(brand: Brand, *, all_drafts: bool = False, config: MailboxConfig | None
                     _remove(client, old)
                     result.replaced += 1
     return result
+
+
+def _pushed_so_far(result: PushResult) -> Msg:
+    return Msg("The {count} drafts put in the mailbox before it are recorded: run it again to push the rest.", count=result.pushed)
 
 
 def _record_push(email_id: int, uid: int | None, uidvalidity: int | None, digest: str) -> None:
