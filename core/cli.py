@@ -12,8 +12,7 @@ from typing import Callable
 
 from core import usage
 from core.brand import current_brand, read_brand_file
-from core.capacity.memory import Workload, load_architecture
-from core.capacity.planner import plan
+from core.capacity import cli as capacity_commands
 from core.classifiers import get_classifier
 from core.content.brief import Brief
 from core.content.checks import failed_checks
@@ -66,38 +65,6 @@ def cmd_setup(args: argparse.Namespace) -> int:
     get_engine()
     compile_catalogs()
     print(f"embedded model ready in {path}; database: {ping()}; interface languages: {', '.join(LANGUAGES)}")
-    return 0
-
-
-def cmd_gpu(args: argparse.Namespace) -> int:
-    arch = load_architecture(model=args.model, config_path=args.config)
-    workload = Workload(
-        mode=args.mode,
-        dtype=args.dtype,
-        kv_dtype=args.kv_dtype,
-        batch=args.batch,
-        prompt=args.prompt,
-        new=args.new,
-        seq=args.seq,
-        lora_r=args.lora_r,
-        lora_targets=tuple(t.strip() for t in args.lora_targets.split(",") if t.strip()),
-        grad_checkpointing=args.grad_checkpointing,
-        mixed_precision=args.mixed_precision,
-    )
-    result = plan(arch, workload, gpu_name=args.gpu, requests_per_day=args.requests_per_day, dataset_tokens=args.dataset_tokens, epochs=args.epochs)
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    print(f"{result['model']} ({result['params_b']} B parameters), {workload.mode}, {workload.dtype}: peak {result['peak_gib']} GiB at {result['peak_phase']}")
-    for kind, gib in result["breakdown_gib"].items():
-        if gib:
-            print(f"  {kind:<17} {gib:>9.2f} GiB")
-    print(f"one GPU needs {result['one_gpu_needs_gib']} GiB with CUDA context and fragmentation")
-    fits = [f"{name} x{n}" for name, n in result["fits"].items() if n]
-    print("fits on: " + (", ".join(fits) if fits else "none of the catalog's GPUs, up to 8 each"))
-    for section in ("gpu", "speed", "cost"):
-        if section in result:
-            print(f"{section}: " + ", ".join(f"{k}={v}" for k, v in result[section].items()))
     return 0
 
 
@@ -310,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     review_commands.register(commands)
     mailbox_commands.register(commands)
     job_commands.register(commands)
+    capacity_commands.register(commands)
 
     reply = commands.add_parser("reply", help="triage an email and draft a reply in the brand's voice (never sent)")
     reply.add_argument("email_file", nargs="?", help="an .eml file, or a .txt file: a Subject: line, a blank line, the body")
@@ -380,28 +348,6 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--learning-rate", type=float, help="default 1e-3 (sentiment)")
     tune.add_argument("--json", action="store_true")
     tune.set_defaults(handler=cmd_finetune)
-
-    gpu = commands.add_parser("gpu", help="GPU memory, GPUs needed, speed and cost of serving or fine-tuning a model")
-    source = gpu.add_mutually_exclusive_group(required=True)
-    source.add_argument("--config", help="a transformers config.json of any causal LM")
-    source.add_argument("--model", help="a model of the catalog, e.g. Llama-3.1-8B")
-    gpu.add_argument("--mode", choices=["inference", "full", "lora", "qlora"], default="inference")
-    gpu.add_argument("--dtype", default="bf16", help="weights: fp32, bf16, fp16, fp8, int8, nf4, awq, gptq, q4_k_m, q8_0")
-    gpu.add_argument("--kv-dtype", default="bf16", help="KV cache: fp32, bf16, fp16, fp8, int8")
-    gpu.add_argument("--batch", type=int, default=1, help="sequences at once (concurrent users when serving)")
-    gpu.add_argument("--prompt", type=int, default=512, help="prompt tokens (inference)")
-    gpu.add_argument("--new", type=int, default=128, help="generated tokens (inference)")
-    gpu.add_argument("--seq", type=int, default=1024, help="sequence length (training)")
-    gpu.add_argument("--lora-r", type=int, default=16)
-    gpu.add_argument("--lora-targets", default="q,k,v,o", help="comma-separated: q,k,v,o,gate,up,down")
-    gpu.add_argument("--grad-checkpointing", action="store_true")
-    gpu.add_argument("--mixed-precision", action="store_true", help="full fine-tune with fp32 master weights")
-    gpu.add_argument("--gpu", help="a GPU of the catalog, e.g. 'H100 80GB': adds GPUs needed, speed and cost")
-    gpu.add_argument("--requests-per-day", type=float, help="serving workload for the monthly cost")
-    gpu.add_argument("--dataset-tokens", type=int, help="training tokens per epoch for the fine-tuning cost")
-    gpu.add_argument("--epochs", type=float, default=1)
-    gpu.add_argument("--json", action="store_true")
-    gpu.set_defaults(handler=cmd_gpu)
 
     setup = commands.add_parser("setup", help="convert the embedded model once and create the database")
     setup.set_defaults(handler=cmd_setup)

@@ -16,16 +16,54 @@ def open_page() -> AppTest:
 
 
 @pytest.mark.slow
-def test_catalog_model_shows_peak_fit_speed_and_cost():
+def test_catalog_model_shows_the_verdict_first_then_peak_speed_cost_and_the_vllm_command():
     at = open_page()
     at.selectbox(key="capacity_model").select("Llama-3.2-1B").run()
     at.number_input(key="capacity_batch").set_value(8).run()
     at.number_input(key="capacity_prompt").set_value(1024).run()
     at.number_input(key="capacity_new").set_value(128).run()
     assert not at.exception
+    verdict = at.success[0].value
+    assert verdict.startswith("Llama-3.2-1B fits on 1 x") and "requests a day" in verdict
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Peak GPU memory (tensors)"] == "3.08 GiB"
-    assert "Self-hosted per month" in metrics and metrics["gpt-4o-mini per month"].startswith("$")
+    assert metrics["Self-hosted per month"].startswith("$") and "Self-hosting pays above" in metrics and "Most requests at once" in metrics
+    assert any(code.value.startswith("vllm serve meta-llama/Llama-3.2-1B-Instruct") for code in at.code)
+    # the verdict comes right under the title, before everything the page computes it from
+    first = list(at.main.children.values())[2]
+    assert [child.type for child in first.children.values()] == ["success"] and first.children[0].value == verdict
+
+
+@pytest.mark.slow
+def test_the_chosen_gpu_is_the_one_planned_on_and_eight_consumer_cards_are_flagged():
+    at = open_page()
+    at.selectbox(key="capacity_model").select("Llama-3.1-8B").run()
+    at.selectbox(key="capacity_gpu").select("RTX 4090 24GB").run()
+    assert not at.exception
+    assert "1 x RTX 4090 24GB" in at.success[0].value
+    assert any(header.value == "Speed and cost on 1 x RTX 4090 24GB" for header in at.subheader)
+    at.selectbox(key="capacity_model").select("Llama-3.3-70B").run()
+    warning = at.warning[0].value
+    assert "8 x RTX 4090 24GB" in warning and "multi-GPU server" in warning and "PCIe" in warning
+    assert at.dataframe[0].value.shape[0] >= 2  # what to change, each with memory, speed and cost
+
+
+@pytest.mark.slow
+def test_a_context_beyond_the_model_is_refused_on_the_page():
+    at = open_page()
+    at.selectbox(key="capacity_model").select("Gemma-2-9B").run()
+    at.number_input(key="capacity_prompt").set_value(32000).run()
+    assert not at.exception
+    assert "reads at most 8,192 tokens" in at.error[0].value
+
+
+@pytest.mark.slow
+def test_qlora_starts_with_gradient_checkpointing_on():
+    at = open_page()
+    at.segmented_control(key="capacity_mode").set_value("qlora").run()
+    assert not at.exception
+    assert at.toggle[0].value is True
+    assert "Gradient checkpointing is on" in at.success[0].value
 
 
 @pytest.mark.slow

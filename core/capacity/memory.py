@@ -80,6 +80,22 @@ class Architecture:
     sliding_layers: int = 0
     qkv_bias: bool = False
     norms_per_layer: int = 2
+    qk_norm: bool = False  # a norm over each head's queries and keys (Qwen 3, Gemma 3)
+    max_context: int | None = None  # max_position_embeddings: the longest sequence the model reads
+    hf_id: str = ""  # the Hub id a server loads (vllm serve ...), when known
+    # Mixture of experts beyond Mixtral: each expert's own size, shared experts every token runs, and
+    # the first layers that keep a dense MLP (DeepSeek's first_k_dense_replace, Qwen's mlp_only_layers).
+    expert_intermediate: int = 0
+    shared_intermediate: int = 0
+    shared_gate: bool = False
+    dense_layers: int = 0
+    # Multi-head latent attention (DeepSeek): keys and values come from a compressed latent of
+    # kv_lora_rank plus a shared RoPE key, which is all transformers and vLLM cache.
+    kv_lora_rank: int = 0
+    q_lora_rank: int = 0
+    qk_rope_dim: int = 0
+    qk_nope_dim: int = 0
+    v_head_dim: int = 0
 
     @property
     def kv_dim(self) -> int:
@@ -89,22 +105,47 @@ class Architecture:
     def q_dim(self) -> int:
         return self.heads * self.head_dim
 
+    @property
+    def kv_width(self) -> int:
+        """Numbers a layer's cache keeps per token in transformers (keys and values)."""
+        if self.kv_lora_rank:  # the compressed latent and the shared RoPE key (measured in tests/test_gpu.py)
+            return self.kv_lora_rank + self.qk_rope_dim
+        return 2 * self.kv_dim
+
+    @property
+    def active_intermediate(self) -> int:
+        """MLP width a token runs through: the chosen experts and the shared ones, or the dense MLP."""
+        if self.experts == 1:
+            return self.intermediate
+        return (self.expert_intermediate or self.intermediate) * self.experts_per_token + self.shared_intermediate
+
+    def _attention(self) -> int:
+        if self.kv_lora_rank:
+            qk = self.qk_nope_dim + self.qk_rope_dim
+            q = self.hidden * self.q_lora_rank + self.q_lora_rank + self.q_lora_rank * self.heads * qk if self.q_lora_rank else self.hidden * self.heads * qk
+            kv = self.hidden * (self.kv_lora_rank + self.qk_rope_dim) + self.kv_lora_rank  # kv_a_proj and its norm
+            kv += self.kv_lora_rank * self.heads * (self.qk_nope_dim + self.v_head_dim)  # kv_b_proj
+            return q + kv + self.heads * self.v_head_dim * self.hidden
+        return self.hidden * self.q_dim * 2 + self.hidden * self.kv_dim * 2 + ((self.q_dim + 2 * self.kv_dim) if self.qkv_bias else 0)
+
     def params(self) -> dict[str, int]:
-        attention = self.hidden * self.q_dim * 2 + self.hidden * self.kv_dim * 2 + ((self.q_dim + 2 * self.kv_dim) if self.qkv_bias else 0)
-        mlp_one = 3 * self.hidden * self.intermediate
-        router = self.hidden * self.experts if self.experts > 1 else 0
-        norms = self.norms_per_layer * self.hidden
-        per_layer = attention + mlp_one * self.experts + router + norms
+        attention = self._attention()
+        dense = 3 * self.hidden * self.intermediate
+        moe_layers = self.layers - self.dense_layers if self.experts > 1 else 0
+        expert = 3 * self.hidden * (self.expert_intermediate or self.intermediate)
+        shared = 3 * self.hidden * self.shared_intermediate + (self.hidden if self.shared_gate else 0) + self.hidden * self.experts
+        norms = self.norms_per_layer * self.hidden + (2 * self.head_dim if self.qk_norm else 0)
         embed = self.vocab * self.hidden
         head = 0 if self.tied else self.vocab * self.hidden
-        linear = self.layers * (attention + mlp_one * self.experts + router)
+        linear = self.layers * attention + (self.layers - moe_layers) * dense + moe_layers * (expert * self.experts + shared)
+        active = self.layers * attention + (self.layers - moe_layers) * dense + moe_layers * (expert * self.experts_per_token + shared)
         return {
             "embedding": embed,
             "lm_head": head,
             "linear": linear,
             "norms": self.layers * norms + self.hidden,
-            "total": embed + head + self.layers * per_layer + self.hidden,
-            "active": embed + head + self.layers * (attention + mlp_one * self.experts_per_token + router + norms) + self.hidden,
+            "total": embed + head + linear + self.layers * norms + self.hidden,
+            "active": embed + head + active + self.layers * norms + self.hidden,
         }
 
 
@@ -129,6 +170,7 @@ def architecture_from_config(config, name: str = "") -> Architecture:
     window = getattr(cfg, "sliding_window", None)
     sliding = sum(1 for t in layer_types if t == "sliding_attention") if layer_types else (layers if window else 0)
     model_type = str(getattr(cfg, "model_type", ""))
+    expert_intermediate = int(getattr(cfg, "moe_intermediate_size", 0) or 0)
     return Architecture(
         name=name or getattr(cfg, "_name_or_path", "") or model_type,
         model_type=model_type,
@@ -140,12 +182,24 @@ def architecture_from_config(config, name: str = "") -> Architecture:
         intermediate=intermediate,
         vocab=vocab,
         tied=bool(getattr(cfg, "tie_word_embeddings", False)),
-        experts=int(getattr(cfg, "num_local_experts", None) or getattr(cfg, "num_experts", None) or 1),
+        experts=int(getattr(cfg, "num_local_experts", None) or getattr(cfg, "num_experts", None) or getattr(cfg, "n_routed_experts", None) or 1),
         experts_per_token=int(getattr(cfg, "num_experts_per_tok", None) or 1),
         sliding_window=int(window) if window and sliding else None,
         sliding_layers=sliding if window else 0,
         qkv_bias=model_type.startswith("qwen2") or bool(getattr(cfg, "attention_bias", False)),
         norms_per_layer=4 if model_type.startswith(("gemma2", "gemma3")) else 2,
+        qk_norm=model_type.startswith(("qwen3", "gemma3")),
+        max_context=int(getattr(cfg, "max_position_embeddings", 0) or 0) or None,
+        hf_id=str(getattr(config, "hf_id", "") or getattr(cfg, "_name_or_path", "") or ""),
+        expert_intermediate=expert_intermediate,
+        shared_intermediate=int(getattr(cfg, "shared_expert_intermediate_size", 0) or 0) or int(getattr(cfg, "n_shared_experts", 0) or 0) * expert_intermediate,
+        shared_gate=model_type == "qwen2_moe",
+        dense_layers=int(getattr(cfg, "first_k_dense_replace", 0) or 0) or len(getattr(cfg, "mlp_only_layers", None) or []),
+        kv_lora_rank=int(getattr(cfg, "kv_lora_rank", 0) or 0),
+        q_lora_rank=int(getattr(cfg, "q_lora_rank", 0) or 0),
+        qk_rope_dim=int(getattr(cfg, "qk_rope_head_dim", 0) or 0),
+        qk_nope_dim=int(getattr(cfg, "qk_nope_head_dim", 0) or 0),
+        v_head_dim=int(getattr(cfg, "v_head_dim", 0) or 0),
     )
 
 
@@ -297,7 +351,7 @@ def kv_bytes(arch: Architecture, batch: int, tokens: int, kv_dtype: str) -> floa
     # A sliding-window layer's cache keeps the window less the token being attended from (transformers'
     # sliding cache layers, measured in tests/test_gpu.py).
     sliding_tokens = min(tokens, arch.sliding_window - 1) if arch.sliding_window else tokens
-    per_token_layer = 2 * arch.kv_dim * KV_BYTES[kv_dtype]
+    per_token_layer = arch.kv_width * KV_BYTES[kv_dtype]
     return batch * per_token_layer * (full_layers * tokens + arch.sliding_layers * sliding_tokens)
 
 
@@ -318,10 +372,25 @@ def _lora_params(arch: Architecture, r: int, targets: tuple[str, ...]) -> int:
     return arch.layers * sum(r * (shapes[t][0] + shapes[t][1]) * experts.get(t, 1) for t in targets)
 
 
+def check_context(arch: Architecture, workload: Workload) -> None:
+    """Refuse a sequence longer than the model reads: its figures would describe a model that does not exist."""
+    asked = workload.prompt + workload.new if workload.mode == "inference" else workload.seq
+    if arch.max_context and asked > arch.max_context:
+        raise UserError(
+            Msg(
+                "{model} reads at most {limit} tokens and this plan asks for {asked}: shorten the prompt or output, or choose a model with a longer context.",
+                model=arch.name,
+                limit=arch.max_context,
+                asked=asked,
+            )
+        )
+
+
 def estimate(arch: Architecture, workload: Workload) -> Estimate:
     workload.validate()
+    check_context(arch, workload)
     params = arch.params()
-    active_intermediate = arch.intermediate * (arch.experts_per_token if arch.experts > 1 else 1)
+    active_intermediate = arch.active_intermediate
     if workload.mode == "inference":
         weights = _weight_bytes(arch, params, workload.dtype)
         tokens = workload.batch * workload.prompt
