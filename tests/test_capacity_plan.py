@@ -183,3 +183,18 @@ def test_gpu_json_has_the_verdict_options_break_even_concurrency_and_vllm_args()
     polish = json.loads(run_cli("gpu", "--model", "Llama-3.1-8B", "--requests-per-day", "1000", "--language", "pl", "--json").stdout)
     assert "Llama-3.1-8B" in polish["verdict"] and "requests a day" not in polish["verdict"]
     assert math.isfinite(polish["peak_gib"])
+
+
+def test_mixture_of_experts_decoding_reads_the_experts_the_batch_chose():
+    from core.capacity.planner import read_share
+
+    mixtral = load_architecture(model="Mixtral-8x7B")
+    params = mixtral.params()
+    assert read_share(mixtral, params, 1) == pytest.approx(params["active"] / params["total"])  # one token: its two experts
+    assert read_share(mixtral, params, 64) > 0.999  # a full batch reads every expert
+    qwen = load_architecture(model="Qwen3-30B-A3B")
+    shared = (qwen.params()["total"] - qwen.params()["routed"]) / qwen.params()["total"]
+    assert read_share(qwen, qwen.params(), 16) == pytest.approx(shared + (1 - shared) * (1 - (1 - 8 / 128) ** 16))
+    assert read_share(load_architecture(model="Llama-3.1-8B"), {}, 16) == 1.0
+    one, many = (roofline(estimate(qwen, Workload(batch=b)), GPUS["H100 80GB"], 1).decode_tokens_per_s for b in (1, 16))
+    assert many < one  # more of the experts read each step

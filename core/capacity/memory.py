@@ -146,6 +146,7 @@ class Architecture:
             "norms": self.layers * norms + self.hidden,
             "total": embed + head + linear + self.layers * norms + self.hidden,
             "active": embed + head + active + self.layers * norms + self.hidden,
+            "routed": moe_layers * expert * self.experts,  # the experts' weights, which a token reads only k of
         }
 
 

@@ -30,13 +30,22 @@ class Speed:
     link_scaling: float  # share of the ideal tensor-parallel speed-up the GPUs' link keeps
 
 
+def read_share(arch, params: dict[str, int], batch: int) -> float:
+    """Share of the weights one decoding step reads. A dense model reads all of them; a mixture of
+    experts reads the shared weights and, of each layer's experts, those any of the batch's tokens
+    chose: 1 - (1 - k/E)^batch of them when tokens choose independently."""
+    if arch.experts == 1:
+        return 1.0
+    chosen = 1 - (1 - arch.experts_per_token / arch.experts) ** batch
+    return (params["total"] - params["routed"] + params["routed"] * chosen) / params["total"]
+
+
 def roofline(est: Estimate, gpu: dict, tp: int, efficiency: float = 0.6) -> Speed:
-    """Decode is bound by memory bandwidth (weights and KV read once per step); prefill by compute.
+    """Decode is bound by memory bandwidth (the weights a step needs and the KV read once per step); prefill by compute.
     Tensor parallelism over PCIe keeps only a share of the tp-times speed-up (see serving.py)."""
     w = est.workload
     params = est.params
-    active_share = params["active"] / params["total"]
-    weight_bytes = est.breakdown["weights"] * active_share
+    weight_bytes = est.breakdown["weights"] * read_share(est.arch, params, w.batch)
     cache_bytes = kv_bytes(est.arch, w.batch, w.prompt + w.new // 2, w.kv_dtype)  # the average step reads half the new tokens' KV
     scaling = link_scaling(gpu, tp)
     step_s = (weight_bytes + cache_bytes) / (tp * scaling * gpu["bandwidth_gbs"] * 1e9 * efficiency)
