@@ -211,17 +211,24 @@ left.metric(
     t("Peak GPU memory (tensors)"), f"{num(est.peak_gib, 2)} GiB", help=t("at the {phase}; comparable with torch.cuda.max_memory_allocated", phase=t(est.phase))
 )
 left.metric(t("One GPU needs"), f"{num(est.gpu_need_gib(1), 2)} GiB", help=t("plus CUDA context (0.6 GiB) and 5% allocator fragmentation"))
-left.dataframe(pd.Series({t(k): v / GiB for k, v in est.breakdown.items() if v}, name="GiB").round(3), width="stretch")
+left.dataframe(pd.Series({t(k).replace("_", " "): v / GiB for k, v in est.breakdown.items() if v}, name="GiB").round(3), width="stretch")
 figure = go.Figure()
 for kind, value in est.breakdown.items():
     if value:
-        figure.add_bar(name=t(kind), x=[t("this workload")], y=[value / GiB])
+        figure.add_bar(name=t(kind).replace("_", " "), x=[t("this workload")], y=[value / GiB])  # "kv_cache" is its own msgid
 by_memory: dict[float, list[str]] = {}
 for name, spec in gpus.items():  # one line per memory size, so cards of the same size do not print over each other
     by_memory.setdefault(float(spec["memory_gib"]), []).append(name.rsplit(" ", 1)[0])
 for memory, names in by_memory.items():
     figure.add_hline(y=memory, line_dash="dot", line_color="#888", annotation_text=", ".join(names), annotation_position="right")
-figure.update_layout(barmode="stack", yaxis_title="GiB", height=520, margin=dict(t=20, r=260), title=t("Memory at the peak against each GPU"))
+figure.update_layout(
+    barmode="stack",
+    yaxis_title="GiB",
+    height=520,
+    margin=dict(t=40, r=260),
+    title=t("Memory at the peak against each GPU"),
+    legend=dict(orientation="h", yanchor="top", y=-0.08),  # below the plot, clear of the GPU labels on the right
+)
 right.plotly_chart(figure, width="stretch", key=KEY + "memory_chart")
 fits = pd.DataFrame([{"gpu": name, "memory_gib": gpus[name]["memory_gib"], "gpus_needed": n} for name, n in result["fits"].items()])
 fits["gpus_needed"] = fits["gpus_needed"].map(lambda n: t("does not fit on 8") if pd.isna(n) else int(n))
@@ -260,6 +267,7 @@ if mode == "inference":
     hosted = pd.DataFrame(result["hosted"])
     if not hosted.empty:
         hosted["open"] = hosted["open"].map({True: t("open model"), False: t("closed model")})
+        hosted["break_even_requests_per_day"] = hosted["break_even_requests_per_day"].map(lambda n: t("never") if pd.isna(n) else num(int(n), 0))
         st.dataframe(
             hosted[["label", "open", "usd_per_1000_requests", "monthly_usd", "break_even_requests_per_day"]],
             hide_index=True,

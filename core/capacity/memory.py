@@ -15,7 +15,10 @@ with greedy decoding), so `peak_gib` is comparable with `torch.cuda.max_memory_a
   loss (about 13.4 bytes per token per vocabulary entry: bf16 logits, the fp32 copy, log-softmax
   and its gradient). Weight gradients arrive while activations are freed, so the backward pass
   peaks before they add up; the optimizer step (weights + gradients + states + a foreach
-  temporary) is the other candidate peak.
+  temporary) is the other candidate peak. With gradient checkpointing only each layer's input is
+  kept, and the backward pass peaks either in the loss's backward (the logits) or while one layer
+  is rebuilt (its activations beside the returned bf16 logits), whichever is larger; no
+  checkpointed run was measured on a GPU here.
 
 The per-token constants were derived from measurements of Llama-3.2-1B and Qwen2.5-7B shapes on an
 H100 (transformers 5.17, torch 2.11); tests/test_gpu.py checks the estimate against every one.
@@ -434,14 +437,20 @@ def estimate(arch: Architecture, workload: Workload) -> Estimate:
     states = 2 * trainable * state_bytes  # AdamW: first and second moments
     gradients = trainable * grad_bytes
     per_layer_token = (TRAIN_HIDDEN_VECTORS * arch.hidden + TRAIN_INTERMEDIATE_VECTORS * active_intermediate) * compute_bytes
-    if workload.grad_checkpointing:
-        # Only each layer's input is kept; one layer's activations are rebuilt at a time in backward.
-        activations = tokens * (arch.layers * arch.hidden * compute_bytes + per_layer_token)
-    else:
-        activations = tokens * arch.layers * per_layer_token
     logits = tokens * arch.vocab * TRAIN_LOGIT_BYTES
-    backward = {"weights": weights, "activations": activations, "logits": logits, "gradients": 0.0, "optimizer_states": states}
+    held = {"weights": weights, "gradients": 0.0, "optimizer_states": states}
+    if workload.grad_checkpointing:
+        # Only each layer's input is kept. The loss's backward (logits, their fp32 copy, log-softmax
+        # and its gradient) ends before the last layer is rebuilt; from then one layer's activations
+        # are alive at a time, beside the bf16 logits the forward pass returned.
+        checkpoints = tokens * arch.layers * arch.hidden * compute_bytes
+        backwards = [
+            {**held, "activations": checkpoints, "logits": logits},
+            {**held, "activations": checkpoints + tokens * per_layer_token, "logits": tokens * arch.vocab * 2.0},
+        ]
+    else:
+        backwards = [{**held, "activations": tokens * arch.layers * per_layer_token, "logits": logits}]
     step = {"weights": weights, "activations": 0.0, "logits": 0.0, "gradients": 2 * gradients, "optimizer_states": states}  # foreach temporaries
-    phase, breakdown = max((("backward", backward), ("optimizer step", step)), key=lambda item: sum(item[1].values()))
+    phase, breakdown = max([("backward", b) for b in backwards] + [("optimizer step", step)], key=lambda item: sum(item[1].values()))
     breakdown = {**breakdown, "kv_cache": 0.0}
     return Estimate(arch, workload, breakdown, phase, params)
