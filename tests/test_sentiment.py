@@ -213,3 +213,26 @@ def test_an_llm_backend_classifies_with_json_and_records_its_model():
     assert summary["model"] == "openai:judge-model"
     assert summary["counts"] == {"negative": 1, "neutral": 0, "positive": 1}
     assert set(reviews_frame(dataset_id)["model"]) == {"openai:judge-model"}
+
+
+def test_reviews_frame_is_read_again_when_any_process_changes_its_rows():
+    import pandas as pd
+    from sqlalchemy import update
+
+    from core.db import Review, session_scope
+    from core.ingest import Table
+    from core.sentiment.datasets import create_dataset, reviews_frame
+
+    dataset_id = create_dataset(Table(pd.DataFrame({"review": ["good", "bad", "fine"]}), "three.csv"), {"text": "review"})
+    first = reviews_frame(dataset_id)
+    assert first["sentiment"].isna().all()
+    first.loc[0, "text"] = "changed by a caller"  # a copy: the kept frame is not touched
+    assert reviews_frame(dataset_id)["text"].tolist() == ["good", "bad", "fine"]
+    with session_scope() as session:  # as a worker scoring the rows would
+        session.execute(update(Review).where(Review.dataset_id == dataset_id, Review.row_index == 1).values(sentiment="negative", score=-0.9))
+        session.commit()
+    assert reviews_frame(dataset_id)["sentiment"].tolist()[1] == "negative"
+    with session_scope() as session:  # a recalibration changes scores only
+        session.execute(update(Review).where(Review.dataset_id == dataset_id, Review.row_index == 1).values(score=-0.5))
+        session.commit()
+    assert reviews_frame(dataset_id)["score"].tolist()[1] == -0.5

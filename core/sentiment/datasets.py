@@ -259,29 +259,36 @@ def delete_dataset(dataset_id: int) -> None:
         session.commit()
 
 
+REVIEW_COLUMNS = ["id", "row_index", "text", "date", "product", "channel", "rating", "external_id", "extra"]
+REVIEW_COLUMNS += ["sentiment", "score", "confidence", "model", "language", "themes"]
+# The last frames read, by database and dataset, with the state they were read at: the dashboard
+# reads a dataset on every filter change, and 100,000 rows take seconds to read and seconds more to build.
+_frames: dict[tuple[str, int], tuple[tuple, pd.DataFrame]] = {}
+FRAMES_KEPT = 4
+
+
+def _state(session, dataset_id: int) -> tuple:
+    """What changes when rows are added, scored, given languages or themes, or recalibrated (by any process)."""
+    scores = select(
+        func.count(), func.count(Review.sentiment), func.count(Review.language), func.count(Review.themes), func.sum(Review.score), func.max(Review.id)
+    ).where(Review.dataset_id == dataset_id)
+    return tuple(session.exec(scores).one())
+
+
 def reviews_frame(dataset_id: int) -> pd.DataFrame:
-    columns = [
-        "id",
-        "row_index",
-        "text",
-        "date",
-        "product",
-        "channel",
-        "rating",
-        "external_id",
-        "extra",
-        "sentiment",
-        "score",
-        "confidence",
-        "model",
-        "language",
-        "themes",
-    ]
+    """Every review of the dataset as a frame (a copy: callers may change it), read again only when its rows changed."""
     with session_scope() as session:
-        rows = session.exec(select(*[getattr(Review, c) for c in columns]).where(Review.dataset_id == dataset_id).order_by(Review.row_index)).all()
-    frame = pd.DataFrame(rows, columns=columns)
+        key, state = (str(session.get_bind().url), dataset_id), _state(session, dataset_id)
+        kept = _frames.get(key)
+        if kept and kept[0] == state:
+            return kept[1].copy()
+        rows = session.exec(select(*[getattr(Review, c) for c in REVIEW_COLUMNS]).where(Review.dataset_id == dataset_id).order_by(Review.row_index)).all()
+    frame = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"], utc=True)
-    return frame
+    if len(_frames) >= FRAMES_KEPT:
+        _frames.pop(next(iter(_frames)))
+    _frames[key] = (state, frame)
+    return frame.copy()
 
 
 def export_frame(dataset_id: int) -> pd.DataFrame:

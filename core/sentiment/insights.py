@@ -3,7 +3,7 @@ with the stars, drivers and themes, all for one period and filter (the dashboard
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pandas as pd
 from sqlalchemy import func
@@ -210,12 +210,14 @@ def default_period(dataset_id: int, days: int | None = None) -> tuple[date | Non
     low, high = date_range(dataset_id)
     if high is None or days:
         return last_days(low, high, days or 30)
-    with session_scope() as session:
-        dates = pd.to_datetime(pd.Series(session.exec(select(Review.date).where(Review.dataset_id == dataset_id, Review.date.is_not(None))).all()), utc=True)
-    for window in RECENT_WINDOWS:
-        start, end = last_days(low, high, window)
-        if (dates >= pd.Timestamp(start, tz="UTC")).mean() >= MEANINGFUL_SHARE:
-            return start, end
+    dated = (Review.dataset_id == dataset_id) & Review.date.is_not(None)
+    with session_scope() as session:  # counted by the database on its date index: the page asks on every rerun
+        total = session.exec(select(func.count()).where(dated)).one()
+        for window in RECENT_WINDOWS:
+            start, end = last_days(low, high, window)
+            since = datetime.combine(start, time.min, timezone.utc)
+            if session.exec(select(func.count()).where(dated, Review.date >= since)).one() >= MEANINGFUL_SHARE * total:
+                return start, end
     return low.date(), high.date()
 
 
