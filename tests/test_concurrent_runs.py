@@ -107,7 +107,8 @@ def test_a_killed_reply_batch_resumes_without_duplicate_drafts_or_repeated_calls
             env_extra={"OPENAI_BASE_URL": first_server.base_url, "OPENAI_API_KEY": "sk-test", "MERCURY_BACKEND": "openai"},
         )
         deadline = time.monotonic() + 300
-        while count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "drafted")) < 8:
+        # The drafts are committed, then the file is replaced with them: wait for both, or the kill can land between.
+        while count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "drafted")) < 8 or not out.exists():
             assert first.poll() is None and time.monotonic() < deadline, first.stderr.read() if first.poll() is not None else "too slow"
             time.sleep(0.1)
         first.send_signal(signal.SIGKILL)
