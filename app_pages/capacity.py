@@ -2,7 +2,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.capacity.advice import DEFAULT_CACHED_SHARE, default_checkpointing, plan
+from core.capacity.advice import DEFAULT_CACHED_SHARE, default_checkpointing, plan, verdict_text
 from core.capacity.hosted import Offer
 from core.capacity.memory import KV_BYTES, WEIGHT_FORMATS, GiB, Workload, architecture_from_pretrained, catalog, estimate, gpu_catalog, load_architecture
 from core.capacity.planner import breakeven_table, cuda_available, measure_generation
@@ -10,7 +10,7 @@ from core.errors import MercuryError
 from core.i18n import N_, Capital
 from core.ingest import loads_json
 from ui.backend import current_spec
-from ui.i18n import labels, num, say, t
+from ui.i18n import current_language, labels, num, say, t
 
 KEY = "capacity_"
 AUTO = "auto"
@@ -189,7 +189,7 @@ except MercuryError as error:
 gpu_name, tp = result["gpu"]["name"], result["gpu"]["gpus_needed"]
 gpu = gpus[gpu_name]
 with verdict_box:
-    (st.success if tp and not result["gpu"]["needs_server"] else st.warning)(" ".join(say(sentence) for sentence in result["verdict"]))
+    (st.success if tp and not result["gpu"]["needs_server"] else st.warning)(verdict_text(result["verdict"], current_language()))
     if result["options"]:
         st.markdown("**" + t("What to change") + "**")
         rows = [

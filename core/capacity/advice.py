@@ -25,7 +25,7 @@ from core.capacity.memory import (
 from core.capacity.planner import cheapest_fit, finetune_cost, gpus_needed, monthly_cost, roofline
 from core.capacity.serving import housing_notes, is_unified, needs_server, vllm_plan
 from core.errors import UserError
-from core.i18n import N_, Msg
+from core.i18n import N_, Msg, render
 
 # LoRA on cards of this size or smaller runs with gradient checkpointing, as people run it.
 CHECKPOINTING_CARD_GIB = 24
@@ -97,7 +97,8 @@ def options(arch: Architecture, work: Workload, gpu_name: str, gpus: dict[str, d
         tp = _in_one_box(est, gpus[name])
         if not tp:
             continue
-        row = {"kind": kind, "change": change, "model": a.name, "gpu": name, "gpus_needed": tp, "peak_gib": round(est.peak_gib, 2)}
+        row = {"kind": kind, "change": change, "model": a.name, "params_b": round(est.params["total"] / 1e9, 3), "gpu": name, "gpus_needed": tp}
+        row["peak_gib"] = round(est.peak_gib, 2)
         if w.mode == "inference":
             row["decode_tokens_per_s"] = round(roofline(est, gpus[name], tp).decode_tokens_per_s, 1)
             if requests_per_day:
@@ -105,11 +106,16 @@ def options(arch: Architecture, work: Workload, gpu_name: str, gpus: dict[str, d
         previous = found.get(kind)
         if kind == "gpus" and previous and previous.get("monthly_usd", 0) <= row.get("monthly_usd", 0):
             continue
-        if kind == "model" and previous and load_architecture(model=previous["model"]).params()["total"] >= a.params()["total"]:
+        if kind == "model" and previous and previous["params_b"] >= row["params_b"]:
             continue
         if kind in ("gpus", "model") or not previous:
             found[kind] = row
     return list(found.values())
+
+
+def verdict_text(sentences: list, language: str) -> str:
+    """The verdict's sentences as one paragraph in the reader's language (Chinese sentences run on without spaces)."""
+    return ("" if language == "zh" else " ").join(render(sentence, language) for sentence in sentences)
 
 
 def _money(usd: float) -> int:

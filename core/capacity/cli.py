@@ -5,14 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.capacity.advice import DEFAULT_CACHED_SHARE, default_checkpointing, plan
+from core.capacity.advice import DEFAULT_CACHED_SHARE, default_checkpointing, plan, verdict_text
 from core.capacity.memory import Workload, gpu_catalog, load_architecture
-from core.i18n import LANGUAGES, default_language, render, rendered
-
-
-def verdict_text(sentences: list, language: str) -> str:
-    """The verdict's sentences as one paragraph in the reader's language."""
-    return ("" if language == "zh" else " ").join(render(sentence, language) for sentence in sentences)
+from core.i18n import LANGUAGES, default_language, rendered
 
 
 def cmd_gpu(args: argparse.Namespace) -> int:
