@@ -8,11 +8,16 @@ from core.classifiers import LLM_CHOICE, classifier_choices
 from core.errors import MercuryError
 from core.i18n import N_, Msg
 from core.ingest import read_table
+from core.jobs.kinds import labelled_payload
+from core.jobs.queue import submit
+from core.jobs.store import JobView, active_job, recent_jobs, worker_alive
 from core.lab.evaluate import evaluate_choice, evaluate_generation, guess_columns, labelled_rows, perplexity, runs_frame
-from core.lab.finetune import finetune, finetune_causal, instruction_pairs
+from core.lab.finetune import FineTuneResult, finetune, finetune_causal, instruction_pairs
 from core.models.sentiment import model_folder
 from ui.backend import current_spec, require_spec
 from ui.i18n import labels, num, say, t
+from ui.jobs import follow, show_job_error
+from ui.session import session_name
 
 KEY = "lab_"
 
@@ -39,6 +44,20 @@ def labelled_upload(prefix: str):
     label = right.selectbox(t("Label column"), columns, index=columns.index(guess_label), key=prefix + "label")
     st.caption(t("{count} rows read from {file}.", count=len(table.frame), file=upload.name))
     return table, text, label
+
+
+def _tuned(view: JobView) -> None:
+    st.session_state[KEY + "tuned"] = FineTuneResult(**view.result)
+
+
+def _tuned_lm(view: JobView) -> None:
+    st.session_state[KEY + "lm"] = view.result
+
+
+def last_tuned() -> FineTuneResult | None:
+    """The newest fine-tune a worker finished, whoever asked: what the tab shows after a reload."""
+    finished = [job for job in recent_jobs(10, kind="finetune") if job.state == "done"]
+    return FineTuneResult(**finished[0].result) if finished else None
 
 
 evaluate_tab, tune_tab, history_tab = st.tabs([t("Evaluate"), t("Fine-tune"), t("History")])
@@ -166,12 +185,20 @@ with tune_tab:
                 )
 
         folder = model_folder(name)
-        try:
-            with st.spinner(t("Fine-tuning on {count} rows...", count=len(texts))):
-                st.session_state[KEY + "tuned"] = finetune(texts, labels, folder, epochs=epochs, lora_r=rank, learning_rate=learning_rate, on_step=on_step)
-        except MercuryError as error:
-            st.error(say(error))
-    tuned = st.session_state.get(KEY + "tuned")
+        if worker_alive():  # on the worker, the training goes on whatever the person does next
+            inputs = {"out": str(folder), "epochs": epochs, "lora_r": rank, "learning_rate": learning_rate}
+            st.session_state[KEY + "job"] = submit("finetune", inputs, payload=labelled_payload(texts, labels), requested_by=session_name())
+            st.session_state.pop(KEY + "tuned", None)
+        else:
+            try:
+                with st.spinner(t("Fine-tuning on {count} rows...", count=len(texts))):
+                    st.session_state[KEY + "tuned"] = finetune(texts, labels, folder, epochs=epochs, lora_r=rank, learning_rate=learning_rate, on_step=on_step)
+            except MercuryError as error:
+                st.error(say(error))
+    show_job_error(KEY)
+    if running := st.session_state.get(KEY + "job") or getattr(active_job("finetune"), "id", None):
+        follow(running, KEY, N_("Fine-tuning on the worker: {said}. You may leave this page."), _tuned)
+    tuned = st.session_state.get(KEY + "tuned") or (None if running else last_tuned())
     if tuned is not None:
         st.success(
             t(
@@ -233,21 +260,29 @@ with tune_tab:
                 lm_losses.append(row)
                 lm_chart.line_chart(pd.DataFrame(lm_losses).set_index("step")["loss"], height=200)
 
-        try:
-            with st.spinner(t("Fine-tuning the language model...")):
-                lm = finetune_causal(pairs, model_folder(f"lm-{time.strftime('%Y%m%d-%H%M')}"), spec=require_spec(), on_step=on_lm_step)
-        except MercuryError as error:
-            st.error(say(error))
+        folder, spec = model_folder(f"lm-{time.strftime('%Y%m%d-%H%M')}"), require_spec()
+        if worker_alive():
+            inputs = {"out": str(folder), "backend": spec.kind, "model": spec.model}
+            st.session_state[KEY + "lm_job"] = submit("finetune_lm", inputs, requested_by=session_name())
         else:
-            st.success(
-                t(
-                    "Saved the adapter to {folder} in {seconds} s: test perplexity {perplexity}. Choose Local in the sidebar with that folder as the "
-                    "model to use it.",
-                    folder=str(lm["adapter"]),
-                    seconds=round(lm["seconds"]),
-                    perplexity=lm["test_perplexity"],
-                )
+            try:
+                with st.spinner(t("Fine-tuning the language model...")):
+                    st.session_state[KEY + "lm"] = finetune_causal(pairs, folder, spec=spec, on_step=on_lm_step)
+            except MercuryError as error:
+                st.error(say(error))
+    show_job_error(KEY + "lm_")
+    if running_lm := st.session_state.get(KEY + "lm_job") or getattr(active_job("finetune_lm"), "id", None):
+        follow(running_lm, KEY + "lm_", N_("Fine-tuning on the worker: {said}. You may leave this page."), _tuned_lm)
+    if lm := st.session_state.get(KEY + "lm"):
+        st.success(
+            t(
+                "Saved the adapter to {folder} in {seconds} s: test perplexity {perplexity}. Choose Local in the sidebar with that folder as the "
+                "model to use it.",
+                folder=str(lm["adapter"]),
+                seconds=round(lm["seconds"]),
+                perplexity=lm["test_perplexity"],
             )
+        )
 
 with history_tab:
     runs = runs_frame()

@@ -19,6 +19,7 @@ from core.sentiment.datasets import create_dataset, delete_dataset, describe_dat
 from core.sentiment.insights import FREQUENCIES, dashboard, granularity_for, reviews_behind
 from ui.backend import current_spec
 from ui.i18n import current_language, labels, num, say, signed, t
+from ui.jobs import show_job_error
 from ui.pickers import pick_classifier, pick_dataset, pick_period
 from ui.scoring import start_scoring, watch
 
@@ -111,8 +112,7 @@ with st.expander(t("Add reviews"), expanded=datasets.empty):
             st.rerun()
 
 # A scoring job under way, this visitor's or anyone's (after a reload, too).
-if error := st.session_state.pop(KEY + "job_error", None):
-    st.error(error)
+show_job_error(KEY)
 running = st.session_state.get(KEY + "job") or getattr(active_job("score"), "id", None)
 if running:
     watch(running)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Callable
 
 from core import usage
@@ -23,6 +24,8 @@ from core.exports import check_output_path, write_table
 from core.i18n import LANGUAGES, N_, Joined, LanguageName, Msg, compile_catalogs, default_language, language_code, render, rendered
 from core.ingest import read_input, read_table
 from core.jobs import cli as job_commands
+from core.jobs.kinds import labelled_payload
+from core.jobs.queue import submit
 from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, labelled_rows
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
 from core.llm import backend_names, complete, resolve_spec
@@ -73,8 +76,6 @@ def _read_brand(path: str | None):
 
 
 def cmd_reply(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     language = _language(args)
     brand = _read_brand(args.brand)
     spec = _spec(args) if args.backend else None
@@ -217,6 +218,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     if args.task == "lm":
+        if args.queue:
+            inputs = {"out": str(Path(args.out).resolve()), "backend": args.backend, "model": args.model, "epochs": args.epochs, "lora_r": args.lora_r}
+            return job_commands.submitted(submit("finetune_lm", inputs), args)
         summary = finetune_causal(instruction_pairs(), args.out, spec=_spec(args) if args.backend else None, epochs=args.epochs, lora_r=args.lora_r)
         summary.pop("history")
         print(
@@ -229,6 +233,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if not (args.input and args.text_column and args.label_column):
         raise UserError(Msg("--task sentiment needs --input, --text-column and --label-column."))
     texts, labels = labelled_rows(read_table(args.input), args.text_column, args.label_column)
+    if args.queue:
+        inputs = {"out": str(Path(args.out).resolve()), "epochs": args.epochs, "lora_r": args.lora_r, "learning_rate": args.learning_rate}
+        return job_commands.submitted(submit("finetune", inputs, payload=labelled_payload(texts, labels)), args)
 
     def progress(row: dict) -> None:
         if "loss" in row and row["step"] % 10 == 0:
@@ -347,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--lora-r", type=int, default=8)
     tune.add_argument("--learning-rate", type=float, help="default 1e-3 (sentiment)")
     tune.add_argument("--json", action="store_true")
+    job_commands.add_queue_option(tune)
     tune.set_defaults(handler=cmd_finetune)
 
     setup = commands.add_parser("setup", help="convert the embedded model once and create the database")

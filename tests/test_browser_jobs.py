@@ -47,3 +47,40 @@ def test_an_analysis_outlives_the_tab_and_the_reopened_page_shows_its_dashboard(
             assert get_job(job.id).state == "done" and get_job(job.id).result["rows"] == 6000
     finally:
         stop(worker)
+
+
+def test_a_fine_tune_outlives_the_tab_and_the_reopened_lab_shows_its_model(tmp_path, monkeypatch):
+    from core.jobs.store import active_job, get_job, recent_jobs
+    from tests.test_jobs import labelled_file
+
+    upload = tmp_path / "labelled.csv"
+    labelled_file(upload, copies=6)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'browser.db'}", "MERCURY_DATA_DIR": str(tmp_path / "data")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    worker = start_worker()
+    try:
+        with streamlit_server(env["DATABASE_URL"], env) as url, chromium_page(1400, 1400) as page:
+            page.goto(url)
+            page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Model lab").click()
+            page.get_by_role("tab", name="Fine-tune").click()
+            page.locator("input[type=file]").nth(1).set_input_files(str(upload))
+            page.get_by_text("72 rows read from labelled.csv").wait_for()
+            page.get_by_role("button", name="Fine-tune", exact=True).click()
+            page.get_by_text("Fine-tuning on the worker").wait_for(timeout=60_000)
+            page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Jobs").click()
+            page.get_by_role("heading", name="Jobs").wait_for()
+            page.close()  # the tab closes; the training goes on
+        (job,) = recent_jobs(kind="finetune")
+        assert job.requested_by.startswith("browser ")
+        with streamlit_server(env["DATABASE_URL"], env) as url, chromium_page(1400, 1400) as page:
+            page.goto(url)
+            page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Model lab").click()
+            page.get_by_role("tab", name="Fine-tune").click()
+            if active_job("finetune") is not None:
+                page.get_by_text("Fine-tuning on the worker").wait_for(timeout=60_000)
+            page.get_by_text("It is now a classifier choice on the Sentiment page").wait_for(timeout=600_000)
+            done = get_job(job.id)
+            assert done.state == "done" and page.get_by_text(done.result["model_id"]).count() >= 1
+    finally:
+        stop(worker)

@@ -276,3 +276,60 @@ def test_the_sentiment_page_analyses_on_the_worker_and_a_reopened_page_follows_t
         assert not any("not fully analysed" in w.value for w in at.warning)  # every review scored: nothing left to resume
     finally:
         stop(worker)
+
+
+def labelled_file(path, copies: int = 3) -> None:
+    import pandas as pd
+
+    from tests.test_lab import BAD, GOOD
+
+    pd.DataFrame({"review": (GOOD + BAD) * copies, "label": (["positive"] * len(GOOD) + ["negative"] * len(BAD)) * copies}).to_csv(path, index=False)
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_queued_fine_tune_runs_on_the_worker_and_its_model_becomes_a_classifier(tmp_path, data_dir):
+    from core.jobs.store import get_job
+    from core.models.sentiment import model_folder, saved_models
+
+    path, folder = tmp_path / "labelled.csv", model_folder("tuned")
+    labelled_file(path)
+    queued = run_cli("finetune", "--input", path, "--text-column", "review", "--label-column", "label", "--out", folder, "--epochs", "1", "--queue", "--json")
+    assert queued.returncode == 0, queued.stderr
+    job = json.loads(queued.stdout)["job"]
+    assert not folder.exists()  # submitted, not trained in the terminal
+    worker = start_worker()
+    try:
+        waited = run_cli("jobs", "wait", job, "--quiet", "--timeout", "600")
+    finally:
+        stop(worker)
+    assert waited.returncode == 0, waited.stderr
+    result = json.loads(waited.stdout)
+    assert result["split"] == {"train": 24, "validation": 6, "test": 6} and result["out_dir"] == str(folder)
+    assert saved_models()[result["model_id"]] == folder
+    (line,) = run_cli("jobs").stdout.splitlines()
+    assert line.split()[:3] == [str(job), "finetune", "done"]
+    assert get_job(job).done == get_job(job).total > 0  # it reported every training step
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_cancelled_fine_tune_stops_at_its_next_step_and_says_nothing_was_kept(tmp_path, data_dir, monkeypatch):
+    from core.jobs import queue, store
+    from core.jobs.kinds import labelled_payload
+    from tests.test_lab import BAD, GOOD
+
+    reported = store.report
+
+    def cancelling(job_id, done, total, said):
+        if done == 2:
+            store.cancel(job_id)
+        reported(job_id, done, total, said)
+
+    monkeypatch.setattr(store, "report", cancelling)
+    rows = labelled_payload((GOOD + BAD) * 2, (["positive"] * 6 + ["negative"] * 6) * 2)
+    job = queue.submit("finetune", {"out": str(tmp_path / "tuned"), "epochs": 3}, payload=rows)
+    queue.run_job(job)
+    ended = store.JobView.of(store.get_job(job))
+    assert ended.state == "cancelled" and ended.done == 2
+    assert ended.error.render("en").startswith("Cancelled at step 2 of ") and not (tmp_path / "tuned").exists()

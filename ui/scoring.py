@@ -6,11 +6,13 @@ import streamlit as st
 
 from core.classifiers import LLM_CHOICE, classifier_for
 from core.errors import MercuryError
+from core.i18n import N_
 from core.jobs.queue import submit
-from core.jobs.store import JobView, cancel, get_job, worker_alive
+from core.jobs.store import JobView, worker_alive
 from core.sentiment.datasets import score_dataset
 from ui.backend import current_spec
 from ui.i18n import say, t
+from ui.jobs import follow
 from ui.session import session_name
 
 KEY = "sentiment_"
@@ -37,20 +39,10 @@ def start_scoring(dataset_id: int, choice: str) -> None:
     run_scoring(dataset_id, classifier_for(choice, current_spec()))
 
 
-@st.fragment(run_every=1)
 def watch(job_id: int) -> None:
-    """The scoring job's progress, updating itself; when it ends, the page opens on its dataset."""
-    view = JobView.of(get_job(job_id))
-    if view.state in ("queued", "running"):
-        left, right = st.columns([5, 1])
-        said = t("Analysing on the worker: {said}. You may leave this page.", said=say(view.progress))
-        left.progress(view.done / view.total if view.total else 0.0, text=said)
-        if right.button(t("Cancel"), key=KEY + "cancel_job", width="stretch"):
-            cancel(job_id)
-        return
-    st.session_state.pop(KEY + "job", None)
-    if view.state == "done":
-        st.session_state[KEY + "dataset"] = view.result["dataset_id"]
-    else:
-        st.session_state[KEY + "job_error"] = say(view.error)
-    st.rerun()
+    """The scoring job's progress; when it ends, the page opens on its dataset."""
+    follow(job_id, KEY, N_("Analysing on the worker: {said}. You may leave this page."), _open_dataset)
+
+
+def _open_dataset(view: JobView) -> None:
+    st.session_state[KEY + "dataset"] = view.result["dataset_id"]

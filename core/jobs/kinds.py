@@ -2,12 +2,14 @@
 that records progress (and raises JobCancelled at the next chunk after a person cancelled), returning
 the job's result as JSON. Each resumes from what it saved when it is run again after its worker died:
 a file's dataset is found again by its fingerprint and only its unscored rows are scored; a pull
-starts after the last UID it saved."""
+starts after the last UID it saved; a fine-tune, which saves nothing until it ends, trains again."""
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 from core.db import Job
+from core.errors import JobCancelled
 from core.i18n import Msg
 
 Report = Callable[[int, int, Msg], None]
@@ -63,9 +65,78 @@ def mailbox_push(job: Job, report: Report) -> dict:
     return push(current_brand(), all_drafts=bool(job.inputs.get("all_drafts"))).as_dict()
 
 
+def _finite(value):
+    """The result with None for NaN (a split a model could not score), which PostgreSQL's JSON refuses."""
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return None if isinstance(value, float) and value != value else value
+
+
+def _training(report: Report) -> tuple[Callable[[dict], None], dict]:
+    """A fine-tune's on_step, reporting each step, and the step it reached (for a cancel's sentence)."""
+    step = {"done": 0, "total": 0}
+
+    def on_step(row: dict) -> None:
+        if "loss" in row:
+            step.update(done=row["step"], total=row["steps"])
+            figures = {"epoch": row["epoch"], "step": row["step"], "steps": row["steps"], "loss": f"{row['loss']:.3f}"}
+            report(row["step"], row["steps"], Msg("epoch {epoch}, step {step} of {steps}: loss {loss}", **figures))
+
+    return on_step, step
+
+
+def _cancelled(step: dict) -> JobCancelled:
+    return JobCancelled(Msg("Cancelled at step {done} of {total}: a fine-tune keeps nothing until it ends.", **step))
+
+
+def labelled_payload(texts: list[str], labels: list[str]) -> bytes:
+    """A sentiment fine-tune's rows as its job carries them."""
+    return json.dumps({"texts": texts, "labels": labels}, ensure_ascii=False).encode()
+
+
+def fine_tune(job: Job, report: Report) -> dict:
+    """LoRA on the sentiment model from labelled rows (the payload: {"texts": [...], "labels": [...]})
+    into the folder `out`."""
+    from dataclasses import asdict
+
+    from core.lab.finetune import finetune
+
+    rows, inputs = json.loads(job.payload), job.inputs
+    on_step, step = _training(report)
+    try:
+        result = finetune(
+            rows["texts"], rows["labels"], inputs["out"], epochs=int(inputs.get("epochs", 4)), lora_r=int(inputs.get("lora_r", 8)),
+            learning_rate=float(inputs.get("learning_rate") or 1e-3), on_step=on_step,
+        )
+    except JobCancelled as stop:
+        raise _cancelled(step) from stop
+    return _finite(asdict(result))
+
+
+def fine_tune_lm(job: Job, report: Report) -> dict:
+    """LoRA on the embedded or local language model (`backend`, `model`) from approved replies and saved content."""
+    from core.lab.finetune import finetune_causal, instruction_pairs
+    from core.llm import resolve_spec
+
+    inputs = job.inputs
+    on_step, step = _training(report)
+    spec = resolve_spec(inputs.get("backend") or None, model=inputs.get("model") or None)
+    try:
+        result = finetune_causal(
+            instruction_pairs(), inputs["out"], spec=spec, epochs=int(inputs.get("epochs", 3)), lora_r=int(inputs.get("lora_r", 8)), on_step=on_step
+        )
+    except JobCancelled as stop:
+        raise _cancelled(step) from stop
+    return _finite(result)
+
+
 KINDS: dict[str, Callable[[Job, Report], dict]] = {
     "sentiment": analyse_file,
     "score": score,
     "mailbox_pull": mailbox_pull,
     "mailbox_push": mailbox_push,
+    "finetune": fine_tune,
+    "finetune_lm": fine_tune_lm,
 }

@@ -83,7 +83,13 @@ def train(
             logs = logs or {}
             epoch = math.ceil(state.epoch or 0)
             if "loss" in logs:
-                row = {"step": state.global_step, "epoch": epoch, "loss": round(float(logs["loss"]), 4), "learning_rate": logs.get("learning_rate")}
+                row = {
+                    "step": state.global_step,
+                    "steps": state.max_steps,
+                    "epoch": epoch,
+                    "loss": round(float(logs["loss"]), 4),
+                    "learning_rate": logs.get("learning_rate"),
+                }
             elif f"eval_{metric}" in logs:
                 figures = {"val_" + k[5:]: round(float(v), 4) for k, v in logs.items() if k.startswith("eval_") and k[5:] in METRICS}
                 row = {"step": state.global_step, "epoch": epoch, **figures}
