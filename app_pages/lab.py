@@ -8,7 +8,7 @@ from core.classifiers import LLM_CHOICE, classifier_choices
 from core.errors import MercuryError
 from core.i18n import N_, Msg
 from core.ingest import read_table
-from core.jobs.kinds import labelled_payload
+from core.jobs.kinds import backend_inputs, labelled_payload
 from core.jobs.queue import submit
 from core.jobs.store import JobView, active_job, recent_jobs, worker_alive
 from core.lab.evaluate import evaluate_choice, evaluate_generation, guess_columns, labelled_rows, perplexity, runs_frame
@@ -261,9 +261,8 @@ with tune_tab:
                 lm_chart.line_chart(pd.DataFrame(lm_losses).set_index("step")["loss"], height=200)
 
         folder, spec = model_folder(f"lm-{time.strftime('%Y%m%d-%H%M')}"), require_spec()
-        if worker_alive():
-            inputs = {"out": str(folder), "backend": spec.kind, "model": spec.model}
-            st.session_state[KEY + "lm_job"] = submit("finetune_lm", inputs, requested_by=session_name())
+        if worker_alive() and (backend := backend_inputs(spec)) is not None:
+            st.session_state[KEY + "lm_job"] = submit("finetune_lm", {"out": str(folder), **backend}, requested_by=session_name())
         else:
             try:
                 with st.spinner(t("Fine-tuning the language model...")):

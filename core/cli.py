@@ -24,7 +24,7 @@ from core.exports import check_output_path, write_table
 from core.i18n import LANGUAGES, N_, Joined, LanguageName, Msg, compile_catalogs, default_language, language_code, render, rendered
 from core.ingest import read_input, read_table
 from core.jobs import cli as job_commands
-from core.jobs.kinds import labelled_payload
+from core.jobs.kinds import backend_inputs, labelled_payload
 from core.jobs.queue import submit
 from core.lab.evaluate import evaluate, evaluate_generation, evaluate_triage, labelled_rows
 from core.lab.finetune import finetune, finetune_causal, instruction_pairs
@@ -79,6 +79,17 @@ def cmd_reply(args: argparse.Namespace) -> int:
     language = _language(args)
     brand = _read_brand(args.brand)
     spec = _spec(args) if args.backend else None
+    if args.queue:
+        if not args.batch or args.out or args.brand:
+            raise UserError(
+                Msg(
+                    "--queue goes with --batch and drafts with the stored Brand profile into the queue, to review on the Email page; "
+                    "it takes no --out or --brand."
+                )
+            )
+        mails, _ = read_mail_path(args.batch)
+        ids = add_emails(mails, f"batch: {Path(args.batch).name}", spec=spec)
+        return job_commands.submitted(submit("drafts", {**backend_inputs(spec or resolve_spec()), "ids": ids}), args)
     if args.batch:
         if not args.out:
             raise UserError(Msg("--batch needs --out DRAFTS.csv for the drafts."))
@@ -305,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     reply.add_argument(
         "--json", action="store_true", help="print intent, urgency, sentiment, language, needs_reply, needs_review, draft and facts_used as JSON"
     )
+    job_commands.add_queue_option(reply)
     reply.set_defaults(handler=cmd_reply)
 
     content = commands.add_parser("content", help="marketing content variants in the brand's voice, checked by code")

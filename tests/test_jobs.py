@@ -333,3 +333,56 @@ def test_a_cancelled_fine_tune_stops_at_its_next_step_and_says_nothing_was_kept(
     ended = store.JobView.of(store.get_job(job))
     assert ended.state == "cancelled" and ended.done == 2
     assert ended.error.render("en").startswith("Cancelled at step 2 of ") and not (tmp_path / "tuned").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_batch_of_replies_queued_from_the_cli_is_drafted_by_a_worker(tmp_path, data_dir):
+    import pandas as pd
+
+    from core.db import EmailMessage
+
+    batch = tmp_path / "mail.csv"
+    pd.read_csv(ROOT / "sample_data" / "emails.csv").head(3).to_csv(batch, index=False)
+    queued = run_cli("reply", "--batch", batch, "--queue", "--json")
+    assert queued.returncode == 0, queued.stderr
+    job = json.loads(queued.stdout)["job"]
+    waiting = count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "new"))
+    assert waiting > 0  # triaged in the terminal, drafted by the worker
+    worker = start_worker()
+    try:
+        waited = run_cli("jobs", "wait", job, "--quiet", "--timeout", "600")
+    finally:
+        stop(worker)
+    assert waited.returncode == 0, waited.stderr
+    assert json.loads(waited.stdout) == {"emails": waiting}
+    assert count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "new")) == 0
+    assert count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "drafted")) == waiting
+
+
+def test_reply_queue_goes_with_a_batch_only(tmp_path, data_dir):
+    refused = run_cli("reply", "--batch", ROOT / "sample_data" / "emails.csv", "--out", tmp_path / "drafts.csv", "--queue")
+    assert refused.returncode == 2 and refused.stderr.startswith("error: --queue goes with --batch") and not (tmp_path / "drafts.csv").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_the_email_page_drafts_on_the_worker_and_follows_the_job(data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    from core.jobs import queue, store
+
+    store.worker_seen()  # a worker is alive: the page submits instead of drafting in its own script
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/email.py").run()
+    at.text_area[0].input("Subject: Where is my refund?\n\nI sent the headset back two weeks ago. When will the money be back on my card?")
+    at.button[0].click().run()  # Add to queue
+    at.button(key="email_draft_all").click().run()
+    assert not at.exception
+    job = store.active_job("drafts")
+    assert job is not None and job.inputs["backend"] == "embedded" and "api_key" not in job.inputs
+    assert any("Drafting on the worker" in p.text for p in at.get("progress"))
+    queue.run_job(job.id)  # the worker's part, here
+    at.run()
+    assert not at.exception and store.get_job(job.id).state == "done"
+    assert any("All drafts are ready for review" in s.value for s in at.success)

@@ -48,6 +48,37 @@ def score(job: Job, report: Report) -> dict:
     return {"dataset_id": dataset_id, "rows": run["rows"], "counts": label_counts(dataset_id)}
 
 
+def backend_inputs(spec) -> dict | None:
+    """The sidebar's backend as a job carries it (never its key), or None when a worker could not
+    build it again from its own configuration: a key typed into this browser session only."""
+    from core.errors import MercuryError
+    from core.llm import resolve_spec
+
+    try:
+        rebuilt = resolve_spec(spec.kind, model=spec.model or None, base_url=spec.base_url or None)
+    except MercuryError:
+        return None
+    return {"backend": spec.kind, "model": spec.model, "base_url": spec.base_url} if rebuilt.api_key == spec.api_key else None
+
+
+def _spec(inputs: dict):
+    from core.llm import resolve_spec
+
+    return resolve_spec(inputs.get("backend") or None, model=inputs.get("model") or None, base_url=inputs.get("base_url") or None)
+
+
+def drafts(job: Job, report: Report) -> dict:
+    """Draft a reply for every email still waiting for one (or those of `ids`), a chunk at a time,
+    each chunk saved as it lands: run again, it drafts only those still waiting."""
+    from core.brand import current_brand
+    from core.mail.queue import draft_pending
+
+    def progress(done: int, total: int) -> None:
+        report(done, total, Msg("Drafted {done} of {total} (each saved as it lands)", done=done, total=total))
+
+    return {"emails": draft_pending(current_brand(), spec=_spec(job.inputs), ids=job.inputs.get("ids"), progress=progress)}
+
+
 def mailbox_pull(job: Job, report: Report) -> dict:
     from core.brand import current_brand
     from core.mail.mailbox import pull
@@ -118,11 +149,10 @@ def fine_tune(job: Job, report: Report) -> dict:
 def fine_tune_lm(job: Job, report: Report) -> dict:
     """LoRA on the embedded or local language model (`backend`, `model`) from approved replies and saved content."""
     from core.lab.finetune import finetune_causal, instruction_pairs
-    from core.llm import resolve_spec
 
     inputs = job.inputs
     on_step, step = _training(report)
-    spec = resolve_spec(inputs.get("backend") or None, model=inputs.get("model") or None)
+    spec = _spec(inputs)
     try:
         result = finetune_causal(
             instruction_pairs(), inputs["out"], spec=spec, epochs=int(inputs.get("epochs", 3)), lora_r=int(inputs.get("lora_r", 8)), on_step=on_step
@@ -135,6 +165,7 @@ def fine_tune_lm(job: Job, report: Report) -> dict:
 KINDS: dict[str, Callable[[Job, Report], dict]] = {
     "sentiment": analyse_file,
     "score": score,
+    "drafts": drafts,
     "mailbox_pull": mailbox_pull,
     "mailbox_push": mailbox_push,
     "finetune": fine_tune,
