@@ -338,6 +338,23 @@ def test_the_mailbox_tab_tests_the_connection_and_shows_a_refusal_as_one_sentenc
     assert not any(PASSWORD in m.value for m in at.markdown)
 
 
+@needs_dovecot
+def test_check_mail_runs_on_the_worker_and_the_tab_follows_it_to_its_figures(dovecot, scripted_backend, monkeypatch):
+    from core.jobs import queue, store
+
+    for raw in CUSTOMERS[:2] + AUTOMATIC[:1]:
+        dovecot.deliver(raw)
+    store.worker_seen()  # a worker is alive: the tab submits the pull instead of reading mail in its own script
+    at = email_page(monkeypatch)
+    at.button(key="mailbox_pull").click().run()
+    job = store.active_job("mailbox_pull")
+    assert job is not None and job.inputs["backend"] == "scripted" and any("Checking mail on the worker" in p.text for p in at.get("progress"))
+    queue.run_job(job.id)  # the worker's part, here
+    at.run()
+    assert not at.exception and store.get_job(job.id).result["read"] == 3
+    assert any("Read 3 new messages without marking them read: 2 need a reply" in s.value for s in at.success)
+
+
 def test_a_mailbox_is_not_shown_on_the_network_without_a_login(scripted_backend, monkeypatch):
     from core.mail.queue import add_emails
     from core.mail.reading import parse_eml

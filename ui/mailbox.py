@@ -6,9 +6,15 @@ import streamlit as st
 from core.brand import current_brand
 from core.config import secrets_section
 from core.errors import MercuryError
+from core.i18n import N_
+from core.jobs.kinds import backend_inputs
+from core.jobs.queue import submit
+from core.jobs.store import JobView, active_job, worker_alive
 from core.mail import mailbox
 from ui.backend import require_spec
 from ui.i18n import num, say, t
+from ui.jobs import follow, show_job_error
+from ui.session import session_name
 
 KEY = "mailbox_"
 
@@ -56,26 +62,20 @@ def mailbox_tab() -> None:
     if left.button(t("Test connection"), key=KEY + "test", width="stretch"):
         _run(lambda: st.success(say(mailbox.check(config))))
     if middle.button(t("Check mail"), type="primary", key=KEY + "pull", width="stretch"):
-        bar = st.progress(0.0, text=t("Reading new mail..."))
-
-        def pulled() -> None:
-            result = mailbox.pull(
-                current_brand(),
-                spec=require_spec(),
-                config=config,
-                progress=lambda done, total: bar.progress(done / total, text=t("Read {done} of {total} messages", done=done, total=total)),
+        check_mail(config, require_spec())
+    show_job_error(KEY)
+    if running := st.session_state.get(KEY + "job") or getattr(active_job("mailbox_pull"), "id", None):
+        follow(running, KEY, N_("Checking mail on the worker: {said}. You may leave this page."), _pulled)
+    if result := st.session_state.pop(KEY + "pulled", None):
+        st.success(
+            t(
+                "Read {read} new messages without marking them read: {needs_reply} need a reply and {drafted} are drafted. Review them in the "
+                "Review tab.",
+                read=result["read"],
+                needs_reply=result["needs_reply"],
+                drafted=result["drafted"],
             )
-            st.success(
-                t(
-                    "Read {read} new messages without marking them read: {needs_reply} need a reply and {drafted} are drafted. Review them in the "
-                    "Review tab.",
-                    read=result.read,
-                    needs_reply=result.needs_reply,
-                    drafted=result.drafted,
-                )
-            )
-
-        _run(pulled)
+        )
     waiting = right.checkbox(t("Also drafts still waiting for approval"), key=KEY + "all", help=t("For teams that review in their mail client."))
     if right.button(t("Put replies in Drafts"), key=KEY + "push", width="stretch"):
         _run(
@@ -94,6 +94,27 @@ def mailbox_tab() -> None:
                 t("Kept {count} of the team's replies: see and edit them in the Brand profile tab.", count=len(mailbox.learn_voice(config=config)))
             )
         )
+
+
+def check_mail(config, spec) -> None:
+    """On a worker when one runs and can use the sidebar's backend (reading and drafting go on
+    whatever the person does next), else here."""
+    if worker_alive() and (backend := backend_inputs(spec)) is not None:
+        st.session_state[KEY + "job"] = submit("mailbox_pull", backend, requested_by=session_name())
+        return
+    bar = st.progress(0.0, text=t("Reading new mail..."))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=t("Read {done} of {total} messages", done=done, total=total))
+
+    def pulled() -> None:
+        st.session_state[KEY + "pulled"] = mailbox.pull(current_brand(), spec=spec, config=config, progress=progress).as_dict()
+
+    _run(pulled)
+
+
+def _pulled(view: JobView) -> None:
+    st.session_state[KEY + "pulled"] = view.result
 
 
 def _run(action) -> None:

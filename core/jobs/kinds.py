@@ -86,7 +86,7 @@ def mailbox_pull(job: Job, report: Report) -> dict:
     def progress(done: int, total: int) -> None:
         report(done, total, Msg("Read {done} of {total} messages", done=done, total=total))
 
-    return pull(current_brand(), progress=progress).as_dict()
+    return pull(current_brand(), spec=_spec(job.inputs), draft=job.inputs.get("draft", True), progress=progress).as_dict()
 
 
 def mailbox_push(job: Job, report: Report) -> dict:

@@ -10,6 +10,7 @@ import sys
 from core.brand import current_brand, read_brand_file
 from core.i18n import LANGUAGES, Msg, default_language, rendered
 from core.jobs.cli import add_queue_option, submitted
+from core.jobs.kinds import backend_inputs
 from core.jobs.queue import submit
 from core.llm import backend_names, resolve_spec
 from core.mail import mailbox
@@ -29,9 +30,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    if args.queue:
-        return submitted(submit("mailbox_pull", {}), args)
     spec = resolve_spec(args.backend, model=args.model) if args.backend else None
+    if args.queue:
+        return submitted(submit("mailbox_pull", {**backend_inputs(spec or resolve_spec()), "draft": not args.no_drafts}), args)
 
     def progress(done: int, total: int) -> None:
         if not args.json:
