@@ -79,6 +79,29 @@ def drafts(job: Job, report: Report) -> dict:
     return {"emails": draft_pending(current_brand(), spec=_spec(job.inputs), ids=job.inputs.get("ids"), progress=progress)}
 
 
+def report_build(job: Job, report: Report) -> dict:
+    """A dataset's report for a period and filter: its files kept with the report history (and the
+    chosen `format` copied to `out` when the command line asked for a file)."""
+    from datetime import date
+    from pathlib import Path
+
+    from core.reports.build import build_report
+    from core.reports.store import store_run
+
+    inputs = job.inputs
+    start, end = (date.fromisoformat(inputs[key]) if inputs.get(key) else None for key in ("start", "end"))
+    report(0, 2, Msg("Computing the figures and asking the model for a summary"))
+    built = build_report(
+        int(inputs["dataset_id"]), start=start, end=end, products=inputs.get("products") or (), channels=inputs.get("channels") or (),
+        spec=_spec(inputs), include_usage=inputs.get("include_usage", True), title=inputs.get("title") or None, language=inputs.get("language", "en"),
+    )
+    report(1, 2, Msg("Rendering PDF, DOCX, HTML and Excel"))
+    run = store_run(built, dataset_id=int(inputs["dataset_id"]))
+    if inputs.get("out"):
+        Path(inputs["out"]).write_bytes(Path(run.files[inputs["format"]]).read_bytes())
+    return {"run_id": run.id, "files": run.files, "summary_source": built.summary_source, "notes": built.notes, "out": inputs.get("out")}
+
+
 def mailbox_pull(job: Job, report: Report) -> dict:
     from core.brand import current_brand
     from core.mail.mailbox import pull
@@ -166,6 +189,7 @@ KINDS: dict[str, Callable[[Job, Report], dict]] = {
     "sentiment": analyse_file,
     "score": score,
     "drafts": drafts,
+    "report": report_build,
     "mailbox_pull": mailbox_pull,
     "mailbox_push": mailbox_push,
     "finetune": fine_tune,

@@ -15,6 +15,7 @@ from core.exports import check_output_path, write_bytes, write_table
 from core.i18n import LANGUAGES, LanguageCounts, Msg, default_language
 from core.ingest import read_input, read_table
 from core.jobs.cli import add_queue_option, submitted
+from core.jobs.kinds import backend_inputs
 from core.jobs.queue import submit
 from core.llm import backend_names, resolve_spec
 from core.reports.build import build_report
@@ -121,6 +122,15 @@ def _parse_period(text: str | None):
 def cmd_report(args: argparse.Namespace) -> int:
     start, end = _parse_period(args.period)
     check_output_path(args.out)
+    if args.queue:
+        if not args.input.isdigit():
+            raise UserError(Msg("--queue builds the report of a stored dataset: give its id (a file is analysed first with sentiment --queue)."))
+        inputs = {
+            "dataset_id": get_dataset(int(args.input)).id, "start": start and start.isoformat(), "end": end and end.isoformat(),
+            "language": args.language, "out": str(Path(args.out).resolve()), "format": args.format,
+            **backend_inputs(_spec(args) if args.backend else resolve_spec()),
+        }
+        return submitted(submit("report", inputs), argparse.Namespace(json=True))  # report prints JSON, queued too
     if args.input.isdigit() and not Path(args.input).exists():
         dataset_id = get_dataset(int(args.input)).id
     else:
@@ -184,6 +194,7 @@ def register(commands) -> None:
     report.add_argument("--backend", choices=backend_names(), help="the model that writes the summary")
     report.add_argument("--model", help="model id or name for the local or openai backend")
     add_language_option(report)
+    add_queue_option(report)
     report.set_defaults(handler=cmd_report)
 
     fit = commands.add_parser("calibrate", help="fit a stored dataset's scores to its star ratings, or undo the fit")
