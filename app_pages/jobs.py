@@ -7,7 +7,8 @@ from ui.i18n import say, t
 KEY = "jobs_"
 KIND_LABELS = {
     "sentiment": t("Analyse a file"), "score": t("Score reviews"), "mailbox_pull": t("Check mail"), "mailbox_push": t("Put replies in Drafts"),
-    "drafts": t("Draft replies"), "report": t("Build report"), "finetune": t("Fine-tune the sentiment model"), "finetune_lm": t("Fine-tune the language model"),
+    "drafts": t("Draft replies"), "report": t("Build report"), "evaluate": t("Evaluate"), "calibrate": t("Fit the classifier to my rated reviews"),
+    "finetune": t("Fine-tune the sentiment model"), "finetune_lm": t("Fine-tune the language model"),
 }
 STATE_LABELS = {"queued": t("queued"), "running": t("running"), "done": t("done"), "failed": t("failed"), "cancelled": t("cancelled")}
 

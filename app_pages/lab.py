@@ -46,6 +46,21 @@ def labelled_upload(prefix: str):
     return table, text, label
 
 
+def evaluate_here(table, text_column: str, label_column: str, task: str, chosen: list, options: dict, spec) -> list[dict]:
+    results = []
+    for choice in chosen:
+        with st.spinner(t("Running {classifier}...", classifier=say(options[choice]))):
+            try:
+                results.append(evaluate_choice(table, text_column, label_column, task=task, choice=choice, spec=spec))
+            except MercuryError as error:
+                st.error(say(error))
+    return results
+
+
+def _evaluated(view: JobView) -> None:
+    st.session_state[KEY + "results"] = view.result["results"]
+
+
 def _tuned(view: JobView) -> None:
     st.session_state[KEY + "tuned"] = FineTuneResult(**view.result)
 
@@ -116,14 +131,18 @@ with evaluate_tab:
             key=f"{KEY}chosen_{task}",
         )
         if table is not None and chosen and st.button(t("Evaluate"), type="primary", key=KEY + "evaluate"):
-            results = []
-            for choice in chosen:
-                with st.spinner(t("Running {classifier}...", classifier=say(options[choice]))):
-                    try:
-                        results.append(evaluate_choice(table, text_column, label_column, task=task, choice=choice, spec=spec))
-                    except MercuryError as error:
-                        st.error(say(error))
-            st.session_state[KEY + "results"] = results
+            upload = st.session_state[KEY + "eval_file"]
+            backend = backend_inputs(spec) if spec else {}
+            if worker_alive() and backend is not None:  # on the worker, it goes on whatever the person does next
+                inputs = {"name": upload.name, "task": task, "choices": chosen, "text_column": text_column, "label_column": label_column, **backend}
+                st.session_state[KEY + "eval_job"] = submit("evaluate", inputs, payload=upload.getvalue(), requested_by=session_name())
+                st.session_state.pop(KEY + "results", None)
+            else:
+                st.session_state[KEY + "results"] = evaluate_here(table, text_column, label_column, task, chosen, options, spec)
+        show_job_error(KEY + "eval_")
+        if running_eval := st.session_state.get(KEY + "eval_job") or getattr(active_job("evaluate"), "id", None):
+            follow(running_eval, KEY + "eval_", N_("Evaluating on the worker: {said}. You may leave this page."), _evaluated)
+
         results = st.session_state.get(KEY + "results", [])
         if results:
             st.dataframe(

@@ -11,17 +11,19 @@ from core.errors import MercuryError
 from core.exports import to_csv_bytes, to_xlsx_bytes
 from core.i18n import N_
 from core.ingest import combine, read_table
-from core.jobs.store import active_job
+from core.jobs.queue import submit
+from core.jobs.store import active_job, worker_alive
 from core.mail.queue import add_review
 from core.sentiment.alerts import ALERT_KINDS, MIN_REVIEWS, PERIOD_NAMES, add_rule, delete_rule, describe_rule, rules_for
-from core.sentiment.calibration import apply_calibration, calibrate, undo_calibration
+from core.sentiment.calibration import fit_dataset, undo_calibration
 from core.sentiment.datasets import create_dataset, delete_dataset, describe_dataset, export_frame, list_datasets, rename_dataset
 from core.sentiment.insights import FREQUENCIES, dashboard, granularity_for, reviews_behind
 from ui.backend import current_spec
 from ui.i18n import current_language, labels, num, say, signed, t
-from ui.jobs import show_job_error
+from ui.jobs import follow, show_job_error
 from ui.pickers import pick_classifier, pick_dataset, pick_period
 from ui.scoring import start_scoring, watch
+from ui.session import session_name
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
 KEY = "sentiment_"
@@ -32,6 +34,27 @@ ROLE_LABELS = {"text": N_("Text"), "date": N_("Date"), "product": N_("Product"),
 
 st.title(t("Sentiment"))
 st.caption(t("Upload reviews, score every one, and see what changed and why. Scores are saved as they are computed."))
+
+
+def fit_message(result: dict) -> tuple[str, str]:
+    """What the page says about a fit to the file's own ratings: (kind of box, sentence)."""
+    before, after = result["before"], result["after"]
+    figures = t(
+        "on {rows} held-out clearly rated reviews, macro F1 {f1_before} before and {f1_after} after, balanced accuracy {accuracy_before} "
+        "and {accuracy_after}",
+        rows=result["test_rows"],
+        f1_before=num(before["macro_f1"], 3),
+        f1_after=num(after["macro_f1"], 3),
+        accuracy_before=num(before["balanced_accuracy"], 3),
+        accuracy_after=num(after["balanced_accuracy"], 3),
+    )
+    if result["kept"]:
+        return "success", t("Fitted and applied: {figures}. Undo it here at any time.", figures=figures)
+    return "warning", t("Not applied, because it did not help: {figures}.", figures=figures)
+
+
+def _fitted(view) -> None:
+    st.session_state[KEY + "fit_message"] = fit_message(view.result)
 
 
 # --- bring in data -----------------------------------------------------------------------------
@@ -335,27 +358,18 @@ with tab_ratings:
             key=KEY + "calibrate",
             help=t("Refits how scores map to positive and negative on half of the clearly rated reviews; kept only if macro F1 on the other half improves."),
         ):
-            try:
-                result = calibrate(board.reviews)
-            except MercuryError as error:
-                st.error(say(error))
+            if worker_alive():
+                st.session_state[KEY + "fit_job"] = submit("calibrate", {"dataset_id": dataset_id}, requested_by=session_name())
             else:
-                before, after = result["before"], result["after"]
-                figures = t(
-                    "on {rows} held-out clearly rated reviews, macro F1 {f1_before} before and {f1_after} after, balanced accuracy {accuracy_before} "
-                    "and {accuracy_after}",
-                    rows=result["test_rows"],
-                    f1_before=num(before["macro_f1"], 3),
-                    f1_after=num(after["macro_f1"], 3),
-                    accuracy_before=num(before["balanced_accuracy"], 3),
-                    accuracy_after=num(after["balanced_accuracy"], 3),
-                )
-                if result["kept"]:
-                    apply_calibration(dataset_id, result)
-                    st.session_state[KEY + "fit_message"] = ("success", t("Fitted and applied: {figures}. Undo it here at any time.", figures=figures))
+                try:
+                    st.session_state[KEY + "fit_message"] = fit_message(fit_dataset(dataset_id))
+                except MercuryError as error:
+                    st.error(say(error))
                 else:
-                    st.session_state[KEY + "fit_message"] = ("warning", t("Not applied, because it did not help: {figures}.", figures=figures))
-                st.rerun()
+                    st.rerun()
+        show_job_error(KEY + "fit_")
+        if fitting := st.session_state.get(KEY + "fit_job") or getattr(active_job("calibrate"), "id", None):
+            follow(fitting, KEY + "fit_", N_("Fitting on the worker: {said}. You may leave this page."), _fitted)
         if KEY + "fit_message" in st.session_state:
             kind, message = st.session_state[KEY + "fit_message"]
             getattr(st, kind)(message)

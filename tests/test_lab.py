@@ -127,6 +127,26 @@ def test_lab_page_shows_history():
     assert at.metric[0].label.startswith("Perplexity · embedded") and float(at.metric[0].value) > 1
 
 
+@pytest.mark.model
+def test_an_evaluation_runs_on_the_worker_and_the_lab_shows_its_figures(tmp_path, monkeypatch):
+    from core.jobs import queue, store
+
+    monkeypatch.setenv("MERCURY_DATA_DIR", str(tmp_path / "data"))
+    store.worker_seen()  # a worker is alive: the lab submits the evaluation instead of running it in its own script
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/lab.py").run()
+    labelled = pd.DataFrame({"review": GOOD + BAD, "stars": [5] * 6 + [1] * 6}).to_csv(index=False).encode()
+    at.file_uploader(key="lab_eval_file").upload("stars.csv", labelled, "text/csv").run()
+    at.button(key="lab_evaluate").click().run()
+    job = store.active_job("evaluate")
+    assert job is not None and job.inputs["choices"] == at.multiselect(key="lab_chosen_sentiment").value
+    assert any("Evaluating on the worker" in p.text for p in at.get("progress"))
+    queue.run_job(job.id)  # the worker's part, here
+    at.run()
+    assert not at.exception and store.get_job(job.id).state == "done"
+    assert at.dataframe[0].value["n"].tolist() == [12] * len(job.inputs["choices"]) and at.dataframe[0].value["accuracy"].iloc[0] > 0.8
+
+
 def test_triage_evaluation_scores_intents():
     frame = pd.DataFrame(
         {

@@ -163,7 +163,8 @@ def test_alert_rules_are_named_for_what_they_watch_saved_once_and_need_enough_re
 
 
 @pytest.mark.slow
-def test_cli_fits_a_stored_dataset_to_its_stars_and_undoes_it(export_file):
+def test_cli_fits_a_stored_dataset_to_its_stars_and_undoes_it(export_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("MERCURY_DATA_DIR", str(tmp_path / "data"))  # the job queue's file
     scored = run_cli("sentiment", export_file, "--json")
     dataset_id = summary_of(scored)["dataset_id"]
     before = reviews_frame(dataset_id)["score"].tolist()
@@ -177,3 +178,14 @@ def test_cli_fits_a_stored_dataset_to_its_stars_and_undoes_it(export_file):
     assert reviews_frame(dataset_id)["score"].tolist() == before
     missing = run_cli("calibrate", 999)
     assert missing.returncode == 2 and "There is no dataset 999." in missing.stderr
+
+    from core.jobs import queue, store
+
+    queued = run_cli("calibrate", dataset_id, "--queue", "--json")  # the same fit, as a job for a worker
+    assert queued.returncode == 0, queued.stderr
+    job = json.loads(queued.stdout)["job"]
+    assert reviews_frame(dataset_id)["score"].tolist() == before
+    queue.run_job(job)  # the worker's part, here
+    done = store.get_job(job)
+    assert done.state == "done" and done.result["kept"] == result["applied"] and done.result["after"] == result["after"]
+    assert (reviews_frame(dataset_id)["score"].tolist() != before) == result["applied"]

@@ -79,6 +79,29 @@ def drafts(job: Job, report: Report) -> dict:
     return {"emails": draft_pending(current_brand(), spec=_spec(job.inputs), ids=job.inputs.get("ids"), progress=progress)}
 
 
+def calibration(job: Job, report: Report) -> dict:
+    """Fit a stored dataset's scores to its own star ratings, applied when it helps held-out macro F1."""
+    from core.sentiment.calibration import fit_dataset
+
+    report(0, 1, Msg("Fitting the scores to the star ratings"))
+    return {"dataset_id": int(job.inputs["dataset_id"]), **fit_dataset(int(job.inputs["dataset_id"]))}
+
+
+def lab_evaluation(job: Job, report: Report) -> dict:
+    """The Model lab's comparison: each classifier choice run on the same labelled file (the payload)
+    for `task` sentiment or triage, each run saved to the lab's history as it ends."""
+    from core.ingest import read_table
+    from core.lab.evaluate import evaluate_choice
+
+    inputs = job.inputs
+    table, choices, spec = read_table(job.payload, inputs["name"]), list(inputs["choices"]), _spec(inputs)
+    results = []
+    for done, choice in enumerate(choices):
+        report(done, len(choices), Msg("Ran {done} of {total} classifiers", done=done, total=len(choices)))
+        results.append(evaluate_choice(table, inputs["text_column"], inputs["label_column"], task=inputs["task"], choice=choice, spec=spec))
+    return _finite({"results": results})
+
+
 def report_build(job: Job, report: Report) -> dict:
     """A dataset's report for a period and filter: its files kept with the report history (and the
     chosen `format` copied to `out` when the command line asked for a file)."""
@@ -190,6 +213,8 @@ KINDS: dict[str, Callable[[Job, Report], dict]] = {
     "score": score,
     "drafts": drafts,
     "report": report_build,
+    "evaluate": lab_evaluation,
+    "calibrate": calibration,
     "mailbox_pull": mailbox_pull,
     "mailbox_push": mailbox_push,
     "finetune": fine_tune,

@@ -38,8 +38,13 @@ def calibrate(frame: pd.DataFrame, seed: int = 0) -> dict:
     y = labels[usable.index].astype(int).to_numpy()
     if min((y == 1).sum(), (y == 0).sum()) < MIN_PER_CLASS:
         raise UserError(
-            f"Fitting needs at least {MIN_PER_CLASS} clearly negative (1-2 stars) and {MIN_PER_CLASS} clearly positive (4-5 stars) "
-            f"rated reviews; this selection has {(y == 0).sum():,} and {(y == 1).sum():,}."
+            Msg(
+                "Fitting needs at least {minimum} clearly negative (1-2 stars) and {minimum} clearly positive (4-5 stars) rated reviews; "
+                "this selection has {negative} and {positive}.",
+                minimum=MIN_PER_CLASS,
+                negative=int((y == 0).sum()),
+                positive=int((y == 1).sum()),
+            )
         )
     logit = _logit(usable["score"]).reshape(-1, 1)
     rng = np.random.default_rng(seed)
@@ -61,6 +66,17 @@ def calibrate(frame: pd.DataFrame, seed: int = 0) -> dict:
         "fit_rows": len(fit),
         "test_rows": len(test),
     }
+
+
+def fit_dataset(dataset_id: int) -> dict:
+    """Calibrate a stored dataset on its own rated reviews and apply the fit when it helps: what the
+    Sentiment page, `python -m core calibrate` and a calibrate job do."""
+    from core.sentiment.datasets import reviews_frame
+
+    result = calibrate(reviews_frame(dataset_id))
+    if result["kept"]:
+        apply_calibration(dataset_id, result)
+    return result
 
 
 def _write_scores(dataset_id: int, new_scores: dict[int, tuple[float, float]], calibration: dict | None) -> None:

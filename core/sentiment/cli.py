@@ -20,8 +20,8 @@ from core.jobs.queue import submit
 from core.llm import backend_names, resolve_spec
 from core.reports.build import build_report
 from core.reports.render import render
-from core.sentiment.calibration import apply_calibration, calibrate, undo_calibration
-from core.sentiment.datasets import analyse_table, export_frame, get_dataset, reviews_frame
+from core.sentiment.calibration import fit_dataset, undo_calibration
+from core.sentiment.datasets import analyse_table, export_frame, get_dataset
 
 MAP_HELP = "column roles, e.g. text=reviews.text,date=reviews.date,product=name,rating=reviews.rating,channel=none (detected when omitted)"
 
@@ -97,9 +97,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         restored = undo_calibration(dataset.id)
         print(json.dumps({"dataset_id": dataset.id, "undone": True, "reviews": restored}))
         return 0
-    result = calibrate(reviews_frame(dataset.id))
-    if result["kept"]:
-        apply_calibration(dataset.id, result)
+    if args.queue:
+        return submitted(submit("calibrate", {"dataset_id": dataset.id}), args)
+    result = fit_dataset(dataset.id)
     print(json.dumps({"dataset_id": dataset.id, "applied": result["kept"], **result}))
     if not args.json:
         verdict = "applied (undo with --undo)" if result["kept"] else "not applied: it did not improve macro F1 on held-out rated reviews"
@@ -201,4 +201,5 @@ def register(commands) -> None:
     fit.add_argument("dataset", type=int, help="a stored dataset's id")
     fit.add_argument("--undo", action="store_true", help="put back the classifier's own scores")
     fit.add_argument("--json", action="store_true", help="print only the JSON result")
+    add_queue_option(fit)
     fit.set_defaults(handler=cmd_calibrate)
