@@ -17,7 +17,7 @@ from core.mail.queue import add_review
 from core.sentiment.alerts import ALERT_KINDS, MIN_REVIEWS, PERIOD_NAMES, add_rule, delete_rule, describe_rule, rules_for
 from core.sentiment.calibration import fit_dataset, undo_calibration
 from core.sentiment.datasets import create_dataset, delete_dataset, describe_dataset, export_frame, list_datasets, rename_dataset
-from core.sentiment.insights import FREQUENCIES, dashboard, granularity_for, reviews_behind
+from core.sentiment.insights import FREQUENCIES, dashboard, filter_choices, granularity_for, reviews_behind
 from ui.backend import current_spec
 from ui.i18n import current_language, labels, num, say, signed, t
 from ui.jobs import follow, show_job_error
@@ -173,17 +173,13 @@ else:
         key=KEY + "every",
     )
     every = auto if picked_every == "auto" else picked_every
-board = dashboard(dataset_id, start=start, end=end, every=every)
-products = sorted(p for p in board.reviews["product"].unique() if p)
-channels = sorted(c for c in board.reviews["channel"].unique() if c)
-chosen_products = controls[2].multiselect(t("Products"), products, placeholder=t("Choose options"), key=KEY + "products")
-chosen_channels = controls[3].multiselect(t("Channels"), channels, placeholder=t("Choose options"), key=KEY + "channels")
-language_names = dict(zip(board.by_language["language"], board.by_language["name"]))
+choices = filter_choices(dataset_id, start=start, end=end)
+chosen_products = controls[2].multiselect(t("Products"), choices["product"], placeholder=t("Choose options"), key=KEY + "products")
+chosen_channels = controls[3].multiselect(t("Channels"), choices["channel"], placeholder=t("Choose options"), key=KEY + "channels")
 chosen_languages = controls[4].multiselect(
-    t("Languages"), list(language_names), format_func=language_names.get, placeholder=t("Choose options"), key=KEY + "languages"
+    t("Languages"), list(choices["language"]), format_func=choices["language"].get, placeholder=t("Choose options"), key=KEY + "languages"
 )
-if chosen_products or chosen_channels or chosen_languages:
-    board = dashboard(dataset_id, start=start, end=end, every=every, products=chosen_products, channels=chosen_channels, languages=chosen_languages)
+board = dashboard(dataset_id, start=start, end=end, every=every, products=chosen_products, channels=chosen_channels, languages=chosen_languages)
 
 if board.unscored:
     st.warning(t("{count} reviews are not fully analysed yet (an interrupted run, or stored before Mercury read languages and themes).", count=board.unscored))

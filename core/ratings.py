@@ -72,5 +72,9 @@ def rating_value(cell) -> float | None:
 
 def rating_scale(values) -> int:
     """The top of a column's scale from its values: 5, 10 or 100."""
-    top = max((v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))), default=0)
+    if hasattr(values, "max"):  # a numeric column: its NaN skipped, in one pass
+        top = values.max()
+        top = 0 if top is None or top != top else top
+    else:
+        top = max((v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))), default=0)
     return 100 if top > 10 else 10 if top > 5 else 5

@@ -255,6 +255,18 @@ def terms(text: str, language: str = "en") -> list[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
+@lru_cache(maxsize=120_000)  # a 100,000-review dataset; each entry a few hundred bytes
+def _term_set(text: str, language: str) -> tuple[str, ...]:
+    """The distinct terms of a text, kept: every filter of the dashboard counts the same reviews' terms
+    again. A tuple, not a set: the garbage collector stops tracking a tuple of strings, and 100,000 sets
+    would slow every collection of the process."""
+    return tuple(dict.fromkeys(terms(text, language)))
+
+
+def _listed(values) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
 # Pseudo-counts of the prior, spread over the vocabulary by overall frequency; and the weakest lean shown.
 # Review sets are often small, so the list ranks terms and keeps those leaning at least one standard error.
 PRIOR_STRENGTH = 100
@@ -270,11 +282,13 @@ def keywords_by_group(
     Log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi and Quinn 2008): the
     z-score says how surely a term leans one way, so rare words do not win on chance.
     """
-    counts = {first: Counter(), second: Counter()}
-    languages = itertools.repeat(language) if isinstance(language, str) else language
+    texts, groups = _listed(texts), _listed(groups)  # a pandas column of Arrow strings iterates slowly
+    languages = itertools.repeat(language) if isinstance(language, str) else _listed(language)
+    members: dict[str, list] = {first: [], second: []}
     for text, group, code in zip(texts, groups, languages):
-        if group in counts:
-            counts[group].update(set(terms(text, code)))
+        if group in members:
+            members[group].append(_term_set(text, code))
+    counts = {group: Counter(itertools.chain.from_iterable(sets)) for group, sets in members.items()}
     prior = counts[first] + counts[second]
     prior_total = sum(prior.values()) or 1
     totals = {g: sum(c.values()) or 1 for g, c in counts.items()}

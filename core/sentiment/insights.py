@@ -133,7 +133,7 @@ def theme_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def by_language(frame: pd.DataFrame) -> pd.DataFrame:
     """by_column over the review's language, named, with whether Mercury's reading of it is measured."""
-    table = by_column(frame.assign(language=frame["language"].fillna(UNKNOWN)), "language")
+    table = by_column(frame[["sentiment", "score"]].assign(language=frame["language"].fillna(UNKNOWN)), "language")
     table.insert(1, "name", table["language"].map(lambda code: LANGUAGE_NAMES.get(code, code)))
     table.insert(2, "measured", table["language"].isin(READS_WELL))
     return table
@@ -184,6 +184,18 @@ def dashboard(dataset_id: int, *, start=None, end=None, every: str | None = None
         every=every,
         warning=agreement_warning(rating, (get_dataset(dataset_id).mapping or {}).get("text", "")),
     )
+
+
+def filter_choices(dataset_id: int, *, start=None, end=None) -> dict:
+    """What the page's filters offer for a period, read from the kept reviews without computing a
+    dashboard: its products and channels (sorted), its languages by volume ({code: name})."""
+    current = filter_period(reviews_frame(dataset_id), start, end)
+    languages = current["language"].fillna(UNKNOWN).value_counts().index
+    return {
+        "product": sorted(p for p in current["product"].unique() if p),
+        "channel": sorted(c for c in current["channel"].unique() if c),
+        "language": {code: LANGUAGE_NAMES.get(code, code) for code in languages},
+    }
 
 
 def reviews_behind(reviews: pd.DataFrame, dimension: str, value, *, label: str | None = None, every: str = "week") -> pd.DataFrame:
