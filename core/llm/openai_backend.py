@@ -7,8 +7,6 @@ from functools import lru_cache
 from typing import Iterator, Sequence
 
 import httpx2
-import openai
-from openai import OpenAI
 
 from core.config import redact, setting
 from core.errors import LLMError
@@ -18,6 +16,13 @@ from core.llm.bulk import run_batch
 
 # Hosted models have windows of 128k tokens or more; compatible servers report nothing, so assume a safe size.
 DEFAULT_CONTEXT_WINDOW = 32_768
+
+
+def _sdk():
+    """The OpenAI SDK, imported when a backend first uses it: at module level it cost every command half a second of start-up."""
+    import openai
+
+    return openai
 
 
 def _is_insufficient_quota(response) -> bool:
@@ -64,23 +69,23 @@ def explain(error: Exception, spec: BackendSpec) -> Msg:
 
 def _explain(error: Exception, spec: BackendSpec) -> Msg:
     where = spec.address
-    if isinstance(error, openai.AuthenticationError):
+    if isinstance(error, _sdk().AuthenticationError):
         return Msg("The API at {where} rejected the key (401): check OPENAI_API_KEY or the key typed in the sidebar.", where=where)
-    if isinstance(error, openai.PermissionDeniedError):
+    if isinstance(error, _sdk().PermissionDeniedError):
         return Msg("The API at {where} refused access to the model '{model}' (403).", where=where, model=spec.model)
-    if isinstance(error, openai.RateLimitError):
+    if isinstance(error, _sdk().RateLimitError):
         if _is_insufficient_quota(error.response):
             return Msg("The API account has no credit left (insufficient_quota): add billing or switch to another backend.")
         return Msg("The API kept rate-limiting the request (429) after {retries} retries: wait a minute and try again.", retries=spec.max_retries)
-    if isinstance(error, openai.APITimeoutError):
+    if isinstance(error, _sdk().APITimeoutError):
         return Msg("The API at {where} did not answer within {seconds} s: try again, or a smaller request.", where=where, seconds=spec.timeout)
-    if isinstance(error, openai.APIConnectionError):
+    if isinstance(error, _sdk().APIConnectionError):
         return Msg("Could not reach the API at {where}: check the base URL and that the server is running.", where=where)
-    if isinstance(error, openai.NotFoundError):
+    if isinstance(error, _sdk().NotFoundError):
         return Msg("The model '{model}' was not found at {where}.", model=spec.model, where=where)
-    if isinstance(error, openai.BadRequestError):
+    if isinstance(error, _sdk().BadRequestError):
         return Msg("The API refused the request (400): {problem}", problem=str(getattr(error, "message", error)))
-    if isinstance(error, openai.APIStatusError):
+    if isinstance(error, _sdk().APIStatusError):
         return Msg(
             "The API at {where} failed with status {status} after {retries} retries.", where=where, status=str(error.status_code), retries=spec.max_retries
         )
@@ -108,12 +113,12 @@ class OpenAIBackend:
         self.spec = spec
         self.model = spec.model
         self.context_window = DEFAULT_CONTEXT_WINDOW
-        self.client = OpenAI(
+        self.client = _sdk().OpenAI(
             api_key=api_key,
             base_url=spec.base_url or None,
             timeout=spec.timeout,
             max_retries=spec.max_retries,
-            http_client=openai.DefaultHttpxClient(transport=_EmptyAccountIsFinal()),
+            http_client=_sdk().DefaultHttpxClient(transport=_EmptyAccountIsFinal()),
         )
 
     schema_refused = False  # set once a server answers a JSON-schema request with 400
@@ -130,7 +135,7 @@ class OpenAIBackend:
                 temperature=temperature,
                 **extra,
             )
-        except openai.OpenAIError as error:
+        except _sdk().OpenAIError as error:
             raise LLMError(explain(error, self.spec)) from error
         except ValueError as error:  # a body that is not the JSON the protocol promises
             raise LLMError(not_a_completion(self.spec)) from error
@@ -144,7 +149,7 @@ class OpenAIBackend:
             try:
                 response = self._request(messages, max_tokens, temperature, response_format=_response_format(schema))
             except LLMError as error:
-                if not isinstance(error.__cause__, openai.BadRequestError):
+                if not isinstance(error.__cause__, _sdk().BadRequestError):
                     raise
                 self.schema_refused = True
                 response = self._request(messages, max_tokens, temperature)
@@ -182,9 +187,9 @@ class OpenAIBackend:
 
     def _trouble(self, error: LLMError) -> Msg | None:
         """Why a failed request is the server's trouble (counted by the bulk breaker), or None."""
-        if isinstance(error.__cause__, openai.APITimeoutError):
+        if isinstance(error.__cause__, _sdk().APITimeoutError):
             return Msg("no answer within {seconds} s", seconds=self.spec.timeout)
-        if isinstance(error.__cause__, openai.APIConnectionError):
+        if isinstance(error.__cause__, _sdk().APIConnectionError):
             return Msg("could not connect")
         return None
 
@@ -203,7 +208,7 @@ class OpenAIBackend:
                     if piece:
                         pieces.append(piece)
                         yield piece
-        except openai.OpenAIError as error:
+        except _sdk().OpenAIError as error:
             raise LLMError(explain(error, self.spec)) from error
         except ValueError as error:  # a stream chunk that is not JSON
             raise LLMError(not_a_completion(self.spec)) from error

@@ -19,7 +19,6 @@ from core.jobs.kinds import backend_inputs
 from core.jobs.queue import submit
 from core.llm import backend_names, resolve_spec
 from core.reports.build import build_report
-from core.reports.render import render
 from core.sentiment.calibration import fit_dataset, undo_calibration
 from core.sentiment.datasets import analyse_table, export_frame, get_dataset
 
@@ -141,6 +140,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         report = build_report(dataset_id, start=start, end=end, spec=spec, language=args.language)
     except ValueError as error:
         raise UserError(str(error)) from error
+    from core.reports.render import render  # plotly and the document writers: only this command needs them
+
     write_bytes(args.out, render(report, args.format))
     print(
         json.dumps(
