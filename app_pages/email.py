@@ -4,9 +4,6 @@ import streamlit as st
 from core.brand import SAMPLE_BRAND, current_brand
 from core.errors import MercuryError
 from core.i18n import N_, Joined
-from core.jobs.kinds import backend_inputs
-from core.jobs.queue import submit
-from core.jobs.store import active_job, worker_alive
 from core.mail.export import approved_frame, export_eml_zip
 from core.mail.queue import (
     add_emails,
@@ -28,9 +25,8 @@ from ui.backend import require_spec
 from ui.brand import brand_form
 from ui.download import csv_download
 from ui.i18n import num, pct, say, t
-from ui.jobs import follow, show_job_error
+from ui.jobs import follow_job, on_worker
 from ui.mailbox import mailbox_tab, may_show_mail
-from ui.session import session_name
 
 KEY = "email_"
 SAMPLE = SAMPLE_BRAND.parent / "emails.csv"
@@ -78,8 +74,7 @@ def add(mails: list, source: str) -> None:
 def draft_all(spec) -> None:
     """On a worker when one runs and can use the sidebar's backend (the drafting goes on whatever the
     person does next), else here; either way each chunk of drafts is saved as it lands."""
-    if worker_alive() and (backend := backend_inputs(spec)) is not None:
-        st.session_state[KEY + "job"] = submit("drafts", backend, requested_by=session_name())
+    if on_worker("drafts", KEY, {}, spec=spec):
         return
     bar = st.progress(0.0, text=t("Drafting..."))
     try:
@@ -125,9 +120,7 @@ with inbox:
         st.write(t("**{count}** email(s) wait for a draft.", count=len(pending)))
         if st.button(t("Draft replies for all {count}", count=len(pending)), key=KEY + "draft_all"):
             draft_all(require_spec())
-    show_job_error(KEY)
-    if running := st.session_state.get(KEY + "job") or getattr(active_job("drafts"), "id", None):
-        follow(running, KEY, N_("Drafting on the worker: {said}. You may leave this page."), _drafted)
+    follow_job("drafts", KEY, N_("Drafting on the worker: {said}. You may leave this page."), _drafted)
     if st.session_state.pop(KEY + "drafted", None):
         st.success(t("All drafts are ready for review."))
 

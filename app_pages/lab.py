@@ -8,16 +8,14 @@ from core.classifiers import LLM_CHOICE, classifier_choices
 from core.errors import MercuryError
 from core.i18n import N_, Msg
 from core.ingest import read_table
-from core.jobs.kinds import backend_inputs, labelled_payload
-from core.jobs.queue import submit
-from core.jobs.store import JobView, active_job, recent_jobs, worker_alive
+from core.jobs.kinds import labelled_payload
+from core.jobs.store import JobView, recent_jobs
 from core.lab.evaluate import evaluate_choice, evaluate_generation, guess_columns, labelled_rows, perplexity, runs_frame
 from core.lab.finetune import FineTuneResult, finetune, finetune_causal, instruction_pairs
 from core.models.sentiment import model_folder
 from ui.backend import current_spec, require_spec
 from ui.i18n import labels, num, say, t
-from ui.jobs import follow, show_job_error
-from ui.session import session_name
+from ui.jobs import follow_job, on_worker
 
 KEY = "lab_"
 
@@ -132,16 +130,12 @@ with evaluate_tab:
         )
         if table is not None and chosen and st.button(t("Evaluate"), type="primary", key=KEY + "evaluate"):
             upload = st.session_state[KEY + "eval_file"]
-            backend = backend_inputs(spec) if spec else {}
-            if worker_alive() and backend is not None:  # on the worker, it goes on whatever the person does next
-                inputs = {"name": upload.name, "task": task, "choices": chosen, "text_column": text_column, "label_column": label_column, **backend}
-                st.session_state[KEY + "eval_job"] = submit("evaluate", inputs, payload=upload.getvalue(), requested_by=session_name())
+            inputs = {"name": upload.name, "task": task, "choices": chosen, "text_column": text_column, "label_column": label_column}
+            if on_worker("evaluate", KEY + "eval_", inputs, spec=spec, payload=upload.getvalue()):  # it goes on whatever the person does next
                 st.session_state.pop(KEY + "results", None)
             else:
                 st.session_state[KEY + "results"] = evaluate_here(table, text_column, label_column, task, chosen, options, spec)
-        show_job_error(KEY + "eval_")
-        if running_eval := st.session_state.get(KEY + "eval_job") or getattr(active_job("evaluate"), "id", None):
-            follow(running_eval, KEY + "eval_", N_("Evaluating on the worker: {said}. You may leave this page."), _evaluated)
+        follow_job("evaluate", KEY + "eval_", N_("Evaluating on the worker: {said}. You may leave this page."), _evaluated)
 
         results = st.session_state.get(KEY + "results", [])
         if results:
@@ -204,9 +198,8 @@ with tune_tab:
                 )
 
         folder = model_folder(name)
-        if worker_alive():  # on the worker, the training goes on whatever the person does next
-            inputs = {"out": str(folder), "epochs": epochs, "lora_r": rank, "learning_rate": learning_rate}
-            st.session_state[KEY + "job"] = submit("finetune", inputs, payload=labelled_payload(texts, labels), requested_by=session_name())
+        inputs = {"out": str(folder), "epochs": epochs, "lora_r": rank, "learning_rate": learning_rate}
+        if on_worker("finetune", KEY, inputs, payload=labelled_payload(texts, labels)):  # the training goes on whatever the person does next
             st.session_state.pop(KEY + "tuned", None)
         else:
             try:
@@ -214,9 +207,7 @@ with tune_tab:
                     st.session_state[KEY + "tuned"] = finetune(texts, labels, folder, epochs=epochs, lora_r=rank, learning_rate=learning_rate, on_step=on_step)
             except MercuryError as error:
                 st.error(say(error))
-    show_job_error(KEY)
-    if running := st.session_state.get(KEY + "job") or getattr(active_job("finetune"), "id", None):
-        follow(running, KEY, N_("Fine-tuning on the worker: {said}. You may leave this page."), _tuned)
+    running = follow_job("finetune", KEY, N_("Fine-tuning on the worker: {said}. You may leave this page."), _tuned)
     tuned = st.session_state.get(KEY + "tuned") or (None if running else last_tuned())
     if tuned is not None:
         st.success(
@@ -280,17 +271,13 @@ with tune_tab:
                 lm_chart.line_chart(pd.DataFrame(lm_losses).set_index("step")["loss"], height=200)
 
         folder, spec = model_folder(f"lm-{time.strftime('%Y%m%d-%H%M')}"), require_spec()
-        if worker_alive() and (backend := backend_inputs(spec)) is not None:
-            st.session_state[KEY + "lm_job"] = submit("finetune_lm", {"out": str(folder), **backend}, requested_by=session_name())
-        else:
+        if not on_worker("finetune_lm", KEY + "lm_", {"out": str(folder)}, spec=spec):
             try:
                 with st.spinner(t("Fine-tuning the language model...")):
                     st.session_state[KEY + "lm"] = finetune_causal(pairs, folder, spec=spec, on_step=on_lm_step)
             except MercuryError as error:
                 st.error(say(error))
-    show_job_error(KEY + "lm_")
-    if running_lm := st.session_state.get(KEY + "lm_job") or getattr(active_job("finetune_lm"), "id", None):
-        follow(running_lm, KEY + "lm_", N_("Fine-tuning on the worker: {said}. You may leave this page."), _tuned_lm)
+    follow_job("finetune_lm", KEY + "lm_", N_("Fine-tuning on the worker: {said}. You may leave this page."), _tuned_lm)
     if lm := st.session_state.get(KEY + "lm"):
         st.success(
             t(

@@ -3,18 +3,15 @@ import streamlit.components.v1 as components
 
 from core.errors import MercuryError
 from core.i18n import N_
-from core.jobs.kinds import backend_inputs
-from core.jobs.queue import submit
-from core.jobs.store import JobView, active_job, worker_alive
+from core.jobs.store import JobView
 from core.reports.build import build_report
 from core.reports.render import FORMATS
 from core.reports.store import definitions, history, run_definition, save_definition, store_run, stored_file
 from core.sentiment.datasets import distinct_values
 from ui.backend import require_spec
 from ui.i18n import current_language, say, t
-from ui.jobs import follow, show_job_error
+from ui.jobs import follow_job, on_worker
 from ui.pickers import pick_dataset, pick_period
-from ui.session import session_name
 
 KEY = "reports_"
 MIME = {
@@ -53,10 +50,8 @@ left, right = st.columns(2)
 if left.button(t("Build report"), type="primary", key=KEY + "build"):
     spec = require_spec()
     choices = {"products": products, "channels": channels, "include_usage": include_usage, "title": title, "language": current_language()}
-    if worker_alive() and (backend := backend_inputs(spec)) is not None:  # on the worker, it goes on whatever the person does next
-        period = {"start": start and start.isoformat(), "end": end and end.isoformat()}
-        st.session_state[KEY + "job"] = submit("report", {"dataset_id": dataset_id, **choices, **period, **backend}, requested_by=session_name())
-    else:
+    period = {"start": start and start.isoformat(), "end": end and end.isoformat()}
+    if not on_worker("report", KEY, {"dataset_id": dataset_id, **choices, **period}, spec=spec):  # on the worker, it goes on whatever the person does next
         with st.status(t("Building the report..."), expanded=True) as status:
             st.write(t("Computing the figures and asking the model for a summary"))
             try:
@@ -69,9 +64,7 @@ if left.button(t("Build report"), type="primary", key=KEY + "build"):
             status.update(label=t("Report ready"), state="complete")
         st.session_state[KEY + "run"] = run.id
         st.session_state[KEY + "notes"] = report.notes
-show_job_error(KEY)
-if running := st.session_state.get(KEY + "job") or getattr(active_job("report"), "id", None):
-    follow(running, KEY, N_("Building the report on the worker: {said}. You may leave this page."), _built)
+follow_job("report", KEY, N_("Building the report on the worker: {said}. You may leave this page."), _built)
 if right.button(t("Save as a report definition"), key=KEY + "save"):
     save_definition(title, dataset_id, start=start, end=end, products=products, channels=channels, include_usage=include_usage)
     st.success(t("Saved: re-run it below for the latest period in one click."))

@@ -11,8 +11,6 @@ from core.errors import MercuryError
 from core.exports import to_csv_bytes, to_xlsx_bytes
 from core.i18n import N_
 from core.ingest import combine, read_table
-from core.jobs.queue import submit
-from core.jobs.store import active_job, worker_alive
 from core.mail.queue import add_review
 from core.sentiment.alerts import ALERT_KINDS, MIN_REVIEWS, PERIOD_NAMES, add_rule, delete_rule, describe_rule, rules_for
 from core.sentiment.calibration import fit_dataset, undo_calibration
@@ -20,10 +18,9 @@ from core.sentiment.datasets import create_dataset, delete_dataset, describe_dat
 from core.sentiment.insights import FREQUENCIES, dashboard, filter_choices, granularity_for, reviews_behind
 from ui.backend import current_spec
 from ui.i18n import current_language, labels, num, say, signed, t
-from ui.jobs import follow, show_job_error
+from ui.jobs import follow_job, on_worker
 from ui.pickers import pick_classifier, pick_dataset, pick_period
-from ui.scoring import start_scoring, watch
-from ui.session import session_name
+from ui.scoring import follow_scoring, start_scoring
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "reviews.csv"
 KEY = "sentiment_"
@@ -134,11 +131,7 @@ with st.expander(t("Add reviews"), expanded=datasets.empty):
             start_scoring(dataset_id, classifier_choice)
             st.rerun()
 
-# A scoring job under way, this visitor's or anyone's (after a reload, too).
-show_job_error(KEY)
-running = st.session_state.get(KEY + "job") or getattr(active_job("score"), "id", None)
-if running:
-    watch(running)
+running = follow_scoring()
 
 # --- the chosen dataset ------------------------------------------------------------------------
 
@@ -354,18 +347,14 @@ with tab_ratings:
             key=KEY + "calibrate",
             help=t("Refits how scores map to positive and negative on half of the clearly rated reviews; kept only if macro F1 on the other half improves."),
         ):
-            if worker_alive():
-                st.session_state[KEY + "fit_job"] = submit("calibrate", {"dataset_id": dataset_id}, requested_by=session_name())
-            else:
+            if not on_worker("calibrate", KEY + "fit_", {"dataset_id": dataset_id}):
                 try:
                     st.session_state[KEY + "fit_message"] = fit_message(fit_dataset(dataset_id))
                 except MercuryError as error:
                     st.error(say(error))
                 else:
                     st.rerun()
-        show_job_error(KEY + "fit_")
-        if fitting := st.session_state.get(KEY + "fit_job") or getattr(active_job("calibrate"), "id", None):
-            follow(fitting, KEY + "fit_", N_("Fitting on the worker: {said}. You may leave this page."), _fitted)
+        follow_job("calibrate", KEY + "fit_", N_("Fitting on the worker: {said}. You may leave this page."), _fitted)
         if KEY + "fit_message" in st.session_state:
             kind, message = st.session_state[KEY + "fit_message"]
             getattr(st, kind)(message)

@@ -1,6 +1,7 @@
 """A long analysis on a worker in a real browser: it goes on while the person visits another page
 and closes the tab, and the page opened again follows it to its dashboard."""
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -12,16 +13,26 @@ from tests.test_jobs import start_worker, stop
 pytestmark = [pytest.mark.browser, pytest.mark.model, requires(os.path.exists(CHROMIUM), "Chromium is installed by scripts/system-deps.sh")]
 
 
-def test_an_analysis_outlives_the_tab_and_the_reopened_page_shows_its_dashboard(tmp_path, monkeypatch):
-    from core.jobs.store import active_job, get_job
-
-    upload = tmp_path / "year-of-reviews.csv"
-    fresh_reviews(upload, 6000)
+@contextmanager
+def app_with_worker(tmp_path, monkeypatch):
+    """A database and data folder of the test's own, for this process, the app's servers and a real
+    worker that runs beside them until the test ends: the environment to serve the app with."""
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'browser.db'}", "MERCURY_DATA_DIR": str(tmp_path / "data")}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     worker = start_worker()
     try:
+        yield env
+    finally:
+        stop(worker)
+
+
+def test_an_analysis_outlives_the_tab_and_the_reopened_page_shows_its_dashboard(tmp_path, monkeypatch):
+    from core.jobs.store import active_job, get_job
+
+    upload = tmp_path / "year-of-reviews.csv"
+    fresh_reviews(upload, 6000)
+    with app_with_worker(tmp_path, monkeypatch) as env:
         with streamlit_server(env["DATABASE_URL"], env) as url, chromium_page(1400, 1400) as page:
             page.goto(url)
             page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Sentiment").click()
@@ -45,8 +56,6 @@ def test_an_analysis_outlives_the_tab_and_the_reopened_page_shows_its_dashboard(
             page.wait_for_function(finished, timeout=600_000)  # the page reran on its own when the job ended
             page.screenshot(path=str(ROOT / "data" / "browser-jobs.png") if os.environ.get("MERCURY_SCREENSHOTS") else str(tmp_path / "after.png"))
             assert get_job(job.id).state == "done" and get_job(job.id).result["rows"] == 6000
-    finally:
-        stop(worker)
 
 
 def test_a_fine_tune_outlives_the_tab_and_the_reopened_lab_shows_its_model(tmp_path, monkeypatch):
@@ -55,11 +64,7 @@ def test_a_fine_tune_outlives_the_tab_and_the_reopened_lab_shows_its_model(tmp_p
 
     upload = tmp_path / "labelled.csv"
     labelled_file(upload, copies=6)
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'browser.db'}", "MERCURY_DATA_DIR": str(tmp_path / "data")}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    worker = start_worker()
-    try:
+    with app_with_worker(tmp_path, monkeypatch) as env:
         with streamlit_server(env["DATABASE_URL"], env) as url, chromium_page(1400, 1400) as page:
             page.goto(url)
             page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Model lab").click()
@@ -82,5 +87,3 @@ def test_a_fine_tune_outlives_the_tab_and_the_reopened_lab_shows_its_model(tmp_p
             page.get_by_text("It is now a classifier choice on the Sentiment page").wait_for(timeout=600_000)
             done = get_job(job.id)
             assert done.state == "done" and page.get_by_text(done.result["model_id"]).count() >= 1
-    finally:
-        stop(worker)

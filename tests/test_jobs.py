@@ -41,6 +41,22 @@ def stop(worker: subprocess.Popen) -> str:
         return worker.communicate()[1]
 
 
+def queued(*args) -> int:
+    """`python -m core ARGS --queue --json`: the job's id."""
+    done = run_cli(*args, "--queue", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["job"]
+
+
+def waited_for(job: int, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m core jobs wait JOB` while a real worker, started for it, runs the queue."""
+    worker = start_worker(env)
+    try:
+        return run_cli("jobs", "wait", job, "--quiet", "--timeout", str(timeout))
+    finally:
+        stop(worker)
+
+
 def count(query) -> int:
     with session_scope() as session:
         return session.exec(query).one()
@@ -57,16 +73,10 @@ def data_dir(tmp_path, monkeypatch):
 def test_a_queued_analysis_is_run_by_a_worker_and_waited_for(tmp_path, data_dir):
     path = tmp_path / "reviews.csv"
     fresh_reviews(path, 40)
-    queued = run_cli("sentiment", path, "--queue", "--json")
-    assert queued.returncode == 0, queued.stderr
-    job = json.loads(queued.stdout)["job"]
+    job = queued("sentiment", path)
     listed = json.loads(run_cli("jobs", "--json").stdout)
     assert [(j["id"], j["kind"], j["state"]) for j in listed] == [(job, "sentiment", "queued")]
-    worker = start_worker()
-    try:
-        waited = run_cli("jobs", "wait", job, "--quiet", "--timeout", "300")
-    finally:
-        stop(worker)
+    waited = waited_for(job, 300)
     assert waited.returncode == 0, waited.stderr
     assert json.loads(waited.stdout)["rows"] == 40
     assert count(select(func.count()).select_from(Review).where(Review.sentiment.is_not(None))) == 40
@@ -81,7 +91,7 @@ def test_a_worker_killed_mid_analysis_is_replaced_and_the_job_finishes_every_row
 
     path = tmp_path / "reviews.csv"
     fresh_reviews(path, 3000)
-    job = json.loads(run_cli("sentiment", path, "--queue", "--json").stdout)["job"]
+    job = queued("sentiment", path)
     env = {"MERCURY_JOB_STALE_S": "3"}
     first = start_worker(env)
     deadline = time.monotonic() + 300
@@ -93,11 +103,7 @@ def test_a_worker_killed_mid_analysis_is_replaced_and_the_job_finishes_every_row
     scored_before = count(select(func.count()).select_from(Review).where(Review.sentiment.is_not(None)))
     assert 0 < scored_before < 3000 and get_job(job).state == "running"
     time.sleep(3.5)  # its heartbeat goes silent: the next worker takes the job back
-    second = start_worker(env)
-    try:
-        waited = run_cli("jobs", "wait", job, "--quiet", "--timeout", "600")
-    finally:
-        stop(second)
+    waited = waited_for(job, env=env)  # a second worker
     assert waited.returncode == 0, waited.stderr
     assert get_job(job).attempts == 2
     assert count(select(func.count()).select_from(Dataset)) == 1
@@ -161,12 +167,8 @@ def test_a_job_that_keeps_failing_stops_after_three_tries_with_its_error(data_di
 def test_waiting_for_a_failed_job_exits_2_with_its_sentence(tmp_path, data_dir):
     empty = tmp_path / "empty.csv"
     empty.write_text("review\n")
-    job = json.loads(run_cli("sentiment", empty, "--queue", "--json").stdout)["job"]
-    worker = start_worker()
-    try:
-        waited = run_cli("jobs", "wait", job, "--quiet", "--timeout", "120")
-    finally:
-        stop(worker)
+    job = queued("sentiment", empty)
+    waited = waited_for(job, 120)
     assert waited.returncode == 2
     assert waited.stderr.startswith(f"error: Job {job} failed: ")
 
@@ -211,7 +213,7 @@ def test_two_workers_on_redis_share_the_queue_and_run_no_job_twice(tmp_path, dat
     for n in range(6):
         path = tmp_path / f"reviews-{n}.csv"
         fresh_reviews(path, 30 + n)
-        jobs.append(json.loads(run_cli("sentiment", path, "--queue", "--json").stdout)["job"])
+        jobs.append(queued("sentiment", path))
     workers = [start_worker(), start_worker()]
     try:
         for job in jobs:
@@ -294,15 +296,9 @@ def test_a_queued_fine_tune_runs_on_the_worker_and_its_model_becomes_a_classifie
 
     path, folder = tmp_path / "labelled.csv", model_folder("tuned")
     labelled_file(path)
-    queued = run_cli("finetune", "--input", path, "--text-column", "review", "--label-column", "label", "--out", folder, "--epochs", "1", "--queue", "--json")
-    assert queued.returncode == 0, queued.stderr
-    job = json.loads(queued.stdout)["job"]
+    job = queued("finetune", "--input", path, "--text-column", "review", "--label-column", "label", "--out", folder, "--epochs", "1")
     assert not folder.exists()  # submitted, not trained in the terminal
-    worker = start_worker()
-    try:
-        waited = run_cli("jobs", "wait", job, "--quiet", "--timeout", "600")
-    finally:
-        stop(worker)
+    waited = waited_for(job)
     assert waited.returncode == 0, waited.stderr
     result = json.loads(waited.stdout)
     assert result["split"] == {"train": 24, "validation": 6, "test": 6} and result["out_dir"] == str(folder)
@@ -344,16 +340,10 @@ def test_a_batch_of_replies_queued_from_the_cli_is_drafted_by_a_worker(tmp_path,
 
     batch = tmp_path / "mail.csv"
     pd.read_csv(ROOT / "sample_data" / "emails.csv").head(3).to_csv(batch, index=False)
-    queued = run_cli("reply", "--batch", batch, "--queue", "--json")
-    assert queued.returncode == 0, queued.stderr
-    job = json.loads(queued.stdout)["job"]
+    job = queued("reply", "--batch", batch)
     waiting = count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "new"))
     assert waiting > 0  # triaged in the terminal, drafted by the worker
-    worker = start_worker()
-    try:
-        waited = run_cli("jobs", "wait", job, "--quiet", "--timeout", "600")
-    finally:
-        stop(worker)
+    waited = waited_for(job)
     assert waited.returncode == 0, waited.stderr
     assert json.loads(waited.stdout) == {"emails": waiting}
     assert count(select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "new")) == 0

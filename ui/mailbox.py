@@ -7,14 +7,11 @@ from core.brand import current_brand
 from core.config import secrets_section
 from core.errors import MercuryError
 from core.i18n import N_
-from core.jobs.kinds import backend_inputs
-from core.jobs.queue import submit
-from core.jobs.store import JobView, active_job, worker_alive
+from core.jobs.store import JobView
 from core.mail import mailbox
 from ui.backend import require_spec
 from ui.i18n import num, say, t
-from ui.jobs import follow, show_job_error
-from ui.session import session_name
+from ui.jobs import follow_job, on_worker
 
 KEY = "mailbox_"
 
@@ -63,9 +60,7 @@ def mailbox_tab() -> None:
         _run(lambda: st.success(say(mailbox.check(config))))
     if middle.button(t("Check mail"), type="primary", key=KEY + "pull", width="stretch"):
         check_mail(config, require_spec())
-    show_job_error(KEY)
-    if running := st.session_state.get(KEY + "job") or getattr(active_job("mailbox_pull"), "id", None):
-        follow(running, KEY, N_("Checking mail on the worker: {said}. You may leave this page."), _pulled)
+    follow_job("mailbox_pull", KEY, N_("Checking mail on the worker: {said}. You may leave this page."), _pulled)
     if result := st.session_state.pop(KEY + "pulled", None):
         st.success(
             t(
@@ -99,8 +94,7 @@ def mailbox_tab() -> None:
 def check_mail(config, spec) -> None:
     """On a worker when one runs and can use the sidebar's backend (reading and drafting go on
     whatever the person does next), else here."""
-    if worker_alive() and (backend := backend_inputs(spec)) is not None:
-        st.session_state[KEY + "job"] = submit("mailbox_pull", backend, requested_by=session_name())
+    if on_worker("mailbox_pull", KEY, {}, spec=spec):
         return
     bar = st.progress(0.0, text=t("Reading new mail..."))
 

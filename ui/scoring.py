@@ -7,13 +7,11 @@ import streamlit as st
 from core.classifiers import LLM_CHOICE, classifier_for
 from core.errors import MercuryError
 from core.i18n import N_
-from core.jobs.queue import submit
-from core.jobs.store import JobView, worker_alive
+from core.jobs.store import JobView
 from core.sentiment.datasets import score_dataset
 from ui.backend import current_spec
 from ui.i18n import say, t
-from ui.jobs import follow
-from ui.session import session_name
+from ui.jobs import follow_job, on_worker
 
 KEY = "sentiment_"
 
@@ -33,15 +31,15 @@ def run_scoring(dataset_id: int, classifier) -> None:
 def start_scoring(dataset_id: int, choice: str) -> None:
     """On a worker when one runs, so the scoring goes on whatever the person does next (an LLM
     classifier, whose key may live in this browser session only, scores here); else here."""
-    if choice != LLM_CHOICE and worker_alive():
-        st.session_state[KEY + "job"] = submit("score", {"dataset_id": dataset_id, "choice": choice}, requested_by=session_name())
+    if choice != LLM_CHOICE and on_worker("score", KEY, {"dataset_id": dataset_id, "choice": choice}):
         return
     run_scoring(dataset_id, classifier_for(choice, current_spec()))
 
 
-def watch(job_id: int) -> None:
-    """The scoring job's progress; when it ends, the page opens on its dataset."""
-    follow(job_id, KEY, N_("Analysing on the worker: {said}. You may leave this page."), _open_dataset)
+def follow_scoring() -> int | None:
+    """The scoring job under way, this visitor's or anyone's (after a reload, too): its progress, and
+    when it ends the page opens on its dataset. Its id, or None."""
+    return follow_job("score", KEY, N_("Analysing on the worker: {said}. You may leave this page."), _open_dataset)
 
 
 def _open_dataset(view: JobView) -> None:

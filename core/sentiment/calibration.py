@@ -13,7 +13,7 @@ from core.errors import UserError
 from core.i18n import Msg
 from core.models.sentiment import label_for, rating_classes
 from core.sentiment.checks import binary_scores
-from core.sentiment.datasets import cached_scores, text_hash
+from core.sentiment.datasets import cached_scores, reviews_frame, text_hash
 
 MIN_PER_CLASS = 10
 MIN_GAIN = 0.005  # macro F1 points (0-1) a calibration must add to be kept
@@ -71,8 +71,6 @@ def calibrate(frame: pd.DataFrame, seed: int = 0) -> dict:
 def fit_dataset(dataset_id: int) -> dict:
     """Calibrate a stored dataset on its own rated reviews and apply the fit when it helps: what the
     Sentiment page, `python -m core calibrate` and a calibrate job do."""
-    from core.sentiment.datasets import reviews_frame
-
     result = calibrate(reviews_frame(dataset_id))
     if result["kept"]:
         apply_calibration(dataset_id, result)
